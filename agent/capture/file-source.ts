@@ -1,0 +1,166 @@
+// Reads pcap and pcapng capture files for replay, forensics and tests.
+//
+// One preallocated buffer (chunkBytes, 4 MiB by default) is filled with FileHandle.read; the format
+// parser hands every whole record in it to onFrame synchronously, the unconsumed tail moves to the
+// front, and the next read follows, after the gate (backpressure) has let it. A record is never
+// copied and never outlives the onFrame call: the next chunk overwrites it. The buffer grows only
+// for a record larger than itself, up to maxRecordBytes; a larger record is taken as corruption.
+import { promises as fs } from 'node:fs';
+import { AgentError, AgentErrorCode } from '../errors';
+import { PCAP_FILE_HEADER_BYTES, PcapParser, isPcapMagic } from './pcap-format';
+import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-format';
+import { DEFAULT_MAX_RECORD_BYTES, type FileReadStats, type FrameHandler, type RecordParser, u32 } from './record-parser';
+
+export type { FileReadStats, FrameHandler } from './record-parser';
+
+export interface FileSourceOptions {
+  /** Size of the read buffer, default 4 MiB (at least 64 bytes). */
+  chunkBytes?: number;
+  /** Called between chunks; if it returns a promise, reading waits for it (backpressure). */
+  gate?: () => Promise<void> | null;
+  /** Captured bytes above which a record counts as corrupt and reading stops; default 256 KiB. */
+  maxRecordBytes?: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+const MIN_CHUNK_BYTES = 64;
+
+type FileHandle = Awaited<ReturnType<typeof fs.open>>;
+
+function unreadable(path: string, err: unknown): AgentError {
+  const e = err as NodeJS.ErrnoException;
+  const reason = e && e.code ? `${e.code}: ${e.message}` : String(err);
+  return new AgentError(AgentErrorCode.FILE_UNREADABLE, `cannot read capture file ${path} (${reason})`, { cause: err });
+}
+
+/**
+ * Streams every packet record in order to onFrame. Throws AgentError FILE_UNREADABLE
+ * (missing/permission/EISDIR; message names the path and the OS reason) or FILE_FORMAT (unknown
+ * magic, bad header; message names the file and byte offset). A record that ends past end-of-file,
+ * or a block with an impossible length, ends reading with truncatedRecords counted and a warning,
+ * not a throw. Errors thrown by onFrame or gate propagate unchanged.
+ */
+export async function readCaptureFile(path: string, onFrame: FrameHandler, opts: FileSourceOptions = {}): Promise<FileReadStats> {
+  const chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
+  const maxRecordBytes = Math.max(1, Math.floor(opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES));
+  const gate = opts.gate;
+
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(path, 'r');
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  try {
+    let size: number;
+    try {
+      const st = await fh.stat();
+      if (st.isDirectory()) {
+        throw new AgentError(AgentErrorCode.FILE_UNREADABLE, `cannot read capture file ${path} (EISDIR: is a directory)`);
+      }
+      size = st.size;
+    } catch (err) {
+      if (err instanceof AgentError) throw err;
+      throw unreadable(path, err);
+    }
+
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let bufFileOffset = 0;   // file position of buf[0]
+    let pos = 0;             // first unconsumed byte
+    let end = 0;             // one past the last valid byte
+    let eof = false;
+
+    // Moves buf[pos..end) to the front, grows buf if `need` exceeds it, then reads until at least
+    // `need` bytes are buffered or the file ends.
+    const refill = async (need: number): Promise<void> => {
+      if (pos > 0) {
+        buf.copyWithin(0, pos, end);
+        bufFileOffset += pos;
+        end -= pos;
+        pos = 0;
+      }
+      if (need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.min(buf.length * 2, maxRecordBytes * 2)));
+        buf.copy(grown, 0, 0, end);
+        buf = grown;
+      }
+      while (!eof && end < need) {
+        let n: number;
+        try {
+          n = (await fh.read(buf, end, buf.length - end, bufFileOffset + end)).bytesRead;
+        } catch (err) {
+          throw unreadable(path, err);
+        }
+        if (n === 0) eof = true;
+        end += n;
+      }
+    };
+
+    await refill(buf.length);
+    if (end < 4) {
+      throw new AgentError(AgentErrorCode.FILE_FORMAT,
+        `${path}: ${end === 0 ? 'empty file' : `only ${end} bytes`}, too short for a pcap or pcapng header (byte offset 0)`);
+    }
+    const magic = u32(buf, 0, true);
+    const stats: FileReadStats = {
+      file: path, format: 'pcap', frames: 0, bytes: 0, truncatedRecords: 0, skippedBlocks: 0, warnings: [],
+    };
+    const suppressed = { n: 0 };
+    let parser: RecordParser & { headerDone?: boolean };
+    if (isPcapMagic(magic)) {
+      parser = new PcapParser(path, buf, end, onFrame, stats, suppressed, maxRecordBytes);
+      pos = PCAP_FILE_HEADER_BYTES;
+    } else if (magic === PCAPNG_SHB_TYPE) {
+      stats.format = 'pcapng';
+      parser = new PcapngParser(path, onFrame, stats, suppressed, maxRecordBytes);
+    } else {
+      const gzip = buf[0] === 0x1f && buf[1] === 0x8b ? ' (gzip-compressed: decompress it first)' : '';
+      throw new AgentError(AgentErrorCode.FILE_FORMAT,
+        `${path}: not a pcap or pcapng file${gzip}: magic 0x${buf.subarray(0, 4).toString('hex')} at byte offset 0`);
+    }
+
+    for (;;) {
+      parser.need = 0;
+      parser.skip = 0;
+      pos = parser.parse(buf, pos, end, bufFileOffset);
+      if (parser.stopped) break;
+      if (parser.skip > 0) {
+        const target = bufFileOffset + pos + parser.skip;
+        if (target > size) {
+          stats.truncatedRecords++;
+          stats.warnings.push(`${path}: block at byte offset ${bufFileOffset + pos} of ${parser.skip} bytes ends past end-of-file (${size} bytes)`);
+          break;
+        }
+        if (pos + parser.skip <= end) {
+          pos += parser.skip;
+        } else {
+          bufFileOffset = target;
+          pos = end = 0;
+          eof = false;
+        }
+        continue;
+      }
+      if (eof) {
+        if (end > pos) {
+          if (parser.headerDone === false) {
+            throw new AgentError(AgentErrorCode.FILE_FORMAT,
+              `${path}: pcapng section header cut short at byte offset ${bufFileOffset + end} (${end - pos} of ${parser.need} bytes)`);
+          }
+          stats.truncatedRecords++;
+          stats.warnings.push(`${path}: file ends mid-record at byte offset ${bufFileOffset + pos}: ` +
+            `record needs ${parser.need} bytes, ${end - pos} present`);
+        }
+        break;
+      }
+      if (gate) {
+        const wait = gate();
+        if (wait) await wait;
+      }
+      await refill(parser.need);
+    }
+    if (suppressed.n > 0) stats.warnings.push(`… and ${suppressed.n} more warnings`);
+    return stats;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,115 @@
+// Command-line flags → config overrides. Every flag maps onto one config option.
+import { parseArgs } from 'node:util';
+import { AgentError, AgentErrorCode } from './errors';
+
+export const USAGE = `Usage: goalkeeper-agent [options]
+
+Capture packets, meter them into bidirectional flows and stream the flows to a collector
+and/or write them as JSON lines.
+
+Source (one of):
+  -i, --interface NAME     capture live on this interface (needs root or CAP_NET_RAW)
+  -r, --read FILE          read a pcap or pcapng file
+  -f, --filter BPF         BPF capture filter, e.g. "tcp or udp"
+      --snaplen BYTES      bytes captured per packet (default 262144)
+      --no-promisc         do not put the interface in promiscuous mode
+      --replay-pps N       pace a file replay at N packets/s (default: as fast as possible)
+
+Destination (one or both):
+  -c, --collector URL      collector WebSocket URL, e.g. ws://127.0.0.1:7470
+      --token TOKEN        agent token issued by the collector operator
+      --token-file FILE    read the token from FILE (keeps it out of the process list)
+      --agent-id ID        this agent's id, as registered on the collector
+      --jsonl FILE         write one JSON object per flow to FILE ('-' = stdout)
+
+Flows:
+      --idle-timeout SECS     end a flow after SECS without packets (default 60)
+      --active-timeout SECS   end a flow open longer than SECS (default 1800)
+      --max-flows N           flow table size; the least recently seen flow is exported when full
+
+Other:
+      --config FILE        JSON config file (flags override it); see docs/agent.md
+  -h, --help               show this help
+  -v, --version            print the version
+
+Exit status: 0 done, 2 bad configuration, 3 capture or delivery failed.`;
+
+export interface CliRequest {
+  help: boolean;
+  version: boolean;
+  configPath: string;
+  overrides: Record<string, Record<string, unknown> | unknown>;
+}
+
+function num(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new AgentError(AgentErrorCode.CONFIG_INVALID, `--${flag} needs a number, got "${value}"`);
+  }
+  return n;
+}
+
+function section(entries: Record<string, unknown>): Record<string, unknown> | undefined {
+  const defined = Object.entries(entries).filter(([, v]) => v !== undefined);
+  return defined.length ? Object.fromEntries(defined) : undefined;
+}
+
+export function parseCli(argv: string[]): CliRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        interface: { type: 'string', short: 'i' },
+        read: { type: 'string', short: 'r' },
+        filter: { type: 'string', short: 'f' },
+        snaplen: { type: 'string' },
+        'no-promisc': { type: 'boolean' },
+        'replay-pps': { type: 'string' },
+        collector: { type: 'string', short: 'c' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'agent-id': { type: 'string' },
+        jsonl: { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'active-timeout': { type: 'string' },
+        'max-flows': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.CONFIG_INVALID, `${(err as Error).message} (see --help)`);
+  }
+  const v = parsed.values;
+  const overrides: Record<string, unknown> = {};
+  if (v['agent-id'] !== undefined) overrides.agent_id = v['agent-id'];
+  const sections: Record<string, Record<string, unknown> | undefined> = {
+    source: section({
+      interface: v.interface,
+      file: v.read,
+      bpf_filter: v.filter,
+      snaplen_bytes: num('snaplen', v.snaplen),
+      promiscuous: v['no-promisc'] ? false : undefined,
+      replay_pps: num('replay-pps', v['replay-pps']),
+    }),
+    flow: section({
+      idle_timeout_secs: num('idle-timeout', v['idle-timeout']),
+      active_timeout_secs: num('active-timeout', v['active-timeout']),
+      max_flows: num('max-flows', v['max-flows']),
+    }),
+    collector: section({ url: v.collector, token: v.token, token_file: v['token-file'] }),
+    output: section({ jsonl: v.jsonl }),
+  };
+  for (const [name, value] of Object.entries(sections)) if (value) overrides[name] = value;
+  return {
+    help: v.help === true,
+    version: v.version === true,
+    configPath: v.config ?? '',
+    overrides,
+  };
+}

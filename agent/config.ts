@@ -1,0 +1,196 @@
+// The agent's configuration: one object, built once at start from defaults, an optional JSON file and
+// command-line flags (in that order of precedence), validated, then frozen and handed down in slices.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { AgentError, AgentErrorCode } from './errors';
+
+export interface AgentConfig {
+  readonly agent_id: string;
+  readonly source: {
+    /** Exactly one of interface / file is set. */
+    readonly interface: string;
+    readonly file: string;
+    readonly bpf_filter: string;
+    readonly snaplen_bytes: number;
+    readonly promiscuous: boolean;
+    readonly buffer_bytes: number;
+    readonly buffer_timeout_ms: number;
+    /** File replay pacing in packets per second; 0 = as fast as possible. */
+    readonly replay_pps: number;
+  };
+  readonly flow: {
+    readonly max_flows: number;
+    readonly idle_timeout_secs: number;
+    readonly active_timeout_secs: number;
+    readonly tcp_close_grace_secs: number;
+  };
+  readonly export: {
+    readonly max_flows_per_batch: number;
+    readonly flush_interval_ms: number;
+  };
+  readonly collector: {
+    /** Empty: no collector (flows go only to the outputs). */
+    readonly url: string;
+    readonly token: string;
+    readonly token_file: string;
+    readonly max_queue_bytes: number;
+    readonly window_batches: number;
+    readonly connect_timeout_ms: number;
+    readonly backoff_initial_ms: number;
+    readonly backoff_max_ms: number;
+    readonly ping_interval_ms: number;
+    readonly heartbeat_interval_ms: number;
+    /** After a capture file ends: how long to wait for the collector to acknowledge everything. */
+    readonly drain_timeout_ms: number;
+  };
+  readonly output: {
+    /** Path for one JSON object per flow; '-' is stdout; empty: none. */
+    readonly jsonl: string;
+  };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+export function defaultConfig(): Mutable<AgentConfig> {
+  return {
+    agent_id: '',
+    source: {
+      interface: '', file: '', bpf_filter: '', snaplen_bytes: 262144, promiscuous: true,
+      buffer_bytes: 16 * 1024 * 1024, buffer_timeout_ms: 100, replay_pps: 0,
+    },
+    flow: { max_flows: 262144, idle_timeout_secs: 60, active_timeout_secs: 1800, tcp_close_grace_secs: 2 },
+    export: { max_flows_per_batch: 1000, flush_interval_ms: 1000 },
+    collector: {
+      url: '', token: '', token_file: '', max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
+      connect_timeout_ms: 10000, backoff_initial_ms: 500, backoff_max_ms: 30000, ping_interval_ms: 15000,
+      heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
+    },
+    output: { jsonl: '' },
+  };
+}
+
+/** Bounds per numeric option: [min, max]. */
+const RANGES: Record<string, [number, number]> = {
+  'source.snaplen_bytes': [64, 262144],
+  'source.buffer_bytes': [65536, 2 ** 31 - 1],
+  'source.buffer_timeout_ms': [0, 10000],
+  'source.replay_pps': [0, 1e9],
+  'flow.max_flows': [16, 16_777_216],
+  'flow.idle_timeout_secs': [1, 86400],
+  'flow.active_timeout_secs': [1, 7 * 86400],
+  'flow.tcp_close_grace_secs': [0, 600],
+  'export.max_flows_per_batch': [1, 100000],
+  'export.flush_interval_ms': [10, 600000],
+  'collector.max_queue_bytes': [1024 * 1024, 2 ** 40],
+  'collector.window_batches': [1, 10000],
+  'collector.connect_timeout_ms': [100, 600000],
+  'collector.backoff_initial_ms': [10, 600000],
+  'collector.backoff_max_ms': [10, 3600000],
+  'collector.ping_interval_ms': [100, 3600000],
+  'collector.heartbeat_interval_ms': [100, 3600000],
+  'collector.drain_timeout_ms': [0, 86400000],
+};
+
+function invalid(message: string): AgentError {
+  return new AgentError(AgentErrorCode.CONFIG_INVALID, message);
+}
+
+/** Copies `from` onto `into`, rejecting keys and types the defaults do not have. */
+function merge(into: Record<string, unknown>, from: unknown, path: string, where: string): void {
+  if (typeof from !== 'object' || from === null || Array.isArray(from)) {
+    throw invalid(`${where}: ${path || 'the top level'} must be an object`);
+  }
+  for (const [key, value] of Object.entries(from)) {
+    const full = path ? `${path}.${key}` : key;
+    if (!(key in into)) throw invalid(`${where}: unknown option "${full}"`);
+    const current = into[key];
+    if (typeof current === 'object' && current !== null) {
+      merge(current as Record<string, unknown>, value, full, where);
+    } else if (typeof value !== typeof current) {
+      throw invalid(`${where}: option "${full}" must be a ${typeof current}, got ${JSON.stringify(value)}`);
+    } else {
+      into[key] = value;
+    }
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  for (const v of Object.values(o as object)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
+}
+
+export function loadConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.CONFIG_UNREADABLE, `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw invalid(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Builds the frozen config. `file` is the parsed config file (paths in it are relative to its folder),
+ * `overrides` has the same shape, from the command line.
+ */
+export function buildConfig(file: { path: string; data: unknown } | null, overrides: unknown): AgentConfig {
+  const cfg = defaultConfig();
+  if (file) {
+    merge(cfg as unknown as Record<string, unknown>, file.data, '', `config file ${file.path}`);
+    const base = dirname(resolve(file.path));
+    if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
+    if (cfg.collector.token_file) cfg.collector.token_file = resolve(base, cfg.collector.token_file);
+    if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
+  }
+  merge(cfg as unknown as Record<string, unknown>, overrides, '', 'command line');
+
+  for (const [path, [min, max]] of Object.entries(RANGES)) {
+    const [section, key] = path.split('.');
+    const value = (cfg as unknown as Record<string, Record<string, number>>)[section][key];
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw invalid(`option "${path}" must be a number from ${min} to ${max}, got ${value}`);
+    }
+  }
+  const s = cfg.source;
+  if (!s.interface && !s.file) throw invalid('nothing to capture: give an interface (--interface) or a capture file (--read)');
+  if (s.interface && s.file) throw invalid('give either an interface or a capture file, not both');
+  if (!cfg.collector.url && !cfg.output.jsonl) {
+    throw invalid('nowhere to send flows: give a collector (--collector URL) or an output (--jsonl FILE)');
+  }
+  if (cfg.collector.url) {
+    let url: URL;
+    try {
+      url = new URL(cfg.collector.url);
+    } catch {
+      throw invalid(`collector URL "${cfg.collector.url}" is not a URL`);
+    }
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+      throw invalid(`collector URL "${cfg.collector.url}" must start with ws:// or wss://`);
+    }
+    // A bare collector address means its agent endpoint.
+    if (url.pathname === '/' || url.pathname === '') {
+      url.pathname = '/v1/agent';
+      cfg.collector.url = url.toString();
+    }
+    if (!cfg.agent_id) throw invalid('an agent id is needed to talk to a collector (--agent-id or "agent_id")');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(cfg.agent_id)) {
+      throw invalid(`agent id "${cfg.agent_id}" must be 1–64 letters, digits, '.', '_' or '-'`);
+    }
+    if (cfg.collector.token_file) {
+      try {
+        cfg.collector.token = readFileSync(cfg.collector.token_file, 'utf8').trim();
+      } catch (err) {
+        throw new AgentError(AgentErrorCode.CONFIG_UNREADABLE, `cannot read token file ${cfg.collector.token_file}: ${(err as Error).message}`);
+      }
+    }
+    if (!cfg.collector.token) throw invalid('a token is needed to talk to a collector (--token, --token-file or "collector.token")');
+    if (cfg.collector.backoff_max_ms < cfg.collector.backoff_initial_ms) {
+      throw invalid('collector.backoff_max_ms must not be below collector.backoff_initial_ms');
+    }
+  }
+  return deepFreeze(cfg);
+}

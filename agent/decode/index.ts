@@ -1,0 +1,7 @@
+// The decode module's public surface.
+export { LinkType, decodeFrame } from './decode';
+export {
+  PacketMeta, DecodeEvent, DECODE_EVENT_COUNT, DECODE_EVENT_NAMES,
+  TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, TCP_ECE, TCP_CWR,
+  IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6,
+} from './packet-meta';

@@ -1,0 +1,279 @@
+// Composition root of the agent: builds every module from the one config object and wires
+// capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
+// capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { buildConfig, loadConfigFile, type AgentConfig } from './config';
+import { parseCli, USAGE } from './cli';
+import { AgentError, AgentErrorCode } from './errors';
+import { Logger } from './obs/log';
+import { readCaptureFile, type FileReadStats } from './capture/file-source';
+import { LiveSource } from './capture/live-source';
+import { decodeFrame } from './decode/decode';
+import { DECODE_EVENT_COUNT, DECODE_EVENT_NAMES, DecodeEvent, PacketMeta } from './decode/packet-meta';
+import { FlowTable } from './flow/flow-table';
+import { toFlowRecord } from './features/flow-record';
+import { Batcher } from './export/batcher';
+import { JsonlWriter } from './export/jsonl-writer';
+import { Sender } from './transport/sender';
+import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
+
+const VERSION: string = require('../package.json').version;
+/** Thrown through the file reader's gate to end a replay early (signal); never escapes runAgent. */
+const STOP_REPLAY = Symbol('stop replay');
+
+export interface AgentRun {
+  /** Resolves with the exit status once the agent has stopped. */
+  done: Promise<number>;
+  /** Ask a live capture to stop (what SIGTERM does). */
+  stop(): void;
+}
+
+/** Pacing for file replays: a gate that waits whenever we are ahead of `pps`. */
+function pacer(pps: number, frames: () => number): () => Promise<void> | null {
+  const started = Date.now();
+  return () => {
+    const dueMs = (frames() / pps) * 1000 - (Date.now() - started);
+    return dueMs > 1 ? new Promise((r) => setTimeout(r, dueMs)) : null;
+  };
+}
+
+export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
+  const bootId = randomUUID();
+  // A capture file has an end: if the collector refuses our credentials, waiting is pointless.
+  let refuse: (err: AgentError) => void = () => {};
+  const refused = new Promise<never>((_, reject) => { refuse = reject; });
+  refused.catch(() => {});
+  const meta = new PacketMeta();
+  const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
+  let frames = 0;
+
+  const jsonl = cfg.output.jsonl ? new JsonlWriter(cfg.output.jsonl) : null;
+  const sender = cfg.collector.url
+    ? new Sender({
+      url: cfg.collector.url,
+      token: cfg.collector.token,
+      hello: {
+        protocolVersion: PROTOCOL_VERSION,
+        agentId: cfg.agent_id,
+        bootId,
+        hostname: hostname(),
+        softwareVersion: VERSION,
+        source: cfg.source.interface || cfg.source.file,
+      },
+      maxQueueBytes: cfg.collector.max_queue_bytes,
+      windowBatches: cfg.collector.window_batches,
+      connectTimeoutMs: cfg.collector.connect_timeout_ms,
+      backoffInitialMs: cfg.collector.backoff_initial_ms,
+      backoffMaxMs: cfg.collector.backoff_max_ms,
+      pingIntervalMs: cfg.collector.ping_interval_ms,
+    }, {
+      onTrouble: (err, retryInMs) => {
+        log.limited('error', 'collector_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs });
+        if (err.code === AgentErrorCode.COLLECTOR_REJECTED && !cfg.source.interface) refuse(err);
+      },
+      onConnected: () => log.log('info', 'collector_connected', { url: cfg.collector.url, boot_id: bootId }),
+    })
+    : null;
+  const batcher = sender
+    ? new Batcher({ bootId, maxFlowsPerBatch: cfg.export.max_flows_per_batch, flushIntervalMs: cfg.export.flush_interval_ms },
+      (batch) => sender.enqueue(batch))
+    : null;
+
+  const onRecord: (r: IFlowRecord) => void =
+    batcher && jsonl ? (r) => { batcher.add(r); jsonl.write(r); }
+      : batcher ? (r) => batcher.add(r)
+        : (r) => jsonl!.write(r);
+
+  const table = new FlowTable({
+    maxFlows: cfg.flow.max_flows,
+    idleTimeoutUs: cfg.flow.idle_timeout_secs * 1e6,
+    activeTimeoutUs: cfg.flow.active_timeout_secs * 1e6,
+    tcpCloseGraceUs: cfg.flow.tcp_close_grace_secs * 1e6,
+    activeScanIntervalUs: 10e6,
+  }, (flow, reason) => onRecord(toFlowRecord(flow, reason)));
+
+  function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
+    frames++;
+    decodeFrame(linkType, buf, start, caplen, meta);
+    meta.tsSec = sec;
+    meta.tsUsec = usec;
+    meta.caplen = caplen;
+    meta.wirelen = wirelen;
+    const ev = meta.event;
+    decodeEvents[ev]++;
+    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT) table.add(meta);
+  }
+
+  const live = cfg.source.interface
+    ? new LiveSource({
+      interface: cfg.source.interface,
+      bpfFilter: cfg.source.bpf_filter,
+      snaplenBytes: cfg.source.snaplen_bytes,
+      promiscuous: cfg.source.promiscuous,
+      bufferBytes: cfg.source.buffer_bytes,
+      bufferTimeoutMs: cfg.source.buffer_timeout_ms,
+    }, onFrame)
+    : null;
+
+  function summary(): Record<string, unknown> {
+    const events: Record<string, number> = {};
+    decodeEvents.forEach((n, i) => { if (n > 0 && i !== 0) events[DECODE_EVENT_NAMES[i]] = n; });
+    return {
+      boot_id: bootId,
+      frames,
+      flows_active: table.size,
+      flow_table: table.counters,
+      decode_events: events,
+      capture: live?.stats(),
+      transport: sender ? { ...sender.counters, queued_batches: sender.queuedBatches, queued_bytes: sender.queuedBytes } : undefined,
+    };
+  }
+
+  let heartbeat: NodeJS.Timeout | null = null;
+  function startHeartbeats(): void {
+    if (!sender) return;
+    heartbeat = setInterval(() => {
+      const cap = live?.stats();
+      let decodeErrors = 0;
+      for (let i = 1; i < decodeEvents.length; i++) if (i !== DecodeEvent.NOT_IP) decodeErrors += decodeEvents[i];
+      sender.sendHeartbeat({
+        sentUs: Date.now() * 1000,
+        packetsReceived: frames,
+        packetsDropped: cap?.kernelDropped ?? 0,
+        packetsIfDropped: cap?.interfaceDropped ?? 0,
+        flowsActive: table.size,
+        flowsExported: table.counters.flowsExported,
+        flowsDropped: sender.counters.flowsDropped,
+        unackedBatches: sender.queuedBatches,
+        decodeErrors,
+      });
+    }, cfg.collector.heartbeat_interval_ms);
+    heartbeat.unref();
+  }
+
+  /** Export everything still open, hand it to the sender and wait (bounded) for the collector's acks. */
+  async function finish(drainMs: number): Promise<number> {
+    table.flushAll();
+    batcher?.flush();
+    batcher?.stop();
+    let status = 0;
+    if (sender) {
+      const delivered = await sender.drain(drainMs);
+      if (!delivered) {
+        const why = sender.lastError ? `: ${sender.lastError.message}` : '';
+        log.log('error', 'undelivered', {
+          code: sender.lastError?.code ?? AgentErrorCode.COLLECTOR_UNREACHABLE,
+          message: `${sender.queuedBatches} batches were not acknowledged by the collector within ${drainMs} ms${why}`,
+        });
+        status = 3;
+      }
+      sender.stop();
+    }
+    if (heartbeat) clearInterval(heartbeat);
+    if (jsonl) await jsonl.close();
+    log.log('info', 'stopped', summary());
+    return status;
+  }
+
+  let stopLive: () => void = () => {};
+  let stopRequested = false;
+  const stopAll = (): void => {
+    sender?.stop();
+    batcher?.stop();
+    if (heartbeat) clearInterval(heartbeat);
+  };
+  const work = (async (): Promise<number> => {
+    sender?.start();
+    batcher?.start();
+    startHeartbeats();
+    if (!live) {
+      const gates: Array<() => Promise<void> | null> = [];
+      if (sender) gates.push(() => sender.gate());
+      if (jsonl) gates.push(() => jsonl.gate());
+      if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, () => frames));
+      const gate = (): Promise<void> | null => {
+        if (stopRequested) return Promise.reject(STOP_REPLAY);
+        const waits = gates.map((g) => g()).filter((p): p is Promise<void> => p !== null);
+        return waits.length ? Promise.all(waits).then(() => undefined) : null;
+      };
+      try {
+        const stats: FileReadStats = await readCaptureFile(cfg.source.file, onFrame, {
+          gate,
+          // Small reads when pacing, so that the pace is smooth.
+          chunkBytes: cfg.source.replay_pps > 0 ? 64 * 1024 : undefined,
+        });
+        for (const warning of stats.warnings) log.log('warn', 'capture_file', { file: stats.file, message: warning });
+        log.log('info', 'file_done', { file: stats.file, format: stats.format, frames: stats.frames, truncated_records: stats.truncatedRecords });
+      } catch (err) {
+        if (err !== STOP_REPLAY) throw err;
+        log.log('info', 'file_stopped', { file: cfg.source.file, frames });
+      }
+      return finish(cfg.collector.drain_timeout_ms);
+    }
+    live.start();
+    log.log('info', 'capturing', { interface: cfg.source.interface, link_type: live.linkType, filter: cfg.source.bpf_filter });
+    // Packet time drives the table; a quiet link still needs its idle flows ended.
+    const sweeper = setInterval(() => table.sweep(Date.now() * 1000), 1000);
+    await new Promise<void>((resolve) => { stopLive = resolve; });
+    clearInterval(sweeper);
+    await live.stop();
+    return finish(Math.min(cfg.collector.drain_timeout_ms, 10000));
+  })();
+  const done = Promise.race([work, refused]).catch((err) => {
+    stopAll();
+    void live?.stop();
+    throw err;
+  });
+
+  return { done, stop: () => { stopRequested = true; stopLive(); } };
+}
+
+export async function main(argv: string[], log = new Logger()): Promise<number> {
+  let cfg: AgentConfig;
+  try {
+    const req = parseCli(argv);
+    if (req.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (req.version) {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    const file = req.configPath ? { path: req.configPath, data: loadConfigFile(req.configPath) } : null;
+    cfg = buildConfig(file, req.overrides);
+  } catch (err) {
+    if (err instanceof AgentError) {
+      log.log('error', 'config', { code: err.code, message: err.message });
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    const run = runAgent(cfg, log);
+    // Repeated signals are harmless: the first one starts an orderly stop that must not be cut short.
+    const onSignal = (): void => run.stop();
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    return await run.done;
+  } catch (err) {
+    if (err instanceof AgentError) {
+      log.log('error', 'fatal', { code: err.code, message: err.message });
+      return 3;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    // Explicit exit: by now every flow is written and acknowledged, and libpcap's handle would
+    // otherwise hold the event loop open after a quiet capture (see LiveSource.stop).
+    (status) => process.exit(status),
+    (err) => {
+      process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', event: 'crash', message: String(err?.stack ?? err) })}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

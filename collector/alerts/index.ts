@@ -1,0 +1,3 @@
+export { AlertHub, type AlertSink } from './hub';
+export { SubscriberEndpoint, type SubscriberEndpointOptions, type SubscriberPrincipal } from './ws-subscribers';
+export { followAlerts, alertsUrl, type FollowOptions, type Follower } from './client';

@@ -1,0 +1,189 @@
+// Port scan (MITRE ATT&CK T1046, Network Service Discovery).
+//
+// What counts: TCP flows that are connection ATTEMPTS by their initiator (src):
+//   - the initiator sent a SYN (fwd.syn_count > 0, or SYN 0x02 in fwd.tcp_flags), and
+//   - the initiator sent no transport payload (fwd.payload_bytes == 0), and
+//   - not SYN-ACK backscatter: when every packet the initiator sent was a SYN that also carried ACK
+//     (fwd.syn_count >= fwd.packets and fwd.ack_count >= fwd.syn_count; or, without counts, a single
+//     packet flagged SYN|ACK), the "initiator" is answering a SYN we never saw (a spoofed-source flood
+//     elsewhere), not probing. Flows that start with RST or a bare ACK have no SYN and never count.
+//
+// Per (agent, source ip, destination ip) the detector counts DISTINCT destination ports of such
+// attempts within a sliding window of `window_secs` of FLOW time (flow first_us, not the wall clock:
+// captures are replayed at any speed). When the count reaches `min_ports` it raises one alert
+// (severity medium). The alert also takes in the same (src, dst) pair's further attempts from the rest
+// of that batch, up to one window after the crossing, so `score` (distinct ports) can exceed the
+// threshold for a fast scan. After an alert the pair is suppressed for `suppress_secs` of flow time
+// (probes in that period are neither counted nor alerted); counting then starts from zero.
+//
+// The pair is keyed by agent too: two gateways may see different private networks that use the same
+// addresses.
+//
+// Thresholds (config detect.port_scan, defaults):
+//   min_ports          5        distinct destination ports (count)
+//   window_secs        300      seconds of flow time
+//   suppress_secs      3600     seconds of flow time
+//   max_tracked_pairs  100000   (agent, src, dst) pairs held in an LRU; the least recently probed pair
+//                               is forgotten first
+// Fixed bounds: at most 4096 attempts remembered per pair (oldest dropped first); evidence lists at
+// most 100 ports and 100 flow ids.
+import { LRUCache } from 'lru-cache';
+import type { FlowRow, NewAlert } from '../model';
+import type { Detector, EmitAlert } from './detector';
+
+export interface PortScanOptions {
+  min_ports: number;
+  window_secs: number;
+  suppress_secs: number;
+  max_tracked_pairs: number;
+}
+
+const TCP = 6;
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
+export const MAX_ATTEMPTS_PER_PAIR = 4096;
+export const EVIDENCE_CAP = 100;
+
+/** True when `f` is a TCP connection attempt by its initiator (see the header comment). */
+export function isConnectionAttempt(f: FlowRow): boolean {
+  if (f.proto !== TCP) return false;
+  const fwd = f.fwd;
+  if (fwd.packets === 0 || fwd.payloadBytes !== 0) return false;
+  if (fwd.synCount === 0 && (fwd.tcpFlags & TCP_SYN) === 0) return false;
+  if ((fwd.tcpFlags & TCP_ACK) !== 0) {
+    const allSynAck = fwd.synCount > 0 ? fwd.synCount >= fwd.packets && fwd.ackCount >= fwd.synCount : fwd.packets === 1;
+    if (allSynAck) return false;
+  }
+  return true;
+}
+
+interface Attempt {
+  port: number;
+  firstUs: number;
+  lastUs: number;
+  flowId: number;
+}
+
+interface PairState {
+  /** sorted by firstUs */
+  attempts: Attempt[];
+  /** distinct ports among `attempts` → how many attempts hit each */
+  portHits: Map<number, number>;
+  newestUs: number;
+  suppressUntilUs: number;
+}
+
+/** An alert being built during one batch. */
+interface Pending {
+  agentId: string;
+  srcIp: string;
+  dstIp: string;
+  triggerUs: number;
+  ports: Set<number>;
+  flowIds: number[];
+  flowCount: number;
+  firstUs: number;
+  lastUs: number;
+}
+
+export class PortScanDetector implements Detector {
+  readonly name = 'port_scan';
+  private readonly pairs: LRUCache<string, PairState>;
+  private readonly windowUs: number;
+  private readonly suppressUs: number;
+
+  constructor(private readonly opts: PortScanOptions) {
+    this.pairs = new LRUCache({ max: opts.max_tracked_pairs });
+    this.windowUs = opts.window_secs * 1e6;
+    this.suppressUs = opts.suppress_secs * 1e6;
+  }
+
+  /** Number of (agent, src, dst) pairs currently tracked. */
+  get trackedPairs(): number {
+    return this.pairs.size;
+  }
+
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+    const attempts = flows.filter(isConnectionAttempt);
+    if (attempts.length === 0) return;
+    // Time order within the batch, so the window slides the same way however the agent ordered it.
+    attempts.sort((a, b) => a.firstUs - b.firstUs);
+    const pending = new Map<string, Pending>();
+    for (const f of attempts) {
+      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}`;
+      let st = this.pairs.get(key);
+      if (!st) {
+        st = { attempts: [], portHits: new Map(), newestUs: 0, suppressUntilUs: -Infinity };
+        this.pairs.set(key, st);
+      }
+      const attempt: Attempt = { port: f.dstPort, firstUs: f.firstUs, lastUs: f.lastUs, flowId: f.flowId };
+      if (f.firstUs < st.suppressUntilUs) {
+        const p = pending.get(key);
+        if (p && f.firstUs <= p.triggerUs + this.windowUs) addToPending(p, attempt);
+        continue;
+      }
+      if (f.firstUs < st.newestUs - this.windowUs) continue; // older than the window we already slid past
+      this.add(st, attempt);
+      if (st.portHits.size >= this.opts.min_ports) {
+        const p: Pending = {
+          agentId: f.agentId, srcIp: f.srcIp, dstIp: f.dstIp, triggerUs: f.firstUs,
+          ports: new Set(), flowIds: [], flowCount: 0, firstUs: Infinity, lastUs: -Infinity,
+        };
+        for (const a of st.attempts) addToPending(p, a);
+        pending.set(key, p);
+        st.suppressUntilUs = f.firstUs + this.suppressUs;
+        st.attempts = [];
+        st.portHits.clear();
+      }
+    }
+    for (const p of pending.values()) emit(this.toAlert(p));
+  }
+
+  private add(st: PairState, a: Attempt): void {
+    // Sorted insert (batches may arrive slightly out of time order); usually appends.
+    let i = st.attempts.length;
+    while (i > 0 && st.attempts[i - 1].firstUs > a.firstUs) i--;
+    st.attempts.splice(i, 0, a);
+    st.portHits.set(a.port, (st.portHits.get(a.port) ?? 0) + 1);
+    if (a.firstUs > st.newestUs) st.newestUs = a.firstUs;
+    const cutoff = st.newestUs - this.windowUs;
+    let drop = 0;
+    while (drop < st.attempts.length && (st.attempts[drop].firstUs < cutoff || st.attempts.length - drop > MAX_ATTEMPTS_PER_PAIR)) {
+      const old = st.attempts[drop++];
+      const n = (st.portHits.get(old.port) ?? 1) - 1;
+      if (n === 0) st.portHits.delete(old.port);
+      else st.portHits.set(old.port, n);
+    }
+    if (drop > 0) st.attempts.splice(0, drop);
+  }
+
+  private toAlert(p: Pending): NewAlert {
+    const ports = [...p.ports].sort((a, b) => a - b);
+    return {
+      category: 'port_scan',
+      severity: 'medium',
+      attack_id: 'T1046',
+      agent_id: p.agentId,
+      src_ip: p.srcIp,
+      dst_ip: p.dstIp,
+      dst_port: null,
+      first_ts: p.firstUs / 1e6,
+      last_ts: p.lastUs / 1e6,
+      score: ports.length,
+      threshold: this.opts.min_ports,
+      evidence: {
+        ports: ports.slice(0, EVIDENCE_CAP),
+        flow_count: p.flowCount,
+        flow_ids: p.flowIds,
+      },
+    };
+  }
+}
+
+function addToPending(p: Pending, a: Attempt): void {
+  p.ports.add(a.port);
+  p.flowCount++;
+  if (p.flowIds.length < EVIDENCE_CAP) p.flowIds.push(a.flowId);
+  if (a.firstUs < p.firstUs) p.firstUs = a.firstUs;
+  if (a.lastUs > p.lastUs) p.lastUs = a.lastUs;
+}

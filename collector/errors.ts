@@ -1,0 +1,48 @@
+// Every error the collector reports to an operator carries a stable code (listed in docs/collector.md;
+// test/collector/errors.test.ts keeps this table and the doc in step).
+//
+// Wire-level problems (bad frames, invalid batches) are not exceptions: they become a protobuf Error
+// code for the agent plus a counter, see ingest/.
+
+export const CollectorErrorCode = {
+  USAGE: 'COLL_ERR_USAGE',
+  CONFIG_UNREADABLE: 'COLL_ERR_CONFIG_UNREADABLE',
+  CONFIG_INVALID: 'COLL_ERR_CONFIG_INVALID',
+  LISTEN: 'COLL_ERR_LISTEN',
+  STORE_OPEN: 'COLL_ERR_STORE_OPEN',
+  STORE_SCHEMA: 'COLL_ERR_STORE_SCHEMA',
+  STORE_WRITE: 'COLL_ERR_STORE_WRITE',
+  SUBSCRIBER_REJECTED: 'COLL_ERR_SUBSCRIBER_REJECTED',
+} as const;
+
+export type CollectorErrorCodeValue = (typeof CollectorErrorCode)[keyof typeof CollectorErrorCode];
+
+/** One line per code: what it means. docs/collector.md must list every code. */
+export const COLLECTOR_ERROR_DESCRIPTIONS: Record<CollectorErrorCodeValue, string> = {
+  COLL_ERR_USAGE: 'bad command line (unknown command or option, missing value)',
+  COLL_ERR_CONFIG_UNREADABLE: 'the config file cannot be read or is not JSON',
+  COLL_ERR_CONFIG_INVALID: 'the config does not match the schema (unknown key, wrong type, out of range)',
+  COLL_ERR_LISTEN: 'the HTTP server cannot listen on the configured host:port',
+  COLL_ERR_STORE_OPEN: 'the SQLite file cannot be opened or configured',
+  COLL_ERR_STORE_SCHEMA: 'the SQLite file has a schema version newer than this collector understands',
+  COLL_ERR_STORE_WRITE: 'a write to the store failed (the batch is not stored and not acknowledged)',
+  COLL_ERR_SUBSCRIBER_REJECTED: 'the alerts subscriber was refused by the collector (bad token or request)',
+};
+
+export class CollectorError extends Error {
+  readonly code: CollectorErrorCodeValue;
+  constructor(code: CollectorErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CollectorError';
+    this.code = code;
+  }
+}
+
+export function isCollectorError(err: unknown): err is CollectorError {
+  return err instanceof CollectorError;
+}
+
+/** Message of anything thrown, for logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,78 @@
+// SQLite schema, as an ordered list of migrations. PRAGMA user_version holds the number of migrations
+// applied; a new migration is appended here, never edited in place once released.
+//
+// Units: *_us columns are integer microseconds since the Unix epoch; *_ts columns are REAL seconds.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: first schema
+  `
+  CREATE TABLE agents (
+    agent_id         TEXT PRIMARY KEY,
+    last_seen_us     INTEGER NOT NULL,
+    boot_id          TEXT,
+    hostname         TEXT,
+    software_version TEXT,
+    source           TEXT,
+    health_json      TEXT
+  );
+
+  CREATE TABLE batches (
+    agent_id    TEXT    NOT NULL,
+    boot_id     TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    received_us INTEGER NOT NULL,
+    flow_count  INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, boot_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE flows (
+    id                INTEGER PRIMARY KEY,
+    agent_id          TEXT    NOT NULL,
+    boot_id           TEXT    NOT NULL,
+    seq               INTEGER NOT NULL,
+    flow_id           INTEGER NOT NULL,
+    src_ip            TEXT    NOT NULL,
+    dst_ip            TEXT    NOT NULL,
+    src_port          INTEGER NOT NULL,
+    dst_port          INTEGER NOT NULL,
+    proto             INTEGER NOT NULL,
+    vlan              INTEGER,
+    first_ts          REAL    NOT NULL,
+    last_ts           REAL    NOT NULL,
+    fwd_packets       INTEGER NOT NULL,
+    bwd_packets       INTEGER NOT NULL,
+    fwd_ip_bytes      INTEGER NOT NULL,
+    bwd_ip_bytes      INTEGER NOT NULL,
+    fwd_payload_bytes INTEGER NOT NULL,
+    bwd_payload_bytes INTEGER NOT NULL,
+    tcp_flags         INTEGER NOT NULL,
+    end_reason        TEXT    NOT NULL,
+    stats_json        TEXT    NOT NULL,
+    UNIQUE (agent_id, boot_id, flow_id)
+  );
+  CREATE INDEX flows_first_ts ON flows (first_ts);
+  CREATE INDEX flows_src_ip ON flows (src_ip, first_ts);
+  CREATE INDEX flows_dst_ip ON flows (dst_ip, first_ts);
+
+  -- AUTOINCREMENT: an id is never reused, even after deletes, because subscribers resume by id.
+  CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts            REAL    NOT NULL,
+    category      TEXT    NOT NULL,
+    severity      TEXT    NOT NULL,
+    attack_id     TEXT,
+    agent_id      TEXT    NOT NULL,
+    src_ip        TEXT,
+    dst_ip        TEXT,
+    dst_port      INTEGER,
+    first_ts      REAL,
+    last_ts       REAL,
+    score         REAL,
+    threshold     REAL,
+    evidence_json TEXT    NOT NULL
+  );
+  CREATE INDEX alerts_ts ON alerts (ts);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

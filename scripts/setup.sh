@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Goalkeeper needs on Debian 12 (run as root, Node 20 already present), then the npm
+# dependencies. Safe to run again. Used by the README's two commands and by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+# libpcap-dev: headers for the `pcap` native module; g++/make/python3: node-gyp builds it and better-sqlite3;
+# iproute2 + iputils-ping: the live-capture test builds network namespaces and pings across them.
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+node -e 'const [maj] = process.versions.node.split("."); if (+maj < 20) { console.error(`setup: Node ${process.versions.node} found, Node 20 or newer is needed`); process.exit(1); }'
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,143 @@
+import t from 'tap';
+import { PacketMeta, IPPROTO_UDP, IPPROTO_ICMP, TCP_SYN, TCP_ACK, TCP_FIN, TCP_RST, TCP_PSH } from '../../../agent/decode/packet-meta';
+import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
+import { toFlowRecord } from '../../../agent/features/flow-record';
+import { flowToJson } from '../../../agent/export/flow-json';
+import { EndReason, type IFlowRecord } from '../../../proto';
+import { fill, type PacketSpec } from '../../helpers/packets';
+
+const OPTS: FlowTableOptions = {
+  maxFlows: 1000, idleTimeoutUs: 60e6, activeTimeoutUs: 1800e6, tcpCloseGraceUs: 2e6, activeScanIntervalUs: 10e6,
+};
+
+function meter(packets: PacketSpec[], opts: Partial<FlowTableOptions> = {}, flush = true) {
+  const out: Array<Record<string, any>> = [];
+  const records: IFlowRecord[] = [];
+  const table = new FlowTable({ ...OPTS, ...opts }, (flow, reason) => {
+    const r = toFlowRecord(flow, reason);
+    records.push(r);
+    out.push(flowToJson(r));
+  });
+  const m = new PacketMeta();
+  for (const p of packets) table.add(fill(m, p));
+  if (flush) table.flushAll();
+  return { out, records, table };
+}
+
+const T0 = 1_700_000_000_000_000;
+const C = '10.0.0.1';
+const S = '192.0.2.80';
+
+t.test('a TCP connection is one bidirectional flow with exact per-direction counts', async (t) => {
+  const { out } = meter([
+    { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_SYN, window: 64240, ipLen: 60, tsUs: T0 },
+    { src: S, dst: C, sport: 80, dport: 40000, flags: TCP_SYN | TCP_ACK, window: 65160, ipLen: 60, tsUs: T0 + 1000 },
+    { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_ACK, ipLen: 52, tsUs: T0 + 2000 },
+    { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_ACK | TCP_PSH, payload: 100, tsUs: T0 + 3000 },
+    { src: S, dst: C, sport: 80, dport: 40000, flags: TCP_ACK | TCP_PSH, payload: 1000, tsUs: T0 + 13000 },
+    { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_FIN | TCP_ACK, tsUs: T0 + 20000 },
+    { src: S, dst: C, sport: 80, dport: 40000, flags: TCP_FIN | TCP_ACK, tsUs: T0 + 21000 },
+    { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_ACK, tsUs: T0 + 22000 },
+  ]);
+  t.equal(out.length, 1);
+  const f = out[0];
+  t.match(f, { src_ip: C, src_port: 40000, dst_ip: S, dst_port: 80, proto: 6, vlan: null, end_reason: 'end_of_flow' });
+  t.equal(f.fwd_packets, 5);
+  t.equal(f.bwd_packets, 3);
+  t.equal(f.fwd_ip_bytes, 60 + 52 + 140 + 40 + 40);
+  t.equal(f.bwd_ip_bytes, 60 + 1040 + 40);
+  t.equal(f.fwd_payload_bytes, 100);
+  t.equal(f.bwd_payload_bytes, 1000);
+  t.equal(f.tcp_flags, TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN);
+  t.equal(f.fwd_init_window, 64240);
+  t.equal(f.bwd_init_window, 65160);
+  t.equal(f.fwd_syn_count, 1);
+  t.equal(f.bwd_fin_count, 1);
+  t.equal(f.first_ts, T0 / 1e6);
+  t.equal(f.last_ts, (T0 + 22000) / 1e6);
+  t.equal(f.fwd_len_min, 40);
+  t.equal(f.fwd_len_max, 140);
+  const fwdLens = [60, 52, 140, 40, 40];
+  const mean = fwdLens.reduce((a, b) => a + b) / 5;
+  t.ok(Math.abs(f.fwd_len_mean - mean) < 1e-9, 'Welford mean equals the plain mean');
+  const std = Math.sqrt(fwdLens.reduce((a, b) => a + (b - mean) ** 2, 0) / 5);
+  t.ok(Math.abs(f.fwd_len_std - std) < 1e-9, 'Welford std equals the two-pass population std');
+  // fwd gaps: 2000, 1000, 17000, 2000 µs
+  t.equal(f.fwd_iat_min_us, 1000);
+  t.equal(f.fwd_iat_max_us, 17000);
+  t.equal(f.fwd_iat_mean_us, 5500);
+});
+
+t.test('a SYN-ACK seen first makes its receiver the initiator (backscatter)', async (t) => {
+  const { out } = meter([{ src: S, dst: C, sport: 80, dport: 2155, flags: TCP_SYN | TCP_ACK, tsUs: T0 }]);
+  t.match(out[0], { src_ip: C, src_port: 2155, dst_ip: S, dst_port: 80, fwd_packets: 0, bwd_packets: 1, fwd_syn_count: 0 });
+});
+
+t.test('an RST ends the flow after the grace period; a new SYN on the same ports starts a new flow', async (t) => {
+  const { out } = meter([
+    { src: C, dst: S, sport: 40001, dport: 81, flags: TCP_SYN, tsUs: T0 },
+    { src: S, dst: C, sport: 81, dport: 40001, flags: TCP_RST | TCP_ACK, tsUs: T0 + 100 },
+    { src: C, dst: S, sport: 40001, dport: 81, flags: TCP_SYN, tsUs: T0 + 500_000 },
+    { src: C, dst: S, sport: 40002, dport: 83, flags: TCP_SYN, tsUs: T0 + 1_000_000 },
+    { src: S, dst: C, sport: 83, dport: 40002, flags: TCP_RST | TCP_ACK, tsUs: T0 + 1_000_100 },
+    { src: C, dst: S, sport: 40003, dport: 84, flags: TCP_SYN, tsUs: T0 + 5_000_000 },
+  ], {}, false);
+  t.equal(out.length, 2, 'one ended by the reused-port SYN, one by grace expiry at the next sweep');
+  t.match(out[0], { dst_port: 81, end_reason: 'end_of_flow', fwd_packets: 1, bwd_packets: 1, bwd_rst_count: 1 });
+  t.match(out[1], { dst_port: 83, end_reason: 'end_of_flow', fwd_packets: 1, bwd_packets: 1 });
+});
+
+t.test('idle and active timeouts end flows in packet time', async (t) => {
+  const pkts: PacketSpec[] = [
+    { src: C, dst: S, sport: 5000, dport: 53, proto: IPPROTO_UDP, payload: 30, tsUs: T0 },
+  ];
+  // A long flow with a packet every 10 s, for 40 s, and an active timeout of 25 s.
+  for (let i = 0; i <= 4; i++) pkts.push({ src: C, dst: S, sport: 6000, dport: 123, proto: IPPROTO_UDP, payload: 48, tsUs: T0 + i * 10e6 });
+  pkts.push({ src: C, dst: S, sport: 7000, dport: 9, proto: IPPROTO_UDP, tsUs: T0 + 100e6 });
+  const { out } = meter(pkts, { idleTimeoutUs: 30e6, activeTimeoutUs: 25e6 }, false);
+  const reasons = out.map((f) => `${f.src_port}:${f.end_reason}:${f.fwd_packets}`);
+  t.ok(reasons.includes('5000:idle:1'), reasons.join(' '));
+  t.ok(reasons.includes('6000:active:3'), 'active timeout split the long flow');
+  t.ok(reasons.includes('6000:idle:2'), 'the rest of it ended idle');
+});
+
+t.test('a full table exports the least recently seen flow with reason resources', async (t) => {
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i < 20; i++) pkts.push({ src: C, dst: S, sport: 10000 + i, dport: 443, flags: TCP_SYN, tsUs: T0 + i });
+  const { out, table } = meter(pkts, { maxFlows: 16 }, false);
+  t.equal(out.length, 4);
+  t.same(out.map((f) => f.src_port), [10000, 10001, 10002, 10003]);
+  t.ok(out.every((f) => f.end_reason === 'resources'));
+  t.equal(table.counters.evictedFull, 4);
+  t.equal(table.size, 16);
+  table.flushAll();
+  t.equal(table.counters.flowsExported, 20, 'every flow leaves exactly once');
+});
+
+t.test('VLANs separate flows; ICMP echo pairs into one flow keyed by type/code', async (t) => {
+  const { records, out } = meter([
+    { src: C, dst: S, sport: 1, dport: 2, proto: IPPROTO_UDP, vlan: 10, tsUs: T0 },
+    { src: C, dst: S, sport: 1, dport: 2, proto: IPPROTO_UDP, vlan: 20, tsUs: T0 + 1 },
+    { src: C, dst: S, proto: IPPROTO_ICMP, icmpType: 8, payload: 56, tsUs: T0 + 2 },
+    { src: S, dst: C, proto: IPPROTO_ICMP, icmpType: 0, payload: 56, tsUs: T0 + 3 },
+  ]);
+  t.equal(out.length, 3);
+  t.same(out.filter((f) => f.proto === 17).map((f) => f.vlan).sort(), [10, 20]);
+  const icmp = out.find((f) => f.proto === 1)!;
+  t.match(icmp, { fwd_packets: 1, bwd_packets: 1, dst_port: 8 << 8 });
+  t.equal(records.find((r) => r.protocol === 1)!.endReason, EndReason.END_REASON_FORCED);
+});
+
+t.test('keys are direction-independent and collisions never merge flows', async (t) => {
+  // 50,000 distinct flows, each with a packet both ways: every flow must come out with 1+1 packets.
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i < 50000; i++) {
+    const a = `10.${(i >> 8) & 255}.${i & 255}.1`;
+    pkts.push({ src: a, dst: S, sport: 1024 + (i % 50000), dport: 443, proto: IPPROTO_UDP, tsUs: T0 + i });
+    pkts.push({ src: S, dst: a, sport: 443, dport: 1024 + (i % 50000), proto: IPPROTO_UDP, tsUs: T0 + i });
+  }
+  const { out, table } = meter(pkts, { maxFlows: 100000 });
+  t.equal(out.length, 50000);
+  t.ok(out.every((f) => f.fwd_packets === 1 && f.bwd_packets === 1));
+  t.equal(table.counters.packetsUnplaced, 0);
+});

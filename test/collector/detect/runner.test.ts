@@ -1,0 +1,57 @@
+import t from 'tap';
+import { DetectRunner, type Detector } from '../../../collector/detect';
+import type { FlowRow, NewAlert } from '../../../collector/model';
+import { Registry } from '../../../collector/obs';
+import { AckStatus } from '../../../proto';
+import { TestAgent, batchFrame, captureLogger, fetchText, flow, metricValue, startTestCollector } from '../helpers';
+
+function alertFor(flows: readonly FlowRow[], category: string): NewAlert {
+  return {
+    category, severity: 'low', attack_id: null, agent_id: flows[0].agentId, src_ip: null, dst_ip: null, dst_port: null,
+    first_ts: 0, last_ts: 0, score: flows.length, threshold: 1, evidence: {},
+  };
+}
+
+const boom: Detector = {
+  name: 'boom',
+  onFlows() {
+    throw new Error('detector bug');
+  },
+};
+const counting: Detector = {
+  name: 'counting',
+  onFlows(flows, emit) {
+    emit(alertFor(flows, 'counted'));
+  },
+};
+
+t.test('a throwing detector is counted and logged; the others still run', async (t) => {
+  const metrics = new Registry();
+  const { log, lines } = captureLogger();
+  const runner = new DetectRunner([boom, counting], metrics, log);
+  const flows = [{ agentId: 'gw1' } as FlowRow];
+  const a1 = runner.run(flows);
+  const a2 = runner.run(flows);
+  t.equal(a1.length, 1);
+  t.equal(a2[0].category, 'counted');
+  const body = metrics.render();
+  t.match(body, /detector_failures_total\{detector="boom"\} 2/);
+  t.match(body, /detector_failures_total\{detector="counting"\} 0/);
+  t.equal(lines.filter((l) => l.msg === 'detector failed').length, 1, 'the error log is rate-limited');
+  t.equal(lines[0].detector, 'boom');
+});
+
+t.test('through the collector: a failing detector does not stop ingest or the other detectors', async (t) => {
+  const c = await startTestCollector(t, { start: { detectors: [boom, counting] } });
+  const a = await TestAgent.ready(c.port, 'gw1');
+  a.send(batchFrame(1, [flow(), flow()]));
+  t.equal((await a.next()).ack?.status, AckStatus.ACK_STATUS_STORED);
+  a.send(batchFrame(2, [flow()]));
+  t.equal((await a.next()).ack?.status, AckStatus.ACK_STATUS_STORED);
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(c.alerts.map((x) => [x.category, x.score]), [['counted', 2], ['counted', 1]]);
+  const m = await fetchText(`http://127.0.0.1:${c.port}/metrics`);
+  t.equal(metricValue(m.body, 'detector_failures_total{detector="boom"}'), 2);
+  t.equal(metricValue(m.body, 'alerts_raised_total{category="counted"}'), 2);
+  a.close();
+});
