@@ -26,6 +26,18 @@ export const DECODE_EVENT_NAMES: readonly string[] = [
   'too_many_headers',
 ];
 
+export const enum TunnelType {
+  NONE = 0,
+  GRE = 1,
+  VXLAN = 2,
+  GENEVE = 3,
+  GTP_U = 4,
+  IP_IN_IP = 5,              // IPv4 or IPv6 carried directly in IPv4/IPv6 (protocols 4 and 41)
+  TEREDO = 6,
+}
+
+export const TUNNEL_NAMES: readonly string[] = ['', 'gre', 'vxlan', 'geneve', 'gtp-u', 'ip-in-ip', 'teredo'];
+
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
@@ -75,6 +87,33 @@ export class PacketMeta {
   icmpType = 0;
   icmpCode = 0;
 
+  // TCP details (valid when protocol is TCP and l4Valid). Options: -1 / false when absent.
+  tcpSeq = 0;                 // uint32 as a number
+  tcpAck = 0;
+  tcpMss = -1;
+  tcpWscale = -1;
+  tcpSackOk = false;
+  tcpTimestamps = false;
+
+  // Where the transport payload starts in the frame buffer (absolute index into the buffer handed to
+  // decodeFrame) and how many of its bytes were captured: min(payloadLen, caplen - offset), ≥ 0.
+  payloadOffset = 0;
+  capturedPayloadLen = 0;
+
+  // Tunnels: when the frame carried GRE, VXLAN, Geneve, GTP-U, IP-in-IP or Teredo, the fields above
+  // describe the INNER packet and these name the outermost tunnel. 0 / -1 when untunnelled.
+  tunnelType: TunnelType = TunnelType.NONE;
+  tunnelId = -1;              // VXLAN/Geneve VNI, GTP-U TEID, GRE key; -1 when the tunnel has none
+
+  // ICMP/ICMPv6 errors (destination unreachable, time exceeded, parameter problem, packet too big):
+  // the quoted datagram's tuple, so the error can be attributed to the flow it reports on.
+  icmpQuoteValid = false;
+  readonly quoteSrc = new Int32Array(4);
+  readonly quoteDst = new Int32Array(4);
+  quoteProtocol = 0;
+  quoteSrcPort = 0;
+  quoteDstPort = 0;
+
   /** Reset everything a decoder may set; the source sets the capture facts afterwards. */
   reset(): void {
     this.event = DecodeEvent.OK;
@@ -97,5 +136,21 @@ export class PacketMeta {
     this.payloadLen = 0;
     this.icmpType = 0;
     this.icmpCode = 0;
+    this.tcpSeq = 0;
+    this.tcpAck = 0;
+    this.tcpMss = -1;
+    this.tcpWscale = -1;
+    this.tcpSackOk = false;
+    this.tcpTimestamps = false;
+    this.payloadOffset = 0;
+    this.capturedPayloadLen = 0;
+    this.tunnelType = TunnelType.NONE;
+    this.tunnelId = -1;
+    if (this.icmpQuoteValid) {
+      this.icmpQuoteValid = false;
+      this.quoteSrc.fill(0);
+      this.quoteDst.fill(0);
+      this.quoteProtocol = this.quoteSrcPort = this.quoteDstPort = 0;
+    }
   }
 }
