@@ -20,11 +20,13 @@ Destination (one or both):
       --token TOKEN        agent token issued by the collector operator
       --token-file FILE    read the token from FILE (keeps it out of the process list)
       --agent-id ID        this agent's id, as registered on the collector
-      --jsonl FILE         write one JSON object per flow to FILE ('-' = stdout)
+      --jsonl FILE         write one JSON object per flow record to FILE ('-' = stdout)
+      --csv FILE           write CICFlowMeter-compatible CSV to FILE ('-' = stdout)
 
 Flows:
-      --idle-timeout SECS     end a flow after SECS without packets (default 60)
-      --active-timeout SECS   end a flow open longer than SECS (default 1800)
+      --idle-timeout SECS     end a flow after SECS without packets, every protocol
+                              (defaults: TCP 300, TCP unanswered 20, UDP/other 120, ICMP 30)
+      --active-timeout SECS   export an interim record of a flow open longer than SECS (default 300)
       --max-flows N           flow table size; the least recently seen flow is exported when full
 
 Other:
@@ -74,6 +76,7 @@ export function parseCli(argv: string[]): CliRequest {
         'token-file': { type: 'string' },
         'agent-id': { type: 'string' },
         jsonl: { type: 'string' },
+        csv: { type: 'string' },
         'idle-timeout': { type: 'string' },
         'active-timeout': { type: 'string' },
         'max-flows': { type: 'string' },
@@ -99,11 +102,14 @@ export function parseCli(argv: string[]): CliRequest {
     }),
     flow: section({
       idle_timeout_secs: num('idle-timeout', v['idle-timeout']),
+      tcp_idle_timeout_secs: num('idle-timeout', v['idle-timeout']),
+      tcp_half_open_timeout_secs: num('idle-timeout', v['idle-timeout']),
+      icmp_idle_timeout_secs: num('idle-timeout', v['idle-timeout']),
       active_timeout_secs: num('active-timeout', v['active-timeout']),
       max_flows: num('max-flows', v['max-flows']),
     }),
     collector: section({ url: v.collector, token: v.token, token_file: v['token-file'] }),
-    output: section({ jsonl: v.jsonl }),
+    output: section({ jsonl: v.jsonl, csv: v.csv }),
   };
   for (const [name, value] of Object.entries(sections)) if (value) overrides[name] = value;
   return {

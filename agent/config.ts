@@ -20,9 +20,17 @@ export interface AgentConfig {
   };
   readonly flow: {
     readonly max_flows: number;
+    /** UDP and other protocols. */
     readonly idle_timeout_secs: number;
+    readonly tcp_idle_timeout_secs: number;
+    /** TCP before the responder answers: short, so scans and SYN floods cannot fill the table. */
+    readonly tcp_half_open_timeout_secs: number;
+    readonly icmp_idle_timeout_secs: number;
+    /** A flow open this long is exported as an interim record and goes on. */
     readonly active_timeout_secs: number;
     readonly tcp_close_grace_secs: number;
+    readonly early_packets: number;
+    readonly app_inspect_packets: number;
   };
   readonly export: {
     readonly max_flows_per_batch: number;
@@ -46,6 +54,8 @@ export interface AgentConfig {
   readonly output: {
     /** Path for one JSON object per flow; '-' is stdout; empty: none. */
     readonly jsonl: string;
+    /** Path for CICFlowMeter-compatible CSV; '-' is stdout; empty: none. */
+    readonly csv: string;
   };
 }
 
@@ -58,14 +68,18 @@ export function defaultConfig(): Mutable<AgentConfig> {
       interface: '', file: '', bpf_filter: '', snaplen_bytes: 262144, promiscuous: true,
       buffer_bytes: 16 * 1024 * 1024, buffer_timeout_ms: 100, replay_pps: 0,
     },
-    flow: { max_flows: 262144, idle_timeout_secs: 60, active_timeout_secs: 1800, tcp_close_grace_secs: 2 },
+    flow: {
+      max_flows: 262144, idle_timeout_secs: 120, tcp_idle_timeout_secs: 300, tcp_half_open_timeout_secs: 20,
+      icmp_idle_timeout_secs: 30, active_timeout_secs: 300, tcp_close_grace_secs: 5, early_packets: 10,
+      app_inspect_packets: 6,
+    },
     export: { max_flows_per_batch: 1000, flush_interval_ms: 1000 },
     collector: {
       url: '', token: '', token_file: '', max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
       connect_timeout_ms: 10000, backoff_initial_ms: 500, backoff_max_ms: 30000, ping_interval_ms: 15000,
       heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
     },
-    output: { jsonl: '' },
+    output: { jsonl: '', csv: '' },
   };
 }
 
@@ -76,9 +90,14 @@ const RANGES: Record<string, [number, number]> = {
   'source.buffer_timeout_ms': [0, 10000],
   'source.replay_pps': [0, 1e9],
   'flow.max_flows': [16, 16_777_216],
-  'flow.idle_timeout_secs': [1, 86400],
-  'flow.active_timeout_secs': [1, 7 * 86400],
+  'flow.idle_timeout_secs': [1, 30 * 86400],
+  'flow.tcp_idle_timeout_secs': [1, 30 * 86400],
+  'flow.tcp_half_open_timeout_secs': [1, 30 * 86400],
+  'flow.icmp_idle_timeout_secs': [1, 30 * 86400],
+  'flow.active_timeout_secs': [1, 30 * 86400],
   'flow.tcp_close_grace_secs': [0, 600],
+  'flow.early_packets': [0, 64],
+  'flow.app_inspect_packets': [0, 64],
   'export.max_flows_per_batch': [1, 100000],
   'export.flush_interval_ms': [10, 600000],
   'collector.max_queue_bytes': [1024 * 1024, 2 ** 40],
@@ -145,6 +164,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
     if (cfg.collector.token_file) cfg.collector.token_file = resolve(base, cfg.collector.token_file);
     if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
+    if (cfg.output.csv && cfg.output.csv !== '-') cfg.output.csv = resolve(base, cfg.output.csv);
   }
   merge(cfg as unknown as Record<string, unknown>, overrides, '', 'command line');
 
@@ -158,9 +178,10 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
   const s = cfg.source;
   if (!s.interface && !s.file) throw invalid('nothing to capture: give an interface (--interface) or a capture file (--read)');
   if (s.interface && s.file) throw invalid('give either an interface or a capture file, not both');
-  if (!cfg.collector.url && !cfg.output.jsonl) {
-    throw invalid('nowhere to send flows: give a collector (--collector URL) or an output (--jsonl FILE)');
+  if (!cfg.collector.url && !cfg.output.jsonl && !cfg.output.csv) {
+    throw invalid('nowhere to send flows: give a collector (--collector URL) or an output (--jsonl FILE, --csv FILE)');
   }
+  if (cfg.output.jsonl === '-' && cfg.output.csv === '-') throw invalid('--jsonl and --csv cannot both write to stdout');
   if (cfg.collector.url) {
     let url: URL;
     try {

@@ -14,7 +14,9 @@ import { DECODE_EVENT_COUNT, DECODE_EVENT_NAMES, DecodeEvent, PacketMeta } from 
 import { FlowTable } from './flow/flow-table';
 import { toFlowRecord } from './features/flow-record';
 import { Batcher } from './export/batcher';
-import { JsonlWriter } from './export/jsonl-writer';
+import { RecordWriter } from './export/record-writer';
+import { flowToJson } from './export/flow-json';
+import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
@@ -48,7 +50,9 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
   let frames = 0;
 
-  const jsonl = cfg.output.jsonl ? new JsonlWriter(cfg.output.jsonl) : null;
+  const writers: RecordWriter[] = [];
+  if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, (r) => JSON.stringify(flowToJson(r))));
+  if (cfg.output.csv) writers.push(new RecordWriter(cfg.output.csv, flowToCicRow, CIC_HEADER));
   const sender = cfg.collector.url
     ? new Sender({
       url: cfg.collector.url,
@@ -80,17 +84,22 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       (batch) => sender.enqueue(batch))
     : null;
 
-  const onRecord: (r: IFlowRecord) => void =
-    batcher && jsonl ? (r) => { batcher.add(r); jsonl.write(r); }
-      : batcher ? (r) => batcher.add(r)
-        : (r) => jsonl!.write(r);
+  const sinks: Array<(r: IFlowRecord) => void> = writers.map((w) => (r: IFlowRecord) => w.write(r));
+  if (batcher) sinks.push((r) => batcher.add(r));
+  const onRecord: (r: IFlowRecord) => void = sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
 
+  const f = cfg.flow;
   const table = new FlowTable({
-    maxFlows: cfg.flow.max_flows,
-    idleTimeoutUs: cfg.flow.idle_timeout_secs * 1e6,
-    activeTimeoutUs: cfg.flow.active_timeout_secs * 1e6,
-    tcpCloseGraceUs: cfg.flow.tcp_close_grace_secs * 1e6,
-    activeScanIntervalUs: 10e6,
+    maxFlows: f.max_flows,
+    idleTimeoutUs: f.idle_timeout_secs * 1e6,
+    tcpIdleTimeoutUs: f.tcp_idle_timeout_secs * 1e6,
+    tcpHalfOpenTimeoutUs: f.tcp_half_open_timeout_secs * 1e6,
+    icmpIdleTimeoutUs: f.icmp_idle_timeout_secs * 1e6,
+    activeTimeoutUs: f.active_timeout_secs * 1e6,
+    tcpCloseGraceUs: f.tcp_close_grace_secs * 1e6,
+    activeScanIntervalUs: Math.min(10e6, f.active_timeout_secs * 1e6),
+    earlyPackets: f.early_packets,
+    appInspectPackets: f.app_inspect_packets,
   }, (flow, reason) => onRecord(toFlowRecord(flow, reason)));
 
   function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
@@ -102,7 +111,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     meta.wirelen = wirelen;
     const ev = meta.event;
     decodeEvents[ev]++;
-    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT) table.add(meta);
+    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT) table.add(meta, buf);
   }
 
   const live = cfg.source.interface
@@ -143,7 +152,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
         packetsDropped: cap?.kernelDropped ?? 0,
         packetsIfDropped: cap?.interfaceDropped ?? 0,
         flowsActive: table.size,
-        flowsExported: table.counters.flowsExported,
+        flowsExported: table.counters.recordsExported,
         flowsDropped: sender.counters.flowsDropped,
         unackedBatches: sender.queuedBatches,
         decodeErrors,
@@ -171,7 +180,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       sender.stop();
     }
     if (heartbeat) clearInterval(heartbeat);
-    if (jsonl) await jsonl.close();
+    for (const w of writers) await w.close();
     log.log('info', 'stopped', summary());
     return status;
   }
@@ -190,7 +199,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     if (!live) {
       const gates: Array<() => Promise<void> | null> = [];
       if (sender) gates.push(() => sender.gate());
-      if (jsonl) gates.push(() => jsonl.gate());
+      for (const w of writers) gates.push(() => w.gate());
       if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, () => frames));
       const gate = (): Promise<void> | null => {
         if (stopRequested) return Promise.reject(STOP_REPLAY);

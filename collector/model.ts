@@ -37,6 +37,15 @@ export interface FlowRow {
   bootId: string;
   seq: number;
   flowId: number;
+  /** 0, 1, 2… per flow: a long flow arrives as interim records, then a final one. */
+  recordSeq: number;
+  recordType: 'final' | 'interim';
+  /** Community ID v1, empty when the agent did not send one. */
+  communityId: string;
+  /** Zeek conn_state for TCP, empty otherwise. */
+  connState: string;
+  /** Application names the agent saw (DNS query, TLS SNI, HTTP host…), null when none. */
+  app: Record<string, unknown> | null;
   srcIp: string;
   dstIp: string;
   srcPort: number;

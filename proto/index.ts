@@ -10,6 +10,8 @@ export const CollectorMessage = v1.CollectorMessage;
 export const EndReason = v1.EndReason;
 export const AckStatus = v1.AckStatus;
 export const ErrorCode = v1.ErrorCode;
+export const RecordType = v1.RecordType;
+export const TunnelType = v1.TunnelType;
 
 export type IAgentMessage = v1.IAgentMessage;
 export type ICollectorMessage = v1.ICollectorMessage;
@@ -18,6 +20,8 @@ export type IWelcome = v1.IWelcome;
 export type IFlowBatch = v1.IFlowBatch;
 export type IFlowRecord = v1.IFlowRecord;
 export type IDirectionStats = v1.IDirectionStats;
+export type IStats = v1.IStats;
+export type IAppInfo = v1.IAppInfo;
 export type IHeartbeat = v1.IHeartbeat;
 export type IAck = v1.IAck;
 export type IError = v1.IError;

@@ -1,7 +1,9 @@
 // Ethernet II / IEEE 802.3 header: destination 6, source 6, EtherType-or-length 2. An 802.3 length
 // (≤ 1500) is followed by LLC; only LLC/SNAP with an EtherType (AA AA 03 00 00 00 + type) can carry IP.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { be16 } from './bytes';
+import * as bytes from './bytes';
+
+const be16 = bytes.be16;
 
 /**
  * Decodes the Ethernet header at buf[off]; leaves the EtherType in meta.etherType and returns the

@@ -1,8 +1,12 @@
 // IPv4 header (RFC 791). Lengths come from the header fields; the captured length is used only for
 // bounds checks, since a snaplen shorter than the packet is normal.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { ETHERTYPE_IPV4 } from './ethertypes';
-import { be16, be32s } from './bytes';
+import * as ethertypes from './ethertypes';
+import * as bytes from './bytes';
+
+const ETHERTYPE_IPV4 = ethertypes.ETHERTYPE_IPV4;
+const be16 = bytes.be16;
+const be32s = bytes.be32s;
 
 /**
  * Decodes the IPv4 header at buf[off] (captured bytes end at `end`). Returns the offset of the

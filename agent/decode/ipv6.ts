@@ -1,7 +1,11 @@
 // IPv6 header (RFC 8200) and the extension-header chain up to the transport protocol.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { ETHERTYPE_IPV6 } from './ethertypes';
-import { be16, be32s } from './bytes';
+import * as ethertypes from './ethertypes';
+import * as bytes from './bytes';
+
+const ETHERTYPE_IPV6 = ethertypes.ETHERTYPE_IPV6;
+const be16 = bytes.be16;
+const be32s = bytes.be32s;
 
 /** Extension headers walked before giving up with TOO_MANY_HEADERS. */
 export const MAX_IPV6_EXT_HEADERS = 8;
@@ -88,5 +92,28 @@ export function decodeIpv6(buf: Uint8Array, off: number, end: number, meta: Pack
     }
     next = buf[p];
     p += len;
+  }
+}
+
+/**
+ * Length of the extension header `next` at buf[p] (bounded by `end`): 0 when `next` is not an
+ * extension header (the upper-layer protocol was reached), -1 when its length byte is not captured.
+ * For the walks outside the hot path (quoted datagrams); decodeIpv6 keeps its own inlined switch.
+ */
+export function ipv6ExtHeaderLen(buf: Uint8Array, p: number, end: number, next: number): number {
+  switch (next) {
+    case NH_HOP_BY_HOP:
+    case NH_ROUTING:
+    case NH_DEST_OPTS:
+    case NH_MOBILITY:
+    case NH_HIP:
+    case NH_SHIM6:
+      return end - p < 2 ? -1 : (buf[p + 1] + 1) << 3;
+    case NH_AH:
+      return end - p < 2 ? -1 : (buf[p + 1] + 2) << 2;
+    case NH_FRAGMENT:
+      return 8;
+    default:
+      return 0;
   }
 }

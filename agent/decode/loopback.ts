@@ -2,7 +2,10 @@
 // host's byte order, so both orders are accepted; LOOP (108) writes it in network order.
 // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD) or 30 (Darwin).
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethertypes';
+import * as ethertypes from './ethertypes';
+
+const ETHERTYPE_IPV4 = ethertypes.ETHERTYPE_IPV4;
+const ETHERTYPE_IPV6 = ethertypes.ETHERTYPE_IPV6;
 
 function familyToEtherType(family: number, meta: PacketMeta): number {
   if (family === 2) return ETHERTYPE_IPV4;

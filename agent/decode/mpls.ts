@@ -2,7 +2,10 @@
 // Nothing says what is under the bottom label; like tcpdump we guess from the first nibble, after the
 // explicit-null labels (0 = IPv4, 2 = IPv6) that do say it.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethertypes';
+import * as ethertypes from './ethertypes';
+
+const ETHERTYPE_IPV4 = ethertypes.ETHERTYPE_IPV4;
+const ETHERTYPE_IPV6 = ethertypes.ETHERTYPE_IPV6;
 
 /** Labels popped before giving up with TOO_MANY_HEADERS. */
 export const MAX_MPLS_LABELS = 16;

@@ -15,15 +15,17 @@ export const enum DecodeEvent {
   BAD_TCP_HEADER_LEN = 9,
   IP_FRAGMENT = 10,           // a non-first fragment: addresses valid, no ports
   TOO_MANY_HEADERS = 11,      // VLAN/MPLS/extension-header nesting past our limit
+  TUNNEL_INNER_INVALID = 12,  // a tunnel's inner packet is truncated or malformed: every field describes
+                              // the carrier (complete, l4Valid as decoded); meter it like OK
 }
 
 /** Number of DecodeEvent values; counters are a Float64Array of this length indexed by the event. */
-export const DECODE_EVENT_COUNT = 12;
+export const DECODE_EVENT_COUNT = 13;
 
 export const DECODE_EVENT_NAMES: readonly string[] = [
   'ok', 'unsupported_linktype', 'not_ip', 'truncated_l2', 'truncated_l3', 'truncated_l4',
   'bad_ip_version', 'bad_ip_header_len', 'bad_ip_total_len', 'bad_tcp_header_len', 'ip_fragment',
-  'too_many_headers',
+  'too_many_headers', 'tunnel_inner_invalid',
 ];
 
 export const enum TunnelType {

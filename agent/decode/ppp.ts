@@ -2,8 +2,14 @@
 // then the protocol, 1 byte when compressed (odd first byte, RFC 1661 §6.5) or 2. Cisco HDLC
 // (C_HDLC, 104): address 1, control 1, then a 2-byte EtherType.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MC } from './ethertypes';
-import { be16 } from './bytes';
+import * as ethertypes from './ethertypes';
+import * as bytes from './bytes';
+
+const ETHERTYPE_IPV4 = ethertypes.ETHERTYPE_IPV4;
+const ETHERTYPE_IPV6 = ethertypes.ETHERTYPE_IPV6;
+const ETHERTYPE_MPLS = ethertypes.ETHERTYPE_MPLS;
+const ETHERTYPE_MPLS_MC = ethertypes.ETHERTYPE_MPLS_MC;
+const be16 = bytes.be16;
 
 /** The EtherType a PPP protocol number carries, 0 when it is not IP or MPLS. */
 export function pppProtocolToEtherType(protocol: number): number {

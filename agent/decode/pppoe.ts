@@ -1,7 +1,9 @@
 // PPPoE session stage (RFC 2516): ver/type 1 byte, code 1, session id 2, length 2, then a PPP frame
 // whose 2-byte protocol says what it carries.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { pppProtocolToEtherType } from './ppp';
+import * as ppp from './ppp';
+
+const pppProtocolToEtherType = ppp.pppProtocolToEtherType;
 
 /**
  * Decodes the PPPoE session header and PPP protocol at buf[off]; leaves the carried EtherType in

@@ -4,7 +4,9 @@
 //      packet type 1, address length 1, address 8.
 // The protocol is an EtherType for the usual ARPHRD types (Ethernet, loopback, tunnels, ppp).
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { be16 } from './bytes';
+import * as bytes from './bytes';
+
+const be16 = bytes.be16;
 
 /** Decodes an SLL header at buf[off]; leaves the protocol in meta.etherType, returns the payload offset or -1. */
 export function decodeSll(buf: Uint8Array, off: number, end: number, meta: PacketMeta): number {

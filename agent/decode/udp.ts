@@ -1,6 +1,8 @@
 // UDP header (RFC 768), also used for UDP-Lite (RFC 3828), whose header has the same shape.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { be16 } from './bytes';
+import * as bytes from './bytes';
+
+const be16 = bytes.be16;
 
 /** Decodes the 8-byte UDP header at buf[off]; ports are set once 4 bytes are there. */
 export function decodeUdp(buf: Uint8Array, off: number, end: number, meta: PacketMeta): void {

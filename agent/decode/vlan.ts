@@ -1,6 +1,8 @@
 // IEEE 802.1Q / 802.1ad tag: 2 bytes TCI (PCP 3 bits, DEI 1, VID 12) + 2 bytes inner EtherType.
 import { DecodeEvent, type PacketMeta } from './packet-meta';
-import { be16 } from './bytes';
+import * as bytes from './bytes';
+
+const be16 = bytes.be16;
 
 /**
  * Decodes one VLAN tag at buf[off] (after the tag's own EtherType). Records the VLAN id when it is

@@ -1,56 +1,108 @@
 // The JSON form of a flow record (one object per line in --jsonl): a stable interface that scripts
-// rely on; src is the initiator, times are seconds since the epoch, lengths are IP total lengths.
-import { END_REASON_NAMES, formatAddress, type IDirectionStats, type IFlowRecord } from '../../proto';
+// rely on. src is the initiator, times are seconds since the epoch (float), lengths are IP total
+// lengths, durations and gaps are µs, std is the sample standard deviation (n - 1), and a value that
+// does not apply is null, never 0, -1, NaN or Infinity. docs/features.md lists every field.
+import {
+  END_REASON_NAMES, formatAddress, type IDirectionStats, type IFlowRecord, type IStats,
+} from '../../proto';
 
-function std(m2: number, n: number): number {
-  return n > 0 ? Math.sqrt(m2 / n) : 0;
+const TUNNELS = ['', 'gre', 'vxlan', 'geneve', 'gtp-u', 'ip-in-ip', 'teredo'];
+
+export function sampleStd(m2: number, n: number): number {
+  return n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
 }
 
-function direction(prefix: string, d: IDirectionStats, out: Record<string, unknown>): void {
+/** min/max/mean/std of a Stats message under `prefix`, null when there were no samples. */
+function stats(prefix: string, s: IStats | null | undefined, out: Record<string, unknown>): void {
+  const n = Number(s?.n ?? 0);
+  out[`${prefix}_n`] = n;
+  out[`${prefix}_min`] = n > 0 ? s!.min : null;
+  out[`${prefix}_max`] = n > 0 ? s!.max : null;
+  out[`${prefix}_mean`] = n > 0 ? s!.mean : null;
+  out[`${prefix}_std`] = n > 0 ? sampleStd(s!.m2 ?? 0, n) : null;
+}
+
+function direction(p: string, d: IDirectionStats, tcp: boolean, out: Record<string, unknown>): void {
   const packets = Number(d.packets ?? 0);
-  const iats = Number(d.iatCount ?? 0);
-  out[`${prefix}_payload_bytes`] = Number(d.payloadBytes ?? 0);
-  out[`${prefix}_header_bytes`] = Number(d.headerBytes ?? 0);
-  out[`${prefix}_tcp_flags`] = d.tcpFlags ?? 0;
-  out[`${prefix}_syn_count`] = d.synCount ?? 0;
-  out[`${prefix}_fin_count`] = d.finCount ?? 0;
-  out[`${prefix}_rst_count`] = d.rstCount ?? 0;
-  out[`${prefix}_psh_count`] = d.pshCount ?? 0;
-  out[`${prefix}_ack_count`] = d.ackCount ?? 0;
-  out[`${prefix}_urg_count`] = d.urgCount ?? 0;
-  out[`${prefix}_init_window`] = d.initWindow ?? 0;
-  out[`${prefix}_len_min`] = d.lenMin ?? 0;
-  out[`${prefix}_len_max`] = d.lenMax ?? 0;
-  out[`${prefix}_len_mean`] = d.lenMean ?? 0;
-  out[`${prefix}_len_std`] = std(d.lenM2 ?? 0, packets);
-  out[`${prefix}_iat_min_us`] = Number(d.iatMinUs ?? 0);
-  out[`${prefix}_iat_max_us`] = Number(d.iatMaxUs ?? 0);
-  out[`${prefix}_iat_mean_us`] = d.iatMeanUs ?? 0;
-  out[`${prefix}_iat_std_us`] = std(d.iatM2Us ?? 0, iats);
+  out[`${p}_payload_bytes`] = Number(d.payloadBytes ?? 0);
+  out[`${p}_header_bytes`] = Number(d.headerBytes ?? 0);
+  out[`${p}_l4_header_bytes`] = Number(d.l4HeaderBytes ?? 0);
+  out[`${p}_nonempty_packets`] = Number(d.nonemptyPackets ?? 0);
+  out[`${p}_first_ts`] = packets > 0 ? Number(d.firstUs) / 1e6 : null;
+  out[`${p}_last_ts`] = packets > 0 ? Number(d.lastUs) / 1e6 : null;
+  stats(`${p}_len`, { n: packets, min: d.lenMin, max: d.lenMax, mean: d.lenMean, m2: d.lenM2 }, out);
+  stats(`${p}_payload_len`, d.payloadLen, out);
+  stats(`${p}_iat_us`, { n: d.iatCount, min: Number(d.iatMinUs ?? 0), max: Number(d.iatMaxUs ?? 0), mean: d.iatMeanUs, m2: d.iatM2Us }, out);
+  out[`${p}_tcp_flags`] = d.tcpFlags ?? 0;
+  out[`${p}_first_tcp_flags`] = d.firstTcpFlags ?? 0;
+  for (const f of ['syn', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'] as const) {
+    out[`${p}_${f}_count`] = (d as Record<string, unknown>)[`${f}Count`] ?? 0;
+  }
+  out[`${p}_init_window`] = tcp && packets > 0 ? d.initWindow ?? 0 : null;
+  out[`${p}_tcp_mss`] = d.tcpMss ?? null;
+  out[`${p}_tcp_wscale`] = d.tcpWscale ?? null;
+  out[`${p}_tcp_sack_ok`] = d.tcpSackOk ?? false;
+  out[`${p}_tcp_timestamps`] = d.tcpTimestamps ?? false;
+  out[`${p}_syn_ttl`] = d.synTtl ?? null;
+  out[`${p}_l4_header_len_min`] = packets > 0 ? d.l4HeaderLenMin ?? 0 : null;
+  out[`${p}_bulk_count`] = Number(d.bulkCount ?? 0);
+  out[`${p}_bulk_bytes`] = Number(d.bulkBytes ?? 0);
+  out[`${p}_bulk_packets`] = Number(d.bulkPackets ?? 0);
+  out[`${p}_bulk_duration_us`] = Number(d.bulkDurationUs ?? 0);
 }
 
 export function flowToJson(r: IFlowRecord): Record<string, unknown> {
   const fwd = r.fwd ?? {};
   const bwd = r.bwd ?? {};
+  const app = r.app ?? {};
   const out: Record<string, unknown> = {
     flow_id: Number(r.flowId ?? 0),
+    record_seq: r.recordSeq ?? 0,
+    record_type: r.recordType === 2 ? 'interim' : 'final',
+    community_id: r.communityId ?? '',
     src_ip: formatAddress(r.srcAddr ?? new Uint8Array(0)),
     src_port: r.srcPort ?? 0,
     dst_ip: formatAddress(r.dstAddr ?? new Uint8Array(0)),
     dst_port: r.dstPort ?? 0,
     proto: r.protocol ?? 0,
+    ip_version: r.ipVersion ?? 0,
     vlan: r.hasVlan ? r.vlanId : null,
+    tunnel: TUNNELS[r.tunnelType ?? 0] || null,
+    tunnel_id: r.tunnelId ?? null,
     first_ts: Number(r.firstUs ?? 0) / 1e6,
     last_ts: Number(r.lastUs ?? 0) / 1e6,
-    duration_s: (Number(r.lastUs ?? 0) - Number(r.firstUs ?? 0)) / 1e6,
+    duration_us: Number(r.lastUs ?? 0) - Number(r.firstUs ?? 0),
     fwd_packets: Number(fwd.packets ?? 0),
     bwd_packets: Number(bwd.packets ?? 0),
     fwd_ip_bytes: Number(fwd.ipBytes ?? 0),
     bwd_ip_bytes: Number(bwd.ipBytes ?? 0),
     tcp_flags: (fwd.tcpFlags ?? 0) | (bwd.tcpFlags ?? 0),
     end_reason: END_REASON_NAMES[r.endReason ?? 0] ?? 'unspecified',
+    conn_state: r.connState || null,
+    subflow_count: r.subflowCount ?? 0,
+    icmp_errors: r.icmpErrors ?? 0,
+    ts_regressions: r.tsRegressions ?? 0,
   };
-  direction('fwd', fwd, out);
-  direction('bwd', bwd, out);
+  const tcp = r.protocol === 6;
+  direction('fwd', fwd, tcp, out);
+  direction('bwd', bwd, tcp, out);
+  stats('iat_us', r.iatUs, out);
+  stats('payload_len', r.payloadLen, out);
+  stats('active_us', r.activeUs, out);
+  stats('idle_us', r.idleUs, out);
+  out.early_sizes = (r.earlySizes ?? []).map(Number);
+  out.early_gaps_us = (r.earlyGapsUs ?? []).map(Number);
+  out.dns_query = app.dnsQuery || null;
+  out.dns_qtype = app.dnsQtype ?? null;
+  out.dns_rcode = app.dnsRcode ?? null;
+  out.dns_answers = app.dnsAnswers?.length ? app.dnsAnswers : null;
+  out.tls_sni = app.tlsSni || null;
+  out.tls_alpn = app.tlsAlpn?.length ? app.tlsAlpn : null;
+  out.tls_version = app.tlsVersion ?? null;
+  out.ja4 = app.ja4 || null;
+  out.http_method = app.httpMethod || null;
+  out.http_host = app.httpHost || null;
+  out.http_user_agent = app.httpUserAgent || null;
+  out.quic_version = app.quicVersion ?? null;
   return out;
 }

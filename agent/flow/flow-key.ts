@@ -27,11 +27,16 @@ function endpointHash(addr: Int32Array, port: number, seed: number): number {
 }
 
 /** Same value for both directions of a conversation: the endpoint hashes are combined by addition. */
-export function flowKey(m: PacketMeta): number {
-  const tail = (m.protocol << 16) ^ (m.vlanId & 0xffff) ^ (m.ipVersion << 28);
-  const h1 = mix((endpointHash(m.src, m.srcPort, 0x1b873593) + endpointHash(m.dst, m.dstPort, 0x1b873593)) ^ tail);
-  const h2 = mix((endpointHash(m.src, m.srcPort, 0x5bd1e995) + endpointHash(m.dst, m.dstPort, 0x5bd1e995)) ^ Math.imul(tail, 0xcc9e2d51));
+export function tupleKey(src: Int32Array, srcPort: number, dst: Int32Array, dstPort: number,
+  protocol: number, vlanId: number, ipVersion: number): number {
+  const tail = (protocol << 16) ^ (vlanId & 0xffff) ^ (ipVersion << 28);
+  const h1 = mix((endpointHash(src, srcPort, 0x1b873593) + endpointHash(dst, dstPort, 0x1b873593)) ^ tail);
+  const h2 = mix((endpointHash(src, srcPort, 0x5bd1e995) + endpointHash(dst, dstPort, 0x5bd1e995)) ^ Math.imul(tail, 0xcc9e2d51));
   return (h1 & 0x1fffff) * TWO_32 + (h2 >>> 0);
+}
+
+export function flowKey(m: PacketMeta): number {
+  return tupleKey(m.src, m.srcPort, m.dst, m.dstPort, m.protocol, m.vlanId, m.ipVersion);
 }
 
 /** Next key to try when `key` holds another flow (stays within 53 bits). */
@@ -43,10 +48,15 @@ function sameAddr(a: Int32Array, b: Int32Array): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
-/** 1 when the packet goes initiator → responder, -1 when it goes back, 0 when it is another flow. */
-export function matchDirection(e: FlowEntry, m: PacketMeta): number {
-  if (e.protocol !== m.protocol || e.vlanId !== m.vlanId || e.ipVersion !== m.ipVersion) return 0;
-  if (e.aPort === m.srcPort && e.bPort === m.dstPort && sameAddr(e.aAddr, m.src) && sameAddr(e.bAddr, m.dst)) return 1;
-  if (e.aPort === m.dstPort && e.bPort === m.srcPort && sameAddr(e.aAddr, m.dst) && sameAddr(e.bAddr, m.src)) return -1;
+/** 1 when the tuple goes initiator → responder, -1 when it goes back, 0 when it is another flow. */
+export function matchTuple(e: FlowEntry, src: Int32Array, srcPort: number, dst: Int32Array, dstPort: number,
+  protocol: number, vlanId: number, ipVersion: number): number {
+  if (e.protocol !== protocol || e.vlanId !== vlanId || e.ipVersion !== ipVersion) return 0;
+  if (e.aPort === srcPort && e.bPort === dstPort && sameAddr(e.aAddr, src) && sameAddr(e.bAddr, dst)) return 1;
+  if (e.aPort === dstPort && e.bPort === srcPort && sameAddr(e.aAddr, dst) && sameAddr(e.bAddr, src)) return -1;
   return 0;
+}
+
+export function matchDirection(e: FlowEntry, m: PacketMeta): number {
+  return matchTuple(e, m.src, m.srcPort, m.dst, m.dstPort, m.protocol, m.vlanId, m.ipVersion);
 }

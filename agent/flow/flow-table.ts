@@ -1,49 +1,73 @@
-// Bidirectional flows in a bounded table. Every flow leaves through onExport exactly once, with the
-// reason it ended: idle, active timeout, TCP teardown, forced (shutdown, end of file) or evicted
-// because the table was full. Time is packet time (µs since the epoch), so a replayed capture ends
-// flows exactly as the live traffic would have; a live source also sweeps on a wall-clock timer.
+// Bidirectional flows in a bounded table. Every flow leaves through onExport with the reason it
+// ended: idle, TCP teardown, forced (shutdown, end of file) or evicted because the table was full; a
+// flow open longer than the active timeout is exported as an interim record and goes on.
+// Time is packet time (µs since the epoch), so a replayed capture ends flows exactly as the live
+// traffic would have; a live source also sweeps on a wall-clock timer.
 import { LRUCache } from 'lru-cache';
 import { EndReason, type EndReasonValue } from '../../proto';
 import {
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, TCP_ACK, TCP_SYN, type PacketMeta,
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type PacketMeta,
 } from '../decode/packet-meta';
+import type { AppNames } from '../decode/app/app-names';
+import { inspectPayload } from '../decode/app/inspect';
 import { FlowEntry } from './flow-entry';
-import { flowKey, matchDirection, probeKey } from './flow-key';
+import { flowKey, matchDirection, matchTuple, probeKey, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
 import { TcpEvent, tcpTeardown } from './tcp-state';
 
 export interface FlowTableOptions {
   readonly maxFlows: number;
+  /** UDP and other protocols. */
   readonly idleTimeoutUs: number;
+  /** TCP once the responder has answered. */
+  readonly tcpIdleTimeoutUs: number;
+  /** TCP with no answer from the responder yet (bounds memory under SYN floods and scans). */
+  readonly tcpHalfOpenTimeoutUs: number;
+  readonly icmpIdleTimeoutUs: number;
+  /** A flow open this long is exported as an interim record and carries on. */
   readonly activeTimeoutUs: number;
   /** How long a closed TCP flow stays to absorb the last ACK or a retransmitted FIN. */
   readonly tcpCloseGraceUs: number;
   /** Active timeouts are checked by a full scan at most this often (packet time). */
   readonly activeScanIntervalUs: number;
+  /** How many first packets of a flow are recorded (sizes, directions, gaps). */
+  readonly earlyPackets: number;
+  /** Payload packets per flow handed to the application-name parsers, at most. */
+  readonly appInspectPackets: number;
 }
 
+/** Called for every record: reason ACTIVE means an interim record of a flow that goes on. */
 export type FlowExportHandler = (flow: FlowEntry, reason: EndReasonValue) => void;
 
 /** Probes tried past a colliding key before the packet is counted as unplaceable. */
 const MAX_PROBES = 8;
 const SWEEP_INTERVAL_US = 1_000_000;
+/** Emergency mode (table nearly full): entered at 95 % of max_flows, left below 70 %; timeouts ×¼. */
+const EMERGENCY_ENTER = 0.95;
+const EMERGENCY_LEAVE = 0.7;
+const EMERGENCY_FACTOR = 0.25;
 
 export class FlowTable {
   readonly counters = {
     flowsCreated: 0,
-    flowsExported: 0,
+    recordsExported: 0,
+    interimRecords: 0,
     evictedFull: 0,
+    emergencyEntered: 0,
     keyCollisions: 0,
     packetsUnplaced: 0,
+    icmpErrorsAttributed: 0,
   };
 
   private readonly flows: LRUCache<number, FlowEntry>;
   private readonly pool: FlowEntry[] = [];
   private readonly closing: FlowEntry[] = [];
+  private readonly appScratch: AppNames = {};
   private nextFlowId = 1;
   private nextSweepUs = 0;
   private nextActiveScanUs = 0;
   private lastNowUs = 0;
+  private emergency = false;
 
   constructor(private readonly opts: FlowTableOptions, private readonly onExport: FlowExportHandler) {
     this.flows = new LRUCache<number, FlowEntry>({
@@ -61,11 +85,18 @@ export class FlowTable {
     return this.flows.size;
   }
 
-  /** Account one decoded IP packet. The caller skips frames without an IP layer. */
-  add(m: PacketMeta): void {
+  get inEmergency(): boolean {
+    return this.emergency;
+  }
+
+  /** Account one decoded IP packet; `buf` is the frame buffer (for application names). */
+  add(m: PacketMeta, buf: Uint8Array): void {
     const nowUs = m.tsSec * 1_000_000 + m.tsUsec;
     if (nowUs >= this.nextSweepUs) this.sweep(nowUs);
-    if (m.protocol === IPPROTO_ICMP || m.protocol === IPPROTO_ICMPV6) icmpPseudoPorts(m);
+    if (m.protocol === IPPROTO_ICMP || m.protocol === IPPROTO_ICMPV6) {
+      icmpPseudoPorts(m);
+      if (m.icmpQuoteValid) this.attributeIcmpError(m);
+    }
 
     let key = flowKey(m);
     let flow: FlowEntry | undefined;
@@ -90,11 +121,15 @@ export class FlowTable {
         this.counters.packetsUnplaced++;
         return;
       }
-      flow = this.create(key, m, nowUs);
+      flow = this.create(key, m);
       dir = matchDirection(flow, m);
     }
 
     accumulate(flow, dir, m, nowUs);
+    if (m.capturedPayloadLen > 0 && flow.appInspections < this.opts.appInspectPackets) {
+      flow.appInspections++;
+      this.inspect(flow, m, buf);
+    }
     if (m.protocol === IPPROTO_TCP && m.l4Valid && flow.closedUs === 0 &&
         tcpTeardown(flow, dir, m.tcpFlags) === TcpEvent.CLOSED) {
       flow.closedUs = nowUs;
@@ -108,6 +143,7 @@ export class FlowTable {
     if (nowUs < this.lastNowUs) nowUs = this.lastNowUs; // out-of-order timestamps never move time back
     this.lastNowUs = nowUs;
     this.nextSweepUs = nowUs + SWEEP_INTERVAL_US;
+    this.updateEmergency();
 
     // Closed TCP flows past their grace period (the list is in closing order).
     let done = 0;
@@ -122,20 +158,28 @@ export class FlowTable {
       }
     }
 
-    // Idle flows: the cache keeps them in least-recently-seen order, so stop at the first live one.
+    // Idle flows. The cache keeps them in least-recently-seen order: past the first flow that is
+    // live even under the shortest timeout, every later one is live too.
+    const scale = this.emergency ? EMERGENCY_FACTOR : 1;
+    const shortest = Math.min(this.opts.idleTimeoutUs, this.opts.tcpIdleTimeoutUs, this.opts.tcpHalfOpenTimeoutUs,
+      this.opts.icmpIdleTimeoutUs) * scale;
     const idle: FlowEntry[] = [];
     for (const flow of this.flows.rvalues()) {
       if (flow === undefined) continue;
-      if (flow.lastUs + this.opts.idleTimeoutUs > nowUs) break;
-      idle.push(flow);
+      if (flow.lastUs + shortest > nowUs) break;
+      if (flow.lastUs + this.idleTimeoutOf(flow) * scale <= nowUs) idle.push(flow);
     }
     for (const flow of idle) this.remove(flow, EndReason.END_REASON_IDLE);
 
     if (nowUs >= this.nextActiveScanUs) {
       this.nextActiveScanUs = nowUs + this.opts.activeScanIntervalUs;
-      const old: FlowEntry[] = [];
-      for (const flow of this.flows.values()) if (flow !== undefined && flow.firstUs + this.opts.activeTimeoutUs <= nowUs) old.push(flow);
-      for (const flow of old) this.remove(flow, EndReason.END_REASON_ACTIVE);
+      for (const flow of this.flows.values()) {
+        if (flow === undefined || flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
+        this.counters.interimRecords++;
+        this.counters.recordsExported++;
+        this.onExport(flow, EndReason.END_REASON_ACTIVE);
+        flow.resetInterval();
+      }
     }
   }
 
@@ -147,25 +191,79 @@ export class FlowTable {
     for (const flow of all) this.remove(flow, flow.closedUs > 0 ? EndReason.END_REASON_END_OF_FLOW : reason);
   }
 
-  private create(key: number, m: PacketMeta, nowUs: number): FlowEntry {
-    const flow = this.pool.pop() ?? new FlowEntry();
+  private idleTimeoutOf(flow: FlowEntry): number {
+    if (flow.protocol === IPPROTO_TCP) {
+      return flow.bwd.packets === 0 ? this.opts.tcpHalfOpenTimeoutUs : this.opts.tcpIdleTimeoutUs;
+    }
+    if (flow.protocol === IPPROTO_ICMP || flow.protocol === IPPROTO_ICMPV6) return this.opts.icmpIdleTimeoutUs;
+    return this.opts.idleTimeoutUs;
+  }
+
+  private updateEmergency(): void {
+    const fill = this.flows.size / this.opts.maxFlows;
+    if (!this.emergency && fill >= EMERGENCY_ENTER) {
+      this.emergency = true;
+      this.counters.emergencyEntered++;
+    } else if (this.emergency && fill < EMERGENCY_LEAVE) {
+      this.emergency = false;
+    }
+  }
+
+  /** An ICMP error names the flow it reports on: count it there (the error is also a flow of its own). */
+  private attributeIcmpError(m: PacketMeta): void {
+    const p = m.quoteProtocol;
+    if (p !== IPPROTO_TCP && p !== IPPROTO_UDP) return;
+    let key = tupleKey(m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion);
+    for (let probe = 0; probe <= MAX_PROBES; probe++) {
+      const flow = this.flows.peek(key);
+      if (flow === undefined) return;
+      if (matchTuple(flow, m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion) !== 0) {
+        flow.icmpErrors++;
+        this.counters.icmpErrorsAttributed++;
+        return;
+      }
+      key = probeKey(key);
+    }
+  }
+
+  private inspect(flow: FlowEntry, m: PacketMeta, buf: Uint8Array): void {
+    const scratch = this.appScratch;
+    if (!inspectPayload(m.protocol, m.srcPort, m.dstPort, buf, m.payloadOffset, m.capturedPayloadLen, scratch)) return;
+    // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
+    const app = flow.app ?? (flow.app = {});
+    for (const k of Object.keys(scratch) as Array<keyof AppNames>) {
+      if (app[k] === undefined) (app as Record<string, unknown>)[k] = scratch[k];
+      delete scratch[k];
+    }
+  }
+
+  private create(key: number, m: PacketMeta): FlowEntry {
+    const flow = this.pool.pop() ?? new FlowEntry(this.opts.earlyPackets);
     flow.key = key;
     flow.flowId = this.nextFlowId++;
+    flow.recordSeq = 0;
     flow.ipVersion = m.ipVersion;
     flow.protocol = m.protocol;
     flow.vlanId = m.vlanId;
+    flow.tunnelType = m.tunnelType;
+    flow.tunnelId = m.tunnelId;
     const reversed = isReply(m);
-    const a = reversed ? m.dst : m.src;
-    const b = reversed ? m.src : m.dst;
-    flow.aAddr.set(a);
-    flow.bAddr.set(b);
+    flow.aAddr.set(reversed ? m.dst : m.src);
+    flow.bAddr.set(reversed ? m.src : m.dst);
     flow.aPort = reversed ? m.dstPort : m.srcPort;
     flow.bPort = reversed ? m.srcPort : m.dstPort;
     flow.icmpTypeCode = (m.icmpType << 8) | m.icmpCode;
-    flow.firstUs = nowUs;
-    flow.lastUs = nowUs;
+    flow.firstUs = flow.lastUs = 0;
     flow.fwd.reset();
     flow.bwd.reset();
+    flow.iat.reset();
+    flow.payloadLen.reset();
+    flow.active.reset();
+    flow.idle.reset();
+    flow.activeStartUs = flow.subflowCount = flow.tsRegressions = flow.icmpErrors = 0;
+    flow.earlyCount = 0;
+    flow.app = null;
+    flow.appInspections = 0;
     flow.finFwd = flow.finBwd = false;
     flow.closedUs = 0;
     flow.inClosingList = false;
@@ -181,22 +279,43 @@ export class FlowTable {
 
   private finish(flow: FlowEntry, reason: EndReasonValue): void {
     flow.closedUs = 0;
-    this.counters.flowsExported++;
-    this.onExport(flow, reason);
+    // A flow whose last interim record took all its packets has nothing left to report.
+    if (flow.packets > 0) {
+      this.counters.recordsExported++;
+      this.onExport(flow, reason);
+    }
     if (!flow.inClosingList) this.pool.push(flow);
   }
 }
 
 /**
  * The first packet seen of a flow is normally the initiator's, except for answers whose question we
- * missed (capture started mid-handshake, or backscatter): a SYN-ACK or an echo reply comes from the responder.
+ * missed (capture started mid-handshake, or backscatter): a SYN-ACK or an echo reply comes from the
+ * responder. A TCP flow caught midstream (no SYN) or a UDP flow whose first packet comes from a service
+ * port to an ephemeral one is taken to be the service answering.
  */
 function isReply(m: PacketMeta): boolean {
   if (!m.l4Valid) return false;
-  if (m.protocol === IPPROTO_TCP) return (m.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+  if (m.protocol === IPPROTO_TCP) {
+    if ((m.tcpFlags & TCP_SYN) !== 0) return (m.tcpFlags & TCP_ACK) !== 0;
+    return fromServicePort(m.srcPort, m.dstPort);
+  }
+  if (m.protocol === IPPROTO_UDP) return fromServicePort(m.srcPort, m.dstPort);
   if (m.protocol === IPPROTO_ICMP) return m.icmpType === 0;
   if (m.protocol === IPPROTO_ICMPV6) return m.icmpType === 129;
   return false;
+}
+
+/** Service ports: the well-known range and the registered ports that servers commonly listen on. */
+const SERVICE_PORTS = new Uint8Array(65536);
+SERVICE_PORTS.fill(1, 1, 1024);
+for (const p of [1433, 1521, 1723, 1883, 2049, 2375, 2376, 3128, 3306, 3389, 3478, 5060, 5061, 5222, 5349, 5432,
+  5671, 5672, 5900, 6379, 6443, 6667, 8000, 8008, 8080, 8081, 8443, 8883, 8888, 9000, 9090, 9092, 9200, 9300,
+  9418, 11211, 27017]) SERVICE_PORTS[p] = 1;
+
+/** A service port answers a client's port, never the other way round. */
+function fromServicePort(srcPort: number, dstPort: number): boolean {
+  return SERVICE_PORTS[srcPort] === 1 && SERVICE_PORTS[dstPort] === 0;
 }
 
 /**

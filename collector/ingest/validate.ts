@@ -1,7 +1,9 @@
 // Semantic validation of a decoded FlowBatch, producing the FlowRows the store keeps. Pure: no I/O,
 // no throw for bad input; the first problem found is returned as a message naming the flow index and
 // the field (`flows[3].src_addr: ...`), which ingest sends back as Error{INVALID_BATCH}.
-import { END_REASON_NAMES, formatAddress, type IDirectionStats, type IFlowBatch, type IFlowRecord } from '../../proto';
+import {
+  END_REASON_NAMES, formatAddress, RecordType, type IAppInfo, type IDirectionStats, type IFlowBatch, type IFlowRecord,
+} from '../../proto';
 import type { BatchRecord, DirectionStats, FlowRow } from '../model';
 
 export interface BatchContext {
@@ -80,6 +82,33 @@ function convertStats(s: IDirectionStats, at: string): DirectionStats | string {
   return out;
 }
 
+const MAX_NAME = 255;
+const MAX_LIST = 8;
+
+/** The application names of a flow as a plain object, strings and lists bounded; null when there are none. */
+function appNames(a: IAppInfo | null | undefined): Record<string, unknown> | null {
+  if (!a) return null;
+  const out: Record<string, unknown> = {};
+  const text = (key: string, v: string | null | undefined): void => { if (v) out[key] = v.slice(0, MAX_NAME); };
+  const num = (key: string, v: number | null | undefined): void => { if (typeof v === 'number' && Number.isFinite(v)) out[key] = v; };
+  const list = (key: string, v: string[] | null | undefined): void => {
+    if (v?.length) out[key] = v.slice(0, MAX_LIST).map((x) => String(x).slice(0, MAX_NAME));
+  };
+  text('dns_query', a.dnsQuery);
+  num('dns_qtype', a.dnsQtype);
+  num('dns_rcode', a.dnsRcode);
+  list('dns_answers', a.dnsAnswers);
+  text('tls_sni', a.tlsSni);
+  list('tls_alpn', a.tlsAlpn);
+  num('tls_version', a.tlsVersion);
+  text('ja4', a.ja4);
+  text('http_method', a.httpMethod);
+  text('http_host', a.httpHost);
+  text('http_user_agent', a.httpUserAgent);
+  num('quic_version', a.quicVersion);
+  return Object.keys(out).length ? out : null;
+}
+
 function addressProblem(addr: Uint8Array | null | undefined, at: string): string | undefined {
   const n = addr?.length ?? 0;
   if (n !== 4 && n !== 16) return `${at}: length ${n} bytes, want 4 (IPv4) or 16 (IPv6)`;
@@ -127,11 +156,18 @@ function validateFlow(f: IFlowRecord, i: number, ctx: BatchContext, seq: number,
   if (fwd.packets + bwd.packets === 0) return `${at}.fwd.packets: fwd.packets + bwd.packets is 0`;
 
   const reason = u32(f.endReason);
+  const recordSeq = u32(f.recordSeq);
+  if (Number.isNaN(recordSeq)) return `${at}.record_seq: not a valid number`;
   return {
     agentId: ctx.agentId,
     bootId: ctx.bootId,
     seq,
     flowId,
+    recordSeq,
+    recordType: f.recordType === RecordType.RECORD_TYPE_INTERIM ? 'interim' : 'final',
+    communityId: typeof f.communityId === 'string' ? f.communityId.slice(0, 64) : '',
+    connState: typeof f.connState === 'string' ? f.connState.slice(0, 8) : '',
+    app: appNames(f.app),
     srcIp: formatAddress(src),
     dstIp: formatAddress(dst),
     srcPort,

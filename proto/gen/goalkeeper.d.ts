@@ -225,6 +225,24 @@ export namespace goalkeeper {
             iatMaxUs: number;
             iatMeanUs: number;
             iatM2Us: number;
+            eceCount: number;
+            cwrCount: number;
+            payloadLen?: (goalkeeper.v1.Stats.$Properties|null);
+            nonemptyPackets: number;
+            l4HeaderBytes: number;
+            l4HeaderLenMin: number;
+            firstUs: number;
+            lastUs: number;
+            bulkCount: number;
+            bulkBytes: number;
+            bulkPackets: number;
+            bulkDurationUs: number;
+            firstTcpFlags: number;
+            tcpMss?: (number|null);
+            tcpWscale?: (number|null);
+            tcpSackOk: boolean;
+            tcpTimestamps: boolean;
+            synTtl?: (number|null);
             static create(properties: goalkeeper.v1.DirectionStats.$Shape): goalkeeper.v1.DirectionStats & goalkeeper.v1.DirectionStats.$Shape;
             static create(properties?: goalkeeper.v1.DirectionStats.$Properties): goalkeeper.v1.DirectionStats;
             static encode(m: goalkeeper.v1.DirectionStats.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -259,9 +277,125 @@ export namespace goalkeeper {
                 iatMaxUs?: (number|null);
                 iatMeanUs?: (number|null);
                 iatM2Us?: (number|null);
+                eceCount?: (number|null);
+                cwrCount?: (number|null);
+                payloadLen?: (goalkeeper.v1.Stats.$Properties|null);
+                nonemptyPackets?: (number|null);
+                l4HeaderBytes?: (number|null);
+                l4HeaderLenMin?: (number|null);
+                firstUs?: (number|null);
+                lastUs?: (number|null);
+                bulkCount?: (number|null);
+                bulkBytes?: (number|null);
+                bulkPackets?: (number|null);
+                bulkDurationUs?: (number|null);
+                firstTcpFlags?: (number|null);
+                tcpMss?: (number|null);
+                tcpWscale?: (number|null);
+                tcpSackOk?: (boolean|null);
+                tcpTimestamps?: (boolean|null);
+                synTtl?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = goalkeeper.v1.DirectionStats.$Properties;
+        }
+
+        interface IStats extends goalkeeper.v1.Stats.$Properties {
+        }
+
+        class Stats {
+            constructor(p?: goalkeeper.v1.Stats.$Properties);
+            $unknowns?: Uint8Array[];
+            n: number;
+            min: number;
+            max: number;
+            mean: number;
+            m2: number;
+            static create(properties: goalkeeper.v1.Stats.$Shape): goalkeeper.v1.Stats & goalkeeper.v1.Stats.$Shape;
+            static create(properties?: goalkeeper.v1.Stats.$Properties): goalkeeper.v1.Stats;
+            static encode(m: goalkeeper.v1.Stats.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): goalkeeper.v1.Stats & goalkeeper.v1.Stats.$Shape;
+            static verify(m: { [k: string]: any }): (string|null);
+            static fromObject(d: { [k: string]: any }): goalkeeper.v1.Stats;
+            static toObject(m: goalkeeper.v1.Stats, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Stats {
+            interface $Properties {
+                n?: (number|null);
+                min?: (number|null);
+                max?: (number|null);
+                mean?: (number|null);
+                m2?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = goalkeeper.v1.Stats.$Properties;
+        }
+
+        enum RecordType {
+            RECORD_TYPE_UNSPECIFIED = 0,
+            RECORD_TYPE_FINAL = 1,
+            RECORD_TYPE_INTERIM = 2
+        }
+
+        enum TunnelType {
+            TUNNEL_TYPE_NONE = 0,
+            TUNNEL_TYPE_GRE = 1,
+            TUNNEL_TYPE_VXLAN = 2,
+            TUNNEL_TYPE_GENEVE = 3,
+            TUNNEL_TYPE_GTP_U = 4,
+            TUNNEL_TYPE_IP_IN_IP = 5,
+            TUNNEL_TYPE_TEREDO = 6
+        }
+
+        interface IAppInfo extends goalkeeper.v1.AppInfo.$Properties {
+        }
+
+        class AppInfo {
+            constructor(p?: goalkeeper.v1.AppInfo.$Properties);
+            $unknowns?: Uint8Array[];
+            dnsQuery: string;
+            dnsQtype?: (number|null);
+            dnsRcode?: (number|null);
+            dnsAnswers: string[];
+            tlsSni: string;
+            tlsAlpn: string[];
+            tlsVersion?: (number|null);
+            ja4: string;
+            httpMethod: string;
+            httpHost: string;
+            httpUserAgent: string;
+            quicVersion?: (number|null);
+            static create(properties: goalkeeper.v1.AppInfo.$Shape): goalkeeper.v1.AppInfo & goalkeeper.v1.AppInfo.$Shape;
+            static create(properties?: goalkeeper.v1.AppInfo.$Properties): goalkeeper.v1.AppInfo;
+            static encode(m: goalkeeper.v1.AppInfo.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): goalkeeper.v1.AppInfo & goalkeeper.v1.AppInfo.$Shape;
+            static verify(m: { [k: string]: any }): (string|null);
+            static fromObject(d: { [k: string]: any }): goalkeeper.v1.AppInfo;
+            static toObject(m: goalkeeper.v1.AppInfo, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace AppInfo {
+            interface $Properties {
+                dnsQuery?: (string|null);
+                dnsQtype?: (number|null);
+                dnsRcode?: (number|null);
+                dnsAnswers?: (string[]|null);
+                tlsSni?: (string|null);
+                tlsAlpn?: (string[]|null);
+                tlsVersion?: (number|null);
+                ja4?: (string|null);
+                httpMethod?: (string|null);
+                httpHost?: (string|null);
+                httpUserAgent?: (string|null);
+                quicVersion?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = goalkeeper.v1.AppInfo.$Properties;
         }
 
         interface IFlowRecord extends goalkeeper.v1.FlowRecord.$Properties {
@@ -283,6 +417,23 @@ export namespace goalkeeper {
             fwd?: (goalkeeper.v1.DirectionStats.$Properties|null);
             bwd?: (goalkeeper.v1.DirectionStats.$Properties|null);
             flowId: number;
+            iatUs?: (goalkeeper.v1.Stats.$Properties|null);
+            payloadLen?: (goalkeeper.v1.Stats.$Properties|null);
+            activeUs?: (goalkeeper.v1.Stats.$Properties|null);
+            idleUs?: (goalkeeper.v1.Stats.$Properties|null);
+            subflowCount: number;
+            communityId: string;
+            recordSeq: number;
+            recordType: goalkeeper.v1.RecordType;
+            ipVersion: number;
+            tunnelType: goalkeeper.v1.TunnelType;
+            tunnelId?: (number|null);
+            earlySizes: number[];
+            earlyGapsUs: number[];
+            app?: (goalkeeper.v1.AppInfo.$Properties|null);
+            connState: string;
+            icmpErrors: number;
+            tsRegressions: number;
             static create(properties: goalkeeper.v1.FlowRecord.$Shape): goalkeeper.v1.FlowRecord & goalkeeper.v1.FlowRecord.$Shape;
             static create(properties?: goalkeeper.v1.FlowRecord.$Properties): goalkeeper.v1.FlowRecord;
             static encode(m: goalkeeper.v1.FlowRecord.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -309,6 +460,23 @@ export namespace goalkeeper {
                 fwd?: (goalkeeper.v1.DirectionStats.$Properties|null);
                 bwd?: (goalkeeper.v1.DirectionStats.$Properties|null);
                 flowId?: (number|null);
+                iatUs?: (goalkeeper.v1.Stats.$Properties|null);
+                payloadLen?: (goalkeeper.v1.Stats.$Properties|null);
+                activeUs?: (goalkeeper.v1.Stats.$Properties|null);
+                idleUs?: (goalkeeper.v1.Stats.$Properties|null);
+                subflowCount?: (number|null);
+                communityId?: (string|null);
+                recordSeq?: (number|null);
+                recordType?: (goalkeeper.v1.RecordType|null);
+                ipVersion?: (number|null);
+                tunnelType?: (goalkeeper.v1.TunnelType|null);
+                tunnelId?: (number|null);
+                earlySizes?: (number[]|null);
+                earlyGapsUs?: (number[]|null);
+                app?: (goalkeeper.v1.AppInfo.$Properties|null);
+                connState?: (string|null);
+                icmpErrors?: (number|null);
+                tsRegressions?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = goalkeeper.v1.FlowRecord.$Properties;

@@ -6,7 +6,7 @@ var $protobuf = require("protobufjs/minimal");
 
 // Common aliases
 var $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
-var $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $Number = $util.global.Number, $String = $util.global.String, $Array = $util.global.Array, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt, $isFinite = $util.global.isFinite, $Boolean = $util.global.Boolean;
+var $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $Number = $util.global.Number, $String = $util.global.String, $Array = $util.global.Array, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt, $Boolean = $util.global.Boolean, $isFinite = $util.global.isFinite;
 
 // Exported root namespace
 var $root = $protobuf.roots["default"] || ($protobuf.roots["default"] = {});
@@ -1960,6 +1960,24 @@ $root.goalkeeper = (function() {
              * @property {number|null} [iatMaxUs] DirectionStats iatMaxUs
              * @property {number|null} [iatMeanUs] DirectionStats iatMeanUs
              * @property {number|null} [iatM2Us] DirectionStats iatM2Us
+             * @property {number|null} [eceCount] DirectionStats eceCount
+             * @property {number|null} [cwrCount] DirectionStats cwrCount
+             * @property {goalkeeper.v1.Stats.$Properties|null} [payloadLen] DirectionStats payloadLen
+             * @property {number|null} [nonemptyPackets] DirectionStats nonemptyPackets
+             * @property {number|null} [l4HeaderBytes] DirectionStats l4HeaderBytes
+             * @property {number|null} [l4HeaderLenMin] DirectionStats l4HeaderLenMin
+             * @property {number|null} [firstUs] DirectionStats firstUs
+             * @property {number|null} [lastUs] DirectionStats lastUs
+             * @property {number|null} [bulkCount] DirectionStats bulkCount
+             * @property {number|null} [bulkBytes] DirectionStats bulkBytes
+             * @property {number|null} [bulkPackets] DirectionStats bulkPackets
+             * @property {number|null} [bulkDurationUs] DirectionStats bulkDurationUs
+             * @property {number|null} [firstTcpFlags] DirectionStats firstTcpFlags
+             * @property {number|null} [tcpMss] DirectionStats tcpMss
+             * @property {number|null} [tcpWscale] DirectionStats tcpWscale
+             * @property {boolean|null} [tcpSackOk] DirectionStats tcpSackOk
+             * @property {boolean|null} [tcpTimestamps] DirectionStats tcpTimestamps
+             * @property {number|null} [synTtl] DirectionStats synTtl
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2160,6 +2178,171 @@ $root.goalkeeper = (function() {
             DirectionStats.prototype.iatM2Us = 0;
 
             /**
+             * DirectionStats eceCount.
+             * @member {number} eceCount
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.eceCount = 0;
+
+            /**
+             * DirectionStats cwrCount.
+             * @member {number} cwrCount
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.cwrCount = 0;
+
+            /**
+             * DirectionStats payloadLen.
+             * @member {goalkeeper.v1.Stats.$Properties|null|undefined} payloadLen
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.payloadLen = null;
+
+            /**
+             * DirectionStats nonemptyPackets.
+             * @member {number} nonemptyPackets
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.nonemptyPackets = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats l4HeaderBytes.
+             * @member {number} l4HeaderBytes
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.l4HeaderBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats l4HeaderLenMin.
+             * @member {number} l4HeaderLenMin
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.l4HeaderLenMin = 0;
+
+            /**
+             * DirectionStats firstUs.
+             * @member {number} firstUs
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.firstUs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats lastUs.
+             * @member {number} lastUs
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.lastUs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats bulkCount.
+             * @member {number} bulkCount
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.bulkCount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats bulkBytes.
+             * @member {number} bulkBytes
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.bulkBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats bulkPackets.
+             * @member {number} bulkPackets
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.bulkPackets = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats bulkDurationUs.
+             * @member {number} bulkDurationUs
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.bulkDurationUs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * DirectionStats firstTcpFlags.
+             * @member {number} firstTcpFlags
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.firstTcpFlags = 0;
+
+            /**
+             * DirectionStats tcpMss.
+             * @member {number|null|undefined} tcpMss
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.tcpMss = null;
+
+            /**
+             * DirectionStats tcpWscale.
+             * @member {number|null|undefined} tcpWscale
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.tcpWscale = null;
+
+            /**
+             * DirectionStats tcpSackOk.
+             * @member {boolean} tcpSackOk
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.tcpSackOk = false;
+
+            /**
+             * DirectionStats tcpTimestamps.
+             * @member {boolean} tcpTimestamps
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.tcpTimestamps = false;
+
+            /**
+             * DirectionStats synTtl.
+             * @member {number|null|undefined} synTtl
+             * @memberof goalkeeper.v1.DirectionStats
+             * @instance
+             */
+            DirectionStats.prototype.synTtl = null;
+
+            // OneOf field names bound to virtual getters and setters
+            var $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(DirectionStats.prototype, "_tcpMss", {
+                get: $util.oneOfGetter($oneOfFields = ["tcpMss"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(DirectionStats.prototype, "_tcpWscale", {
+                get: $util.oneOfGetter($oneOfFields = ["tcpWscale"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(DirectionStats.prototype, "_synTtl", {
+                get: $util.oneOfGetter($oneOfFields = ["synTtl"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
              * Creates a new DirectionStats instance using the specified properties.
              * @function create
              * @memberof goalkeeper.v1.DirectionStats
@@ -2233,6 +2416,42 @@ $root.goalkeeper = (function() {
                     w.uint32(/* id 20, wireType 1 =*/161).double(m.iatMeanUs);
                 if (m.iatM2Us != null && $Object.hasOwnProperty.call(m, "iatM2Us") && !$Object.is(m.iatM2Us, 0))
                     w.uint32(/* id 21, wireType 1 =*/169).double(m.iatM2Us);
+                if (m.eceCount != null && $Object.hasOwnProperty.call(m, "eceCount") && m.eceCount !== 0)
+                    w.uint32(/* id 22, wireType 0 =*/176).uint32(m.eceCount);
+                if (m.cwrCount != null && $Object.hasOwnProperty.call(m, "cwrCount") && m.cwrCount !== 0)
+                    w.uint32(/* id 23, wireType 0 =*/184).uint32(m.cwrCount);
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen"))
+                    $root.goalkeeper.v1.Stats.encode(m.payloadLen, w.uint32(/* id 24, wireType 2 =*/194).fork(), q + 1).ldelim();
+                if (m.nonemptyPackets != null && $Object.hasOwnProperty.call(m, "nonemptyPackets") && (typeof m.nonemptyPackets === "object" ? m.nonemptyPackets.low || m.nonemptyPackets.high : m.nonemptyPackets !== 0))
+                    w.uint32(/* id 25, wireType 0 =*/200).uint64(m.nonemptyPackets);
+                if (m.l4HeaderBytes != null && $Object.hasOwnProperty.call(m, "l4HeaderBytes") && (typeof m.l4HeaderBytes === "object" ? m.l4HeaderBytes.low || m.l4HeaderBytes.high : m.l4HeaderBytes !== 0))
+                    w.uint32(/* id 26, wireType 0 =*/208).uint64(m.l4HeaderBytes);
+                if (m.l4HeaderLenMin != null && $Object.hasOwnProperty.call(m, "l4HeaderLenMin") && m.l4HeaderLenMin !== 0)
+                    w.uint32(/* id 27, wireType 0 =*/216).uint32(m.l4HeaderLenMin);
+                if (m.firstUs != null && $Object.hasOwnProperty.call(m, "firstUs") && (typeof m.firstUs === "object" ? m.firstUs.low || m.firstUs.high : m.firstUs !== 0))
+                    w.uint32(/* id 28, wireType 0 =*/224).uint64(m.firstUs);
+                if (m.lastUs != null && $Object.hasOwnProperty.call(m, "lastUs") && (typeof m.lastUs === "object" ? m.lastUs.low || m.lastUs.high : m.lastUs !== 0))
+                    w.uint32(/* id 29, wireType 0 =*/232).uint64(m.lastUs);
+                if (m.bulkCount != null && $Object.hasOwnProperty.call(m, "bulkCount") && (typeof m.bulkCount === "object" ? m.bulkCount.low || m.bulkCount.high : m.bulkCount !== 0))
+                    w.uint32(/* id 30, wireType 0 =*/240).uint64(m.bulkCount);
+                if (m.bulkBytes != null && $Object.hasOwnProperty.call(m, "bulkBytes") && (typeof m.bulkBytes === "object" ? m.bulkBytes.low || m.bulkBytes.high : m.bulkBytes !== 0))
+                    w.uint32(/* id 31, wireType 0 =*/248).uint64(m.bulkBytes);
+                if (m.bulkPackets != null && $Object.hasOwnProperty.call(m, "bulkPackets") && (typeof m.bulkPackets === "object" ? m.bulkPackets.low || m.bulkPackets.high : m.bulkPackets !== 0))
+                    w.uint32(/* id 32, wireType 0 =*/256).uint64(m.bulkPackets);
+                if (m.bulkDurationUs != null && $Object.hasOwnProperty.call(m, "bulkDurationUs") && (typeof m.bulkDurationUs === "object" ? m.bulkDurationUs.low || m.bulkDurationUs.high : m.bulkDurationUs !== 0))
+                    w.uint32(/* id 33, wireType 0 =*/264).uint64(m.bulkDurationUs);
+                if (m.firstTcpFlags != null && $Object.hasOwnProperty.call(m, "firstTcpFlags") && m.firstTcpFlags !== 0)
+                    w.uint32(/* id 34, wireType 0 =*/272).uint32(m.firstTcpFlags);
+                if (m.tcpMss != null && $Object.hasOwnProperty.call(m, "tcpMss"))
+                    w.uint32(/* id 35, wireType 0 =*/280).uint32(m.tcpMss);
+                if (m.tcpWscale != null && $Object.hasOwnProperty.call(m, "tcpWscale"))
+                    w.uint32(/* id 36, wireType 0 =*/288).uint32(m.tcpWscale);
+                if (m.tcpSackOk != null && $Object.hasOwnProperty.call(m, "tcpSackOk") && m.tcpSackOk !== false)
+                    w.uint32(/* id 37, wireType 0 =*/296).bool(m.tcpSackOk);
+                if (m.tcpTimestamps != null && $Object.hasOwnProperty.call(m, "tcpTimestamps") && m.tcpTimestamps !== false)
+                    w.uint32(/* id 38, wireType 0 =*/304).bool(m.tcpTimestamps);
+                if (m.synTtl != null && $Object.hasOwnProperty.call(m, "synTtl"))
+                    w.uint32(/* id 39, wireType 0 =*/312).uint32(m.synTtl);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -2466,6 +2685,159 @@ $root.goalkeeper = (function() {
                                 delete m.iatM2Us;
                             continue;
                         }
+                    case 22: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.eceCount = v;
+                            else
+                                delete m.eceCount;
+                            continue;
+                        }
+                    case 23: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.cwrCount = v;
+                            else
+                                delete m.cwrCount;
+                            continue;
+                        }
+                    case 24: {
+                            if (u !== 2)
+                                break;
+                            m.payloadLen = $root.goalkeeper.v1.Stats.decode(r, r.size(), $undefined, q + 1, m.payloadLen);
+                            continue;
+                        }
+                    case 25: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.nonemptyPackets = v;
+                            else
+                                delete m.nonemptyPackets;
+                            continue;
+                        }
+                    case 26: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.l4HeaderBytes = v;
+                            else
+                                delete m.l4HeaderBytes;
+                            continue;
+                        }
+                    case 27: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.l4HeaderLenMin = v;
+                            else
+                                delete m.l4HeaderLenMin;
+                            continue;
+                        }
+                    case 28: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.firstUs = v;
+                            else
+                                delete m.firstUs;
+                            continue;
+                        }
+                    case 29: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.lastUs = v;
+                            else
+                                delete m.lastUs;
+                            continue;
+                        }
+                    case 30: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.bulkCount = v;
+                            else
+                                delete m.bulkCount;
+                            continue;
+                        }
+                    case 31: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.bulkBytes = v;
+                            else
+                                delete m.bulkBytes;
+                            continue;
+                        }
+                    case 32: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.bulkPackets = v;
+                            else
+                                delete m.bulkPackets;
+                            continue;
+                        }
+                    case 33: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.bulkDurationUs = v;
+                            else
+                                delete m.bulkDurationUs;
+                            continue;
+                        }
+                    case 34: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.firstTcpFlags = v;
+                            else
+                                delete m.firstTcpFlags;
+                            continue;
+                        }
+                    case 35: {
+                            if (u !== 0)
+                                break;
+                            m.tcpMss = r.uint32();
+                            m._tcpMss = "tcpMss";
+                            continue;
+                        }
+                    case 36: {
+                            if (u !== 0)
+                                break;
+                            m.tcpWscale = r.uint32();
+                            m._tcpWscale = "tcpWscale";
+                            continue;
+                        }
+                    case 37: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.tcpSackOk = v;
+                            else
+                                delete m.tcpSackOk;
+                            continue;
+                        }
+                    case 38: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.tcpTimestamps = v;
+                            else
+                                delete m.tcpTimestamps;
+                            continue;
+                        }
+                    case 39: {
+                            if (u !== 0)
+                                break;
+                            m.synTtl = r.uint32();
+                            m._synTtl = "synTtl";
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -2498,6 +2870,7 @@ $root.goalkeeper = (function() {
                     q = 0;
                 if (q > $util.recursionLimit)
                     return "max depth exceeded";
+                var p = {};
                 if (m.packets != null && $Object.hasOwnProperty.call(m, "packets")) {
                     if (!$util.isInteger(m.packets) && !(m.packets && $util.isInteger(m.packets.low) && $util.isInteger(m.packets.high)))
                         return "packets: integer|Long expected";
@@ -2581,6 +2954,84 @@ $root.goalkeeper = (function() {
                 if (m.iatM2Us != null && $Object.hasOwnProperty.call(m, "iatM2Us")) {
                     if (typeof m.iatM2Us !== "number")
                         return "iatM2Us: number expected";
+                }
+                if (m.eceCount != null && $Object.hasOwnProperty.call(m, "eceCount")) {
+                    if (!$util.isInteger(m.eceCount))
+                        return "eceCount: integer expected";
+                }
+                if (m.cwrCount != null && $Object.hasOwnProperty.call(m, "cwrCount")) {
+                    if (!$util.isInteger(m.cwrCount))
+                        return "cwrCount: integer expected";
+                }
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen")) {
+                    {
+                        var e = $root.goalkeeper.v1.Stats.verify(m.payloadLen, q + 1);
+                        if (e)
+                            return "payloadLen." + e;
+                    }
+                }
+                if (m.nonemptyPackets != null && $Object.hasOwnProperty.call(m, "nonemptyPackets")) {
+                    if (!$util.isInteger(m.nonemptyPackets) && !(m.nonemptyPackets && $util.isInteger(m.nonemptyPackets.low) && $util.isInteger(m.nonemptyPackets.high)))
+                        return "nonemptyPackets: integer|Long expected";
+                }
+                if (m.l4HeaderBytes != null && $Object.hasOwnProperty.call(m, "l4HeaderBytes")) {
+                    if (!$util.isInteger(m.l4HeaderBytes) && !(m.l4HeaderBytes && $util.isInteger(m.l4HeaderBytes.low) && $util.isInteger(m.l4HeaderBytes.high)))
+                        return "l4HeaderBytes: integer|Long expected";
+                }
+                if (m.l4HeaderLenMin != null && $Object.hasOwnProperty.call(m, "l4HeaderLenMin")) {
+                    if (!$util.isInteger(m.l4HeaderLenMin))
+                        return "l4HeaderLenMin: integer expected";
+                }
+                if (m.firstUs != null && $Object.hasOwnProperty.call(m, "firstUs")) {
+                    if (!$util.isInteger(m.firstUs) && !(m.firstUs && $util.isInteger(m.firstUs.low) && $util.isInteger(m.firstUs.high)))
+                        return "firstUs: integer|Long expected";
+                }
+                if (m.lastUs != null && $Object.hasOwnProperty.call(m, "lastUs")) {
+                    if (!$util.isInteger(m.lastUs) && !(m.lastUs && $util.isInteger(m.lastUs.low) && $util.isInteger(m.lastUs.high)))
+                        return "lastUs: integer|Long expected";
+                }
+                if (m.bulkCount != null && $Object.hasOwnProperty.call(m, "bulkCount")) {
+                    if (!$util.isInteger(m.bulkCount) && !(m.bulkCount && $util.isInteger(m.bulkCount.low) && $util.isInteger(m.bulkCount.high)))
+                        return "bulkCount: integer|Long expected";
+                }
+                if (m.bulkBytes != null && $Object.hasOwnProperty.call(m, "bulkBytes")) {
+                    if (!$util.isInteger(m.bulkBytes) && !(m.bulkBytes && $util.isInteger(m.bulkBytes.low) && $util.isInteger(m.bulkBytes.high)))
+                        return "bulkBytes: integer|Long expected";
+                }
+                if (m.bulkPackets != null && $Object.hasOwnProperty.call(m, "bulkPackets")) {
+                    if (!$util.isInteger(m.bulkPackets) && !(m.bulkPackets && $util.isInteger(m.bulkPackets.low) && $util.isInteger(m.bulkPackets.high)))
+                        return "bulkPackets: integer|Long expected";
+                }
+                if (m.bulkDurationUs != null && $Object.hasOwnProperty.call(m, "bulkDurationUs")) {
+                    if (!$util.isInteger(m.bulkDurationUs) && !(m.bulkDurationUs && $util.isInteger(m.bulkDurationUs.low) && $util.isInteger(m.bulkDurationUs.high)))
+                        return "bulkDurationUs: integer|Long expected";
+                }
+                if (m.firstTcpFlags != null && $Object.hasOwnProperty.call(m, "firstTcpFlags")) {
+                    if (!$util.isInteger(m.firstTcpFlags))
+                        return "firstTcpFlags: integer expected";
+                }
+                if (m.tcpMss != null && $Object.hasOwnProperty.call(m, "tcpMss")) {
+                    p._tcpMss = 1;
+                    if (!$util.isInteger(m.tcpMss))
+                        return "tcpMss: integer expected";
+                }
+                if (m.tcpWscale != null && $Object.hasOwnProperty.call(m, "tcpWscale")) {
+                    p._tcpWscale = 1;
+                    if (!$util.isInteger(m.tcpWscale))
+                        return "tcpWscale: integer expected";
+                }
+                if (m.tcpSackOk != null && $Object.hasOwnProperty.call(m, "tcpSackOk")) {
+                    if (typeof m.tcpSackOk !== "boolean")
+                        return "tcpSackOk: boolean expected";
+                }
+                if (m.tcpTimestamps != null && $Object.hasOwnProperty.call(m, "tcpTimestamps")) {
+                    if (typeof m.tcpTimestamps !== "boolean")
+                        return "tcpTimestamps: boolean expected";
+                }
+                if (m.synTtl != null && $Object.hasOwnProperty.call(m, "synTtl")) {
+                    p._synTtl = 1;
+                    if (!$util.isInteger(m.synTtl))
+                        return "synTtl: integer expected";
                 }
                 return null;
             };
@@ -2757,6 +3208,146 @@ $root.goalkeeper = (function() {
                         m.iatM2Us = $Number(d.iatM2Us);
                     }
                 }
+                if (d.eceCount != null) {
+                    if ($Number(d.eceCount) !== 0) {
+                        m.eceCount = d.eceCount >>> 0;
+                    }
+                }
+                if (d.cwrCount != null) {
+                    if ($Number(d.cwrCount) !== 0) {
+                        m.cwrCount = d.cwrCount >>> 0;
+                    }
+                }
+                if (d.payloadLen != null) {
+                    if (!$util.isObject(d.payloadLen))
+                        throw $TypeError(".goalkeeper.v1.DirectionStats.payloadLen: object expected");
+                    m.payloadLen = $root.goalkeeper.v1.Stats.fromObject(d.payloadLen, q + 1);
+                }
+                if (d.nonemptyPackets != null) {
+                    if (typeof d.nonemptyPackets === "object" ? d.nonemptyPackets.low || d.nonemptyPackets.high : $Number(d.nonemptyPackets) !== 0) {
+                        if ($util.Long)
+                            m.nonemptyPackets = $util.Long.fromValue(d.nonemptyPackets, true);
+                        else if (typeof d.nonemptyPackets === "string")
+                            m.nonemptyPackets = $parseInt(d.nonemptyPackets, 10);
+                        else if (typeof d.nonemptyPackets === "number")
+                            m.nonemptyPackets = d.nonemptyPackets;
+                        else if (typeof d.nonemptyPackets === "object")
+                            m.nonemptyPackets = new $util.LongBits(d.nonemptyPackets.low >>> 0, d.nonemptyPackets.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.l4HeaderBytes != null) {
+                    if (typeof d.l4HeaderBytes === "object" ? d.l4HeaderBytes.low || d.l4HeaderBytes.high : $Number(d.l4HeaderBytes) !== 0) {
+                        if ($util.Long)
+                            m.l4HeaderBytes = $util.Long.fromValue(d.l4HeaderBytes, true);
+                        else if (typeof d.l4HeaderBytes === "string")
+                            m.l4HeaderBytes = $parseInt(d.l4HeaderBytes, 10);
+                        else if (typeof d.l4HeaderBytes === "number")
+                            m.l4HeaderBytes = d.l4HeaderBytes;
+                        else if (typeof d.l4HeaderBytes === "object")
+                            m.l4HeaderBytes = new $util.LongBits(d.l4HeaderBytes.low >>> 0, d.l4HeaderBytes.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.l4HeaderLenMin != null) {
+                    if ($Number(d.l4HeaderLenMin) !== 0) {
+                        m.l4HeaderLenMin = d.l4HeaderLenMin >>> 0;
+                    }
+                }
+                if (d.firstUs != null) {
+                    if (typeof d.firstUs === "object" ? d.firstUs.low || d.firstUs.high : $Number(d.firstUs) !== 0) {
+                        if ($util.Long)
+                            m.firstUs = $util.Long.fromValue(d.firstUs, true);
+                        else if (typeof d.firstUs === "string")
+                            m.firstUs = $parseInt(d.firstUs, 10);
+                        else if (typeof d.firstUs === "number")
+                            m.firstUs = d.firstUs;
+                        else if (typeof d.firstUs === "object")
+                            m.firstUs = new $util.LongBits(d.firstUs.low >>> 0, d.firstUs.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.lastUs != null) {
+                    if (typeof d.lastUs === "object" ? d.lastUs.low || d.lastUs.high : $Number(d.lastUs) !== 0) {
+                        if ($util.Long)
+                            m.lastUs = $util.Long.fromValue(d.lastUs, true);
+                        else if (typeof d.lastUs === "string")
+                            m.lastUs = $parseInt(d.lastUs, 10);
+                        else if (typeof d.lastUs === "number")
+                            m.lastUs = d.lastUs;
+                        else if (typeof d.lastUs === "object")
+                            m.lastUs = new $util.LongBits(d.lastUs.low >>> 0, d.lastUs.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.bulkCount != null) {
+                    if (typeof d.bulkCount === "object" ? d.bulkCount.low || d.bulkCount.high : $Number(d.bulkCount) !== 0) {
+                        if ($util.Long)
+                            m.bulkCount = $util.Long.fromValue(d.bulkCount, true);
+                        else if (typeof d.bulkCount === "string")
+                            m.bulkCount = $parseInt(d.bulkCount, 10);
+                        else if (typeof d.bulkCount === "number")
+                            m.bulkCount = d.bulkCount;
+                        else if (typeof d.bulkCount === "object")
+                            m.bulkCount = new $util.LongBits(d.bulkCount.low >>> 0, d.bulkCount.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.bulkBytes != null) {
+                    if (typeof d.bulkBytes === "object" ? d.bulkBytes.low || d.bulkBytes.high : $Number(d.bulkBytes) !== 0) {
+                        if ($util.Long)
+                            m.bulkBytes = $util.Long.fromValue(d.bulkBytes, true);
+                        else if (typeof d.bulkBytes === "string")
+                            m.bulkBytes = $parseInt(d.bulkBytes, 10);
+                        else if (typeof d.bulkBytes === "number")
+                            m.bulkBytes = d.bulkBytes;
+                        else if (typeof d.bulkBytes === "object")
+                            m.bulkBytes = new $util.LongBits(d.bulkBytes.low >>> 0, d.bulkBytes.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.bulkPackets != null) {
+                    if (typeof d.bulkPackets === "object" ? d.bulkPackets.low || d.bulkPackets.high : $Number(d.bulkPackets) !== 0) {
+                        if ($util.Long)
+                            m.bulkPackets = $util.Long.fromValue(d.bulkPackets, true);
+                        else if (typeof d.bulkPackets === "string")
+                            m.bulkPackets = $parseInt(d.bulkPackets, 10);
+                        else if (typeof d.bulkPackets === "number")
+                            m.bulkPackets = d.bulkPackets;
+                        else if (typeof d.bulkPackets === "object")
+                            m.bulkPackets = new $util.LongBits(d.bulkPackets.low >>> 0, d.bulkPackets.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.bulkDurationUs != null) {
+                    if (typeof d.bulkDurationUs === "object" ? d.bulkDurationUs.low || d.bulkDurationUs.high : $Number(d.bulkDurationUs) !== 0) {
+                        if ($util.Long)
+                            m.bulkDurationUs = $util.Long.fromValue(d.bulkDurationUs, true);
+                        else if (typeof d.bulkDurationUs === "string")
+                            m.bulkDurationUs = $parseInt(d.bulkDurationUs, 10);
+                        else if (typeof d.bulkDurationUs === "number")
+                            m.bulkDurationUs = d.bulkDurationUs;
+                        else if (typeof d.bulkDurationUs === "object")
+                            m.bulkDurationUs = new $util.LongBits(d.bulkDurationUs.low >>> 0, d.bulkDurationUs.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.firstTcpFlags != null) {
+                    if ($Number(d.firstTcpFlags) !== 0) {
+                        m.firstTcpFlags = d.firstTcpFlags >>> 0;
+                    }
+                }
+                if (d.tcpMss != null) {
+                    m.tcpMss = d.tcpMss >>> 0;
+                }
+                if (d.tcpWscale != null) {
+                    m.tcpWscale = d.tcpWscale >>> 0;
+                }
+                if (d.tcpSackOk != null) {
+                    if (d.tcpSackOk) {
+                        m.tcpSackOk = $Boolean(d.tcpSackOk);
+                    }
+                }
+                if (d.tcpTimestamps != null) {
+                    if (d.tcpTimestamps) {
+                        m.tcpTimestamps = $Boolean(d.tcpTimestamps);
+                    }
+                }
+                if (d.synTtl != null) {
+                    m.synTtl = d.synTtl >>> 0;
+                }
                 return m;
             };
 
@@ -2827,6 +3418,53 @@ $root.goalkeeper = (function() {
                         d.iatMaxUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
                     d.iatMeanUs = 0;
                     d.iatM2Us = 0;
+                    d.eceCount = 0;
+                    d.cwrCount = 0;
+                    d.payloadLen = null;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.nonemptyPackets = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.nonemptyPackets = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.l4HeaderBytes = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.l4HeaderBytes = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.l4HeaderLenMin = 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.firstUs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.firstUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.lastUs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.lastUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.bulkCount = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.bulkCount = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.bulkBytes = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.bulkBytes = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.bulkPackets = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.bulkPackets = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.bulkDurationUs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.bulkDurationUs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.firstTcpFlags = 0;
+                    d.tcpSackOk = false;
+                    d.tcpTimestamps = false;
                 }
                 if (m.packets != null && $Object.hasOwnProperty.call(m, "packets")) {
                     if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
@@ -2926,6 +3564,100 @@ $root.goalkeeper = (function() {
                 if (m.iatM2Us != null && $Object.hasOwnProperty.call(m, "iatM2Us")) {
                     d.iatM2Us = o.json && !$isFinite(m.iatM2Us) ? $String(m.iatM2Us) : m.iatM2Us;
                 }
+                if (m.eceCount != null && $Object.hasOwnProperty.call(m, "eceCount")) {
+                    d.eceCount = m.eceCount;
+                }
+                if (m.cwrCount != null && $Object.hasOwnProperty.call(m, "cwrCount")) {
+                    d.cwrCount = m.cwrCount;
+                }
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen")) {
+                    d.payloadLen = $root.goalkeeper.v1.Stats.toObject(m.payloadLen, o, q + 1);
+                }
+                if (m.nonemptyPackets != null && $Object.hasOwnProperty.call(m, "nonemptyPackets")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.nonemptyPackets = typeof m.nonemptyPackets === "number" ? $BigInt(m.nonemptyPackets) : $util.Long.fromBits(m.nonemptyPackets.low >>> 0, m.nonemptyPackets.high >>> 0, true).toBigInt();
+                    else if (typeof m.nonemptyPackets === "number")
+                        d.nonemptyPackets = o.longs === $String ? $String(m.nonemptyPackets) : m.nonemptyPackets;
+                    else
+                        d.nonemptyPackets = o.longs === $String ? $util.Long.prototype.toString.call(m.nonemptyPackets) : o.longs === $Number ? new $util.LongBits(m.nonemptyPackets.low >>> 0, m.nonemptyPackets.high >>> 0).toNumber(true) : m.nonemptyPackets;
+                }
+                if (m.l4HeaderBytes != null && $Object.hasOwnProperty.call(m, "l4HeaderBytes")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.l4HeaderBytes = typeof m.l4HeaderBytes === "number" ? $BigInt(m.l4HeaderBytes) : $util.Long.fromBits(m.l4HeaderBytes.low >>> 0, m.l4HeaderBytes.high >>> 0, true).toBigInt();
+                    else if (typeof m.l4HeaderBytes === "number")
+                        d.l4HeaderBytes = o.longs === $String ? $String(m.l4HeaderBytes) : m.l4HeaderBytes;
+                    else
+                        d.l4HeaderBytes = o.longs === $String ? $util.Long.prototype.toString.call(m.l4HeaderBytes) : o.longs === $Number ? new $util.LongBits(m.l4HeaderBytes.low >>> 0, m.l4HeaderBytes.high >>> 0).toNumber(true) : m.l4HeaderBytes;
+                }
+                if (m.l4HeaderLenMin != null && $Object.hasOwnProperty.call(m, "l4HeaderLenMin")) {
+                    d.l4HeaderLenMin = m.l4HeaderLenMin;
+                }
+                if (m.firstUs != null && $Object.hasOwnProperty.call(m, "firstUs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.firstUs = typeof m.firstUs === "number" ? $BigInt(m.firstUs) : $util.Long.fromBits(m.firstUs.low >>> 0, m.firstUs.high >>> 0, true).toBigInt();
+                    else if (typeof m.firstUs === "number")
+                        d.firstUs = o.longs === $String ? $String(m.firstUs) : m.firstUs;
+                    else
+                        d.firstUs = o.longs === $String ? $util.Long.prototype.toString.call(m.firstUs) : o.longs === $Number ? new $util.LongBits(m.firstUs.low >>> 0, m.firstUs.high >>> 0).toNumber(true) : m.firstUs;
+                }
+                if (m.lastUs != null && $Object.hasOwnProperty.call(m, "lastUs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.lastUs = typeof m.lastUs === "number" ? $BigInt(m.lastUs) : $util.Long.fromBits(m.lastUs.low >>> 0, m.lastUs.high >>> 0, true).toBigInt();
+                    else if (typeof m.lastUs === "number")
+                        d.lastUs = o.longs === $String ? $String(m.lastUs) : m.lastUs;
+                    else
+                        d.lastUs = o.longs === $String ? $util.Long.prototype.toString.call(m.lastUs) : o.longs === $Number ? new $util.LongBits(m.lastUs.low >>> 0, m.lastUs.high >>> 0).toNumber(true) : m.lastUs;
+                }
+                if (m.bulkCount != null && $Object.hasOwnProperty.call(m, "bulkCount")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.bulkCount = typeof m.bulkCount === "number" ? $BigInt(m.bulkCount) : $util.Long.fromBits(m.bulkCount.low >>> 0, m.bulkCount.high >>> 0, true).toBigInt();
+                    else if (typeof m.bulkCount === "number")
+                        d.bulkCount = o.longs === $String ? $String(m.bulkCount) : m.bulkCount;
+                    else
+                        d.bulkCount = o.longs === $String ? $util.Long.prototype.toString.call(m.bulkCount) : o.longs === $Number ? new $util.LongBits(m.bulkCount.low >>> 0, m.bulkCount.high >>> 0).toNumber(true) : m.bulkCount;
+                }
+                if (m.bulkBytes != null && $Object.hasOwnProperty.call(m, "bulkBytes")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.bulkBytes = typeof m.bulkBytes === "number" ? $BigInt(m.bulkBytes) : $util.Long.fromBits(m.bulkBytes.low >>> 0, m.bulkBytes.high >>> 0, true).toBigInt();
+                    else if (typeof m.bulkBytes === "number")
+                        d.bulkBytes = o.longs === $String ? $String(m.bulkBytes) : m.bulkBytes;
+                    else
+                        d.bulkBytes = o.longs === $String ? $util.Long.prototype.toString.call(m.bulkBytes) : o.longs === $Number ? new $util.LongBits(m.bulkBytes.low >>> 0, m.bulkBytes.high >>> 0).toNumber(true) : m.bulkBytes;
+                }
+                if (m.bulkPackets != null && $Object.hasOwnProperty.call(m, "bulkPackets")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.bulkPackets = typeof m.bulkPackets === "number" ? $BigInt(m.bulkPackets) : $util.Long.fromBits(m.bulkPackets.low >>> 0, m.bulkPackets.high >>> 0, true).toBigInt();
+                    else if (typeof m.bulkPackets === "number")
+                        d.bulkPackets = o.longs === $String ? $String(m.bulkPackets) : m.bulkPackets;
+                    else
+                        d.bulkPackets = o.longs === $String ? $util.Long.prototype.toString.call(m.bulkPackets) : o.longs === $Number ? new $util.LongBits(m.bulkPackets.low >>> 0, m.bulkPackets.high >>> 0).toNumber(true) : m.bulkPackets;
+                }
+                if (m.bulkDurationUs != null && $Object.hasOwnProperty.call(m, "bulkDurationUs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.bulkDurationUs = typeof m.bulkDurationUs === "number" ? $BigInt(m.bulkDurationUs) : $util.Long.fromBits(m.bulkDurationUs.low >>> 0, m.bulkDurationUs.high >>> 0, true).toBigInt();
+                    else if (typeof m.bulkDurationUs === "number")
+                        d.bulkDurationUs = o.longs === $String ? $String(m.bulkDurationUs) : m.bulkDurationUs;
+                    else
+                        d.bulkDurationUs = o.longs === $String ? $util.Long.prototype.toString.call(m.bulkDurationUs) : o.longs === $Number ? new $util.LongBits(m.bulkDurationUs.low >>> 0, m.bulkDurationUs.high >>> 0).toNumber(true) : m.bulkDurationUs;
+                }
+                if (m.firstTcpFlags != null && $Object.hasOwnProperty.call(m, "firstTcpFlags")) {
+                    d.firstTcpFlags = m.firstTcpFlags;
+                }
+                if (m.tcpMss != null && $Object.hasOwnProperty.call(m, "tcpMss")) {
+                    d.tcpMss = m.tcpMss;
+                }
+                if (m.tcpWscale != null && $Object.hasOwnProperty.call(m, "tcpWscale")) {
+                    d.tcpWscale = m.tcpWscale;
+                }
+                if (m.tcpSackOk != null && $Object.hasOwnProperty.call(m, "tcpSackOk")) {
+                    d.tcpSackOk = m.tcpSackOk;
+                }
+                if (m.tcpTimestamps != null && $Object.hasOwnProperty.call(m, "tcpTimestamps")) {
+                    d.tcpTimestamps = m.tcpTimestamps;
+                }
+                if (m.synTtl != null && $Object.hasOwnProperty.call(m, "synTtl")) {
+                    d.synTtl = m.synTtl;
+                }
                 return d;
             };
 
@@ -2957,6 +3689,1097 @@ $root.goalkeeper = (function() {
             return DirectionStats;
         })();
 
+        v1.Stats = (function() {
+
+            /**
+             * Properties of a Stats.
+             * @typedef {Object} goalkeeper.v1.Stats.$Properties
+             * @property {number|null} [n] Stats n
+             * @property {number|null} [min] Stats min
+             * @property {number|null} [max] Stats max
+             * @property {number|null} [mean] Stats mean
+             * @property {number|null} [m2] Stats m2
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Stats.
+             * @memberof goalkeeper.v1
+             * @interface IStats
+             * @augments goalkeeper.v1.Stats.$Properties
+             * @deprecated Use goalkeeper.v1.Stats.$Properties instead.
+             */
+
+            /**
+             * Shape of a Stats.
+             * @typedef {goalkeeper.v1.Stats.$Properties} goalkeeper.v1.Stats.$Shape
+             */
+
+            /**
+             * Constructs a new Stats.
+             * @memberof goalkeeper.v1
+             * @classdesc Represents a Stats.
+             * @constructor
+             * @param {goalkeeper.v1.Stats.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            var Stats = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * Stats n.
+             * @member {number} n
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             */
+            Stats.prototype.n = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Stats min.
+             * @member {number} min
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             */
+            Stats.prototype.min = 0;
+
+            /**
+             * Stats max.
+             * @member {number} max
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             */
+            Stats.prototype.max = 0;
+
+            /**
+             * Stats mean.
+             * @member {number} mean
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             */
+            Stats.prototype.mean = 0;
+
+            /**
+             * Stats m2.
+             * @member {number} m2
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             */
+            Stats.prototype.m2 = 0;
+
+            /**
+             * Creates a new Stats instance using the specified properties.
+             * @function create
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {goalkeeper.v1.Stats.$Properties=} [properties] Properties to set
+             * @returns {goalkeeper.v1.Stats} Stats instance
+             * @type {{
+             *   (properties: goalkeeper.v1.Stats.$Shape): goalkeeper.v1.Stats & goalkeeper.v1.Stats.$Shape;
+             *   (properties?: goalkeeper.v1.Stats.$Properties): goalkeeper.v1.Stats;
+             * }}
+             */
+            Stats.create = function(properties) {
+                return new Stats(properties);
+            };
+
+            /**
+             * Encodes the specified Stats message. Does not implicitly {@link goalkeeper.v1.Stats.verify|verify} messages.
+             * @function encode
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {goalkeeper.v1.Stats.$Properties} m Stats message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Stats.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.n != null && $Object.hasOwnProperty.call(m, "n") && (typeof m.n === "object" ? m.n.low || m.n.high : m.n !== 0))
+                    w.uint32(/* id 1, wireType 0 =*/8).uint64(m.n);
+                if (m.min != null && $Object.hasOwnProperty.call(m, "min") && !$Object.is(m.min, 0))
+                    w.uint32(/* id 2, wireType 1 =*/17).double(m.min);
+                if (m.max != null && $Object.hasOwnProperty.call(m, "max") && !$Object.is(m.max, 0))
+                    w.uint32(/* id 3, wireType 1 =*/25).double(m.max);
+                if (m.mean != null && $Object.hasOwnProperty.call(m, "mean") && !$Object.is(m.mean, 0))
+                    w.uint32(/* id 4, wireType 1 =*/33).double(m.mean);
+                if (m.m2 != null && $Object.hasOwnProperty.call(m, "m2") && !$Object.is(m.m2, 0))
+                    w.uint32(/* id 5, wireType 1 =*/41).double(m.m2);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a Stats message from the specified reader or buffer.
+             * @function decode
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {goalkeeper.v1.Stats & goalkeeper.v1.Stats.$Shape} Stats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Stats.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.goalkeeper.v1.Stats();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.n = v;
+                            else
+                                delete m.n;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.min = v;
+                            else
+                                delete m.min;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.max = v;
+                            else
+                                delete m.max;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.mean = v;
+                            else
+                                delete m.mean;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.m2 = v;
+                            else
+                                delete m.m2;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Verifies a Stats message.
+             * @function verify
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            Stats.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (m.n != null && $Object.hasOwnProperty.call(m, "n")) {
+                    if (!$util.isInteger(m.n) && !(m.n && $util.isInteger(m.n.low) && $util.isInteger(m.n.high)))
+                        return "n: integer|Long expected";
+                }
+                if (m.min != null && $Object.hasOwnProperty.call(m, "min")) {
+                    if (typeof m.min !== "number")
+                        return "min: number expected";
+                }
+                if (m.max != null && $Object.hasOwnProperty.call(m, "max")) {
+                    if (typeof m.max !== "number")
+                        return "max: number expected";
+                }
+                if (m.mean != null && $Object.hasOwnProperty.call(m, "mean")) {
+                    if (typeof m.mean !== "number")
+                        return "mean: number expected";
+                }
+                if (m.m2 != null && $Object.hasOwnProperty.call(m, "m2")) {
+                    if (typeof m.m2 !== "number")
+                        return "m2: number expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates a Stats message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {goalkeeper.v1.Stats} Stats
+             */
+            Stats.fromObject = function (d, q) {
+                if (d instanceof $root.goalkeeper.v1.Stats)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".goalkeeper.v1.Stats: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.goalkeeper.v1.Stats();
+                if (d.n != null) {
+                    if (typeof d.n === "object" ? d.n.low || d.n.high : $Number(d.n) !== 0) {
+                        if ($util.Long)
+                            m.n = $util.Long.fromValue(d.n, true);
+                        else if (typeof d.n === "string")
+                            m.n = $parseInt(d.n, 10);
+                        else if (typeof d.n === "number")
+                            m.n = d.n;
+                        else if (typeof d.n === "object")
+                            m.n = new $util.LongBits(d.n.low >>> 0, d.n.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.min != null) {
+                    if (!$Object.is($Number(d.min), 0)) {
+                        m.min = $Number(d.min);
+                    }
+                }
+                if (d.max != null) {
+                    if (!$Object.is($Number(d.max), 0)) {
+                        m.max = $Number(d.max);
+                    }
+                }
+                if (d.mean != null) {
+                    if (!$Object.is($Number(d.mean), 0)) {
+                        m.mean = $Number(d.mean);
+                    }
+                }
+                if (d.m2 != null) {
+                    if (!$Object.is($Number(d.m2), 0)) {
+                        m.m2 = $Number(d.m2);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a Stats message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {goalkeeper.v1.Stats} m Stats
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Stats.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.n = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.n = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.min = 0;
+                    d.max = 0;
+                    d.mean = 0;
+                    d.m2 = 0;
+                }
+                if (m.n != null && $Object.hasOwnProperty.call(m, "n")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.n = typeof m.n === "number" ? $BigInt(m.n) : $util.Long.fromBits(m.n.low >>> 0, m.n.high >>> 0, true).toBigInt();
+                    else if (typeof m.n === "number")
+                        d.n = o.longs === $String ? $String(m.n) : m.n;
+                    else
+                        d.n = o.longs === $String ? $util.Long.prototype.toString.call(m.n) : o.longs === $Number ? new $util.LongBits(m.n.low >>> 0, m.n.high >>> 0).toNumber(true) : m.n;
+                }
+                if (m.min != null && $Object.hasOwnProperty.call(m, "min")) {
+                    d.min = o.json && !$isFinite(m.min) ? $String(m.min) : m.min;
+                }
+                if (m.max != null && $Object.hasOwnProperty.call(m, "max")) {
+                    d.max = o.json && !$isFinite(m.max) ? $String(m.max) : m.max;
+                }
+                if (m.mean != null && $Object.hasOwnProperty.call(m, "mean")) {
+                    d.mean = o.json && !$isFinite(m.mean) ? $String(m.mean) : m.mean;
+                }
+                if (m.m2 != null && $Object.hasOwnProperty.call(m, "m2")) {
+                    d.m2 = o.json && !$isFinite(m.m2) ? $String(m.m2) : m.m2;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this Stats to JSON.
+             * @function toJSON
+             * @memberof goalkeeper.v1.Stats
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Stats.prototype.toJSON = function() {
+                return Stats.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for Stats
+             * @function getTypeUrl
+             * @memberof goalkeeper.v1.Stats
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            Stats.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/goalkeeper.v1.Stats";
+            };
+
+            return Stats;
+        })();
+
+        /**
+         * RecordType enum.
+         * @name goalkeeper.v1.RecordType
+         * @enum {number}
+         * @property {number} RECORD_TYPE_UNSPECIFIED=0 RECORD_TYPE_UNSPECIFIED value
+         * @property {number} RECORD_TYPE_FINAL=1 RECORD_TYPE_FINAL value
+         * @property {number} RECORD_TYPE_INTERIM=2 RECORD_TYPE_INTERIM value
+         */
+        v1.RecordType = (function() {
+            var valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "RECORD_TYPE_UNSPECIFIED"] = 0;
+            values[valuesById[1] = "RECORD_TYPE_FINAL"] = 1;
+            values[valuesById[2] = "RECORD_TYPE_INTERIM"] = 2;
+            return values;
+        })();
+
+        /**
+         * TunnelType enum.
+         * @name goalkeeper.v1.TunnelType
+         * @enum {number}
+         * @property {number} TUNNEL_TYPE_NONE=0 TUNNEL_TYPE_NONE value
+         * @property {number} TUNNEL_TYPE_GRE=1 TUNNEL_TYPE_GRE value
+         * @property {number} TUNNEL_TYPE_VXLAN=2 TUNNEL_TYPE_VXLAN value
+         * @property {number} TUNNEL_TYPE_GENEVE=3 TUNNEL_TYPE_GENEVE value
+         * @property {number} TUNNEL_TYPE_GTP_U=4 TUNNEL_TYPE_GTP_U value
+         * @property {number} TUNNEL_TYPE_IP_IN_IP=5 TUNNEL_TYPE_IP_IN_IP value
+         * @property {number} TUNNEL_TYPE_TEREDO=6 TUNNEL_TYPE_TEREDO value
+         */
+        v1.TunnelType = (function() {
+            var valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "TUNNEL_TYPE_NONE"] = 0;
+            values[valuesById[1] = "TUNNEL_TYPE_GRE"] = 1;
+            values[valuesById[2] = "TUNNEL_TYPE_VXLAN"] = 2;
+            values[valuesById[3] = "TUNNEL_TYPE_GENEVE"] = 3;
+            values[valuesById[4] = "TUNNEL_TYPE_GTP_U"] = 4;
+            values[valuesById[5] = "TUNNEL_TYPE_IP_IN_IP"] = 5;
+            values[valuesById[6] = "TUNNEL_TYPE_TEREDO"] = 6;
+            return values;
+        })();
+
+        v1.AppInfo = (function() {
+
+            /**
+             * Properties of an AppInfo.
+             * @typedef {Object} goalkeeper.v1.AppInfo.$Properties
+             * @property {string|null} [dnsQuery] AppInfo dnsQuery
+             * @property {number|null} [dnsQtype] AppInfo dnsQtype
+             * @property {number|null} [dnsRcode] AppInfo dnsRcode
+             * @property {Array.<string>|null} [dnsAnswers] AppInfo dnsAnswers
+             * @property {string|null} [tlsSni] AppInfo tlsSni
+             * @property {Array.<string>|null} [tlsAlpn] AppInfo tlsAlpn
+             * @property {number|null} [tlsVersion] AppInfo tlsVersion
+             * @property {string|null} [ja4] AppInfo ja4
+             * @property {string|null} [httpMethod] AppInfo httpMethod
+             * @property {string|null} [httpHost] AppInfo httpHost
+             * @property {string|null} [httpUserAgent] AppInfo httpUserAgent
+             * @property {number|null} [quicVersion] AppInfo quicVersion
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AppInfo.
+             * @memberof goalkeeper.v1
+             * @interface IAppInfo
+             * @augments goalkeeper.v1.AppInfo.$Properties
+             * @deprecated Use goalkeeper.v1.AppInfo.$Properties instead.
+             */
+
+            /**
+             * Shape of an AppInfo.
+             * @typedef {goalkeeper.v1.AppInfo.$Properties} goalkeeper.v1.AppInfo.$Shape
+             */
+
+            /**
+             * Constructs a new AppInfo.
+             * @memberof goalkeeper.v1
+             * @classdesc Represents an AppInfo.
+             * @constructor
+             * @param {goalkeeper.v1.AppInfo.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            var AppInfo = function (p) {
+                this.dnsAnswers = [];
+                this.tlsAlpn = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * AppInfo dnsQuery.
+             * @member {string} dnsQuery
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.dnsQuery = "";
+
+            /**
+             * AppInfo dnsQtype.
+             * @member {number|null|undefined} dnsQtype
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.dnsQtype = null;
+
+            /**
+             * AppInfo dnsRcode.
+             * @member {number|null|undefined} dnsRcode
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.dnsRcode = null;
+
+            /**
+             * AppInfo dnsAnswers.
+             * @member {Array.<string>} dnsAnswers
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.dnsAnswers = $util.emptyArray;
+
+            /**
+             * AppInfo tlsSni.
+             * @member {string} tlsSni
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.tlsSni = "";
+
+            /**
+             * AppInfo tlsAlpn.
+             * @member {Array.<string>} tlsAlpn
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.tlsAlpn = $util.emptyArray;
+
+            /**
+             * AppInfo tlsVersion.
+             * @member {number|null|undefined} tlsVersion
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.tlsVersion = null;
+
+            /**
+             * AppInfo ja4.
+             * @member {string} ja4
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.ja4 = "";
+
+            /**
+             * AppInfo httpMethod.
+             * @member {string} httpMethod
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.httpMethod = "";
+
+            /**
+             * AppInfo httpHost.
+             * @member {string} httpHost
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.httpHost = "";
+
+            /**
+             * AppInfo httpUserAgent.
+             * @member {string} httpUserAgent
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.httpUserAgent = "";
+
+            /**
+             * AppInfo quicVersion.
+             * @member {number|null|undefined} quicVersion
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             */
+            AppInfo.prototype.quicVersion = null;
+
+            // OneOf field names bound to virtual getters and setters
+            var $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(AppInfo.prototype, "_dnsQtype", {
+                get: $util.oneOfGetter($oneOfFields = ["dnsQtype"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(AppInfo.prototype, "_dnsRcode", {
+                get: $util.oneOfGetter($oneOfFields = ["dnsRcode"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(AppInfo.prototype, "_tlsVersion", {
+                get: $util.oneOfGetter($oneOfFields = ["tlsVersion"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(AppInfo.prototype, "_quicVersion", {
+                get: $util.oneOfGetter($oneOfFields = ["quicVersion"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new AppInfo instance using the specified properties.
+             * @function create
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {goalkeeper.v1.AppInfo.$Properties=} [properties] Properties to set
+             * @returns {goalkeeper.v1.AppInfo} AppInfo instance
+             * @type {{
+             *   (properties: goalkeeper.v1.AppInfo.$Shape): goalkeeper.v1.AppInfo & goalkeeper.v1.AppInfo.$Shape;
+             *   (properties?: goalkeeper.v1.AppInfo.$Properties): goalkeeper.v1.AppInfo;
+             * }}
+             */
+            AppInfo.create = function(properties) {
+                return new AppInfo(properties);
+            };
+
+            /**
+             * Encodes the specified AppInfo message. Does not implicitly {@link goalkeeper.v1.AppInfo.verify|verify} messages.
+             * @function encode
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {goalkeeper.v1.AppInfo.$Properties} m AppInfo message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AppInfo.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.dnsQuery != null && $Object.hasOwnProperty.call(m, "dnsQuery") && m.dnsQuery !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.dnsQuery);
+                if (m.dnsQtype != null && $Object.hasOwnProperty.call(m, "dnsQtype"))
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.dnsQtype);
+                if (m.dnsRcode != null && $Object.hasOwnProperty.call(m, "dnsRcode"))
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.dnsRcode);
+                if (m.dnsAnswers != null && m.dnsAnswers.length) {
+                    for (var i = 0; i < m.dnsAnswers.length; ++i)
+                        w.uint32(/* id 4, wireType 2 =*/34).string(m.dnsAnswers[i]);
+                }
+                if (m.tlsSni != null && $Object.hasOwnProperty.call(m, "tlsSni") && m.tlsSni !== "")
+                    w.uint32(/* id 5, wireType 2 =*/42).string(m.tlsSni);
+                if (m.tlsAlpn != null && m.tlsAlpn.length) {
+                    for (var i = 0; i < m.tlsAlpn.length; ++i)
+                        w.uint32(/* id 6, wireType 2 =*/50).string(m.tlsAlpn[i]);
+                }
+                if (m.tlsVersion != null && $Object.hasOwnProperty.call(m, "tlsVersion"))
+                    w.uint32(/* id 7, wireType 0 =*/56).uint32(m.tlsVersion);
+                if (m.ja4 != null && $Object.hasOwnProperty.call(m, "ja4") && m.ja4 !== "")
+                    w.uint32(/* id 8, wireType 2 =*/66).string(m.ja4);
+                if (m.httpMethod != null && $Object.hasOwnProperty.call(m, "httpMethod") && m.httpMethod !== "")
+                    w.uint32(/* id 9, wireType 2 =*/74).string(m.httpMethod);
+                if (m.httpHost != null && $Object.hasOwnProperty.call(m, "httpHost") && m.httpHost !== "")
+                    w.uint32(/* id 10, wireType 2 =*/82).string(m.httpHost);
+                if (m.httpUserAgent != null && $Object.hasOwnProperty.call(m, "httpUserAgent") && m.httpUserAgent !== "")
+                    w.uint32(/* id 11, wireType 2 =*/90).string(m.httpUserAgent);
+                if (m.quicVersion != null && $Object.hasOwnProperty.call(m, "quicVersion"))
+                    w.uint32(/* id 12, wireType 0 =*/96).uint32(m.quicVersion);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an AppInfo message from the specified reader or buffer.
+             * @function decode
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {goalkeeper.v1.AppInfo & goalkeeper.v1.AppInfo.$Shape} AppInfo
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AppInfo.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.goalkeeper.v1.AppInfo();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.dnsQuery = v;
+                            else
+                                delete m.dnsQuery;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            m.dnsQtype = r.uint32();
+                            m._dnsQtype = "dnsQtype";
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            m.dnsRcode = r.uint32();
+                            m._dnsRcode = "dnsRcode";
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.dnsAnswers && m.dnsAnswers.length))
+                                m.dnsAnswers = [];
+                            m.dnsAnswers.push(r.stringVerify());
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.tlsSni = v;
+                            else
+                                delete m.tlsSni;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.tlsAlpn && m.tlsAlpn.length))
+                                m.tlsAlpn = [];
+                            m.tlsAlpn.push(r.stringVerify());
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 0)
+                                break;
+                            m.tlsVersion = r.uint32();
+                            m._tlsVersion = "tlsVersion";
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.ja4 = v;
+                            else
+                                delete m.ja4;
+                            continue;
+                        }
+                    case 9: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.httpMethod = v;
+                            else
+                                delete m.httpMethod;
+                            continue;
+                        }
+                    case 10: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.httpHost = v;
+                            else
+                                delete m.httpHost;
+                            continue;
+                        }
+                    case 11: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.httpUserAgent = v;
+                            else
+                                delete m.httpUserAgent;
+                            continue;
+                        }
+                    case 12: {
+                            if (u !== 0)
+                                break;
+                            m.quicVersion = r.uint32();
+                            m._quicVersion = "quicVersion";
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Verifies an AppInfo message.
+             * @function verify
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            AppInfo.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                var p = {};
+                if (m.dnsQuery != null && $Object.hasOwnProperty.call(m, "dnsQuery")) {
+                    if (!$util.isString(m.dnsQuery))
+                        return "dnsQuery: string expected";
+                }
+                if (m.dnsQtype != null && $Object.hasOwnProperty.call(m, "dnsQtype")) {
+                    p._dnsQtype = 1;
+                    if (!$util.isInteger(m.dnsQtype))
+                        return "dnsQtype: integer expected";
+                }
+                if (m.dnsRcode != null && $Object.hasOwnProperty.call(m, "dnsRcode")) {
+                    p._dnsRcode = 1;
+                    if (!$util.isInteger(m.dnsRcode))
+                        return "dnsRcode: integer expected";
+                }
+                if (m.dnsAnswers != null && $Object.hasOwnProperty.call(m, "dnsAnswers")) {
+                    if (!$Array.isArray(m.dnsAnswers))
+                        return "dnsAnswers: array expected";
+                    for (var i = 0; i < m.dnsAnswers.length; ++i) {
+                        if (!$util.isString(m.dnsAnswers[i]))
+                            return "dnsAnswers: string[] expected";
+                    }
+                }
+                if (m.tlsSni != null && $Object.hasOwnProperty.call(m, "tlsSni")) {
+                    if (!$util.isString(m.tlsSni))
+                        return "tlsSni: string expected";
+                }
+                if (m.tlsAlpn != null && $Object.hasOwnProperty.call(m, "tlsAlpn")) {
+                    if (!$Array.isArray(m.tlsAlpn))
+                        return "tlsAlpn: array expected";
+                    for (var i = 0; i < m.tlsAlpn.length; ++i) {
+                        if (!$util.isString(m.tlsAlpn[i]))
+                            return "tlsAlpn: string[] expected";
+                    }
+                }
+                if (m.tlsVersion != null && $Object.hasOwnProperty.call(m, "tlsVersion")) {
+                    p._tlsVersion = 1;
+                    if (!$util.isInteger(m.tlsVersion))
+                        return "tlsVersion: integer expected";
+                }
+                if (m.ja4 != null && $Object.hasOwnProperty.call(m, "ja4")) {
+                    if (!$util.isString(m.ja4))
+                        return "ja4: string expected";
+                }
+                if (m.httpMethod != null && $Object.hasOwnProperty.call(m, "httpMethod")) {
+                    if (!$util.isString(m.httpMethod))
+                        return "httpMethod: string expected";
+                }
+                if (m.httpHost != null && $Object.hasOwnProperty.call(m, "httpHost")) {
+                    if (!$util.isString(m.httpHost))
+                        return "httpHost: string expected";
+                }
+                if (m.httpUserAgent != null && $Object.hasOwnProperty.call(m, "httpUserAgent")) {
+                    if (!$util.isString(m.httpUserAgent))
+                        return "httpUserAgent: string expected";
+                }
+                if (m.quicVersion != null && $Object.hasOwnProperty.call(m, "quicVersion")) {
+                    p._quicVersion = 1;
+                    if (!$util.isInteger(m.quicVersion))
+                        return "quicVersion: integer expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates an AppInfo message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {goalkeeper.v1.AppInfo} AppInfo
+             */
+            AppInfo.fromObject = function (d, q) {
+                if (d instanceof $root.goalkeeper.v1.AppInfo)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".goalkeeper.v1.AppInfo: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.goalkeeper.v1.AppInfo();
+                if (d.dnsQuery != null) {
+                    if (typeof d.dnsQuery !== "string" || d.dnsQuery.length) {
+                        m.dnsQuery = $String(d.dnsQuery);
+                    }
+                }
+                if (d.dnsQtype != null) {
+                    m.dnsQtype = d.dnsQtype >>> 0;
+                }
+                if (d.dnsRcode != null) {
+                    m.dnsRcode = d.dnsRcode >>> 0;
+                }
+                if (d.dnsAnswers) {
+                    if (!$Array.isArray(d.dnsAnswers))
+                        throw $TypeError(".goalkeeper.v1.AppInfo.dnsAnswers: array expected");
+                    m.dnsAnswers = $Array(d.dnsAnswers.length);
+                    for (var i = 0; i < d.dnsAnswers.length; ++i) {
+                        m.dnsAnswers[i] = $String(d.dnsAnswers[i]);
+                    }
+                }
+                if (d.tlsSni != null) {
+                    if (typeof d.tlsSni !== "string" || d.tlsSni.length) {
+                        m.tlsSni = $String(d.tlsSni);
+                    }
+                }
+                if (d.tlsAlpn) {
+                    if (!$Array.isArray(d.tlsAlpn))
+                        throw $TypeError(".goalkeeper.v1.AppInfo.tlsAlpn: array expected");
+                    m.tlsAlpn = $Array(d.tlsAlpn.length);
+                    for (var i = 0; i < d.tlsAlpn.length; ++i) {
+                        m.tlsAlpn[i] = $String(d.tlsAlpn[i]);
+                    }
+                }
+                if (d.tlsVersion != null) {
+                    m.tlsVersion = d.tlsVersion >>> 0;
+                }
+                if (d.ja4 != null) {
+                    if (typeof d.ja4 !== "string" || d.ja4.length) {
+                        m.ja4 = $String(d.ja4);
+                    }
+                }
+                if (d.httpMethod != null) {
+                    if (typeof d.httpMethod !== "string" || d.httpMethod.length) {
+                        m.httpMethod = $String(d.httpMethod);
+                    }
+                }
+                if (d.httpHost != null) {
+                    if (typeof d.httpHost !== "string" || d.httpHost.length) {
+                        m.httpHost = $String(d.httpHost);
+                    }
+                }
+                if (d.httpUserAgent != null) {
+                    if (typeof d.httpUserAgent !== "string" || d.httpUserAgent.length) {
+                        m.httpUserAgent = $String(d.httpUserAgent);
+                    }
+                }
+                if (d.quicVersion != null) {
+                    m.quicVersion = d.quicVersion >>> 0;
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an AppInfo message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {goalkeeper.v1.AppInfo} m AppInfo
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            AppInfo.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.dnsAnswers = [];
+                    d.tlsAlpn = [];
+                }
+                if (o.defaults) {
+                    d.dnsQuery = "";
+                    d.tlsSni = "";
+                    d.ja4 = "";
+                    d.httpMethod = "";
+                    d.httpHost = "";
+                    d.httpUserAgent = "";
+                }
+                if (m.dnsQuery != null && $Object.hasOwnProperty.call(m, "dnsQuery")) {
+                    d.dnsQuery = m.dnsQuery;
+                }
+                if (m.dnsQtype != null && $Object.hasOwnProperty.call(m, "dnsQtype")) {
+                    d.dnsQtype = m.dnsQtype;
+                }
+                if (m.dnsRcode != null && $Object.hasOwnProperty.call(m, "dnsRcode")) {
+                    d.dnsRcode = m.dnsRcode;
+                }
+                if (m.dnsAnswers && m.dnsAnswers.length) {
+                    d.dnsAnswers = $Array(m.dnsAnswers.length);
+                    for (var j = 0; j < m.dnsAnswers.length; ++j) {
+                        d.dnsAnswers[j] = m.dnsAnswers[j];
+                    }
+                }
+                if (m.tlsSni != null && $Object.hasOwnProperty.call(m, "tlsSni")) {
+                    d.tlsSni = m.tlsSni;
+                }
+                if (m.tlsAlpn && m.tlsAlpn.length) {
+                    d.tlsAlpn = $Array(m.tlsAlpn.length);
+                    for (var j = 0; j < m.tlsAlpn.length; ++j) {
+                        d.tlsAlpn[j] = m.tlsAlpn[j];
+                    }
+                }
+                if (m.tlsVersion != null && $Object.hasOwnProperty.call(m, "tlsVersion")) {
+                    d.tlsVersion = m.tlsVersion;
+                }
+                if (m.ja4 != null && $Object.hasOwnProperty.call(m, "ja4")) {
+                    d.ja4 = m.ja4;
+                }
+                if (m.httpMethod != null && $Object.hasOwnProperty.call(m, "httpMethod")) {
+                    d.httpMethod = m.httpMethod;
+                }
+                if (m.httpHost != null && $Object.hasOwnProperty.call(m, "httpHost")) {
+                    d.httpHost = m.httpHost;
+                }
+                if (m.httpUserAgent != null && $Object.hasOwnProperty.call(m, "httpUserAgent")) {
+                    d.httpUserAgent = m.httpUserAgent;
+                }
+                if (m.quicVersion != null && $Object.hasOwnProperty.call(m, "quicVersion")) {
+                    d.quicVersion = m.quicVersion;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this AppInfo to JSON.
+             * @function toJSON
+             * @memberof goalkeeper.v1.AppInfo
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            AppInfo.prototype.toJSON = function() {
+                return AppInfo.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for AppInfo
+             * @function getTypeUrl
+             * @memberof goalkeeper.v1.AppInfo
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            AppInfo.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/goalkeeper.v1.AppInfo";
+            };
+
+            return AppInfo;
+        })();
+
         v1.FlowRecord = (function() {
 
             /**
@@ -2975,6 +4798,23 @@ $root.goalkeeper = (function() {
              * @property {goalkeeper.v1.DirectionStats.$Properties|null} [fwd] FlowRecord fwd
              * @property {goalkeeper.v1.DirectionStats.$Properties|null} [bwd] FlowRecord bwd
              * @property {number|null} [flowId] FlowRecord flowId
+             * @property {goalkeeper.v1.Stats.$Properties|null} [iatUs] FlowRecord iatUs
+             * @property {goalkeeper.v1.Stats.$Properties|null} [payloadLen] FlowRecord payloadLen
+             * @property {goalkeeper.v1.Stats.$Properties|null} [activeUs] FlowRecord activeUs
+             * @property {goalkeeper.v1.Stats.$Properties|null} [idleUs] FlowRecord idleUs
+             * @property {number|null} [subflowCount] FlowRecord subflowCount
+             * @property {string|null} [communityId] FlowRecord communityId
+             * @property {number|null} [recordSeq] FlowRecord recordSeq
+             * @property {goalkeeper.v1.RecordType|null} [recordType] FlowRecord recordType
+             * @property {number|null} [ipVersion] FlowRecord ipVersion
+             * @property {goalkeeper.v1.TunnelType|null} [tunnelType] FlowRecord tunnelType
+             * @property {number|null} [tunnelId] FlowRecord tunnelId
+             * @property {Array.<number>|null} [earlySizes] FlowRecord earlySizes
+             * @property {Array.<number>|null} [earlyGapsUs] FlowRecord earlyGapsUs
+             * @property {goalkeeper.v1.AppInfo.$Properties|null} [app] FlowRecord app
+             * @property {string|null} [connState] FlowRecord connState
+             * @property {number|null} [icmpErrors] FlowRecord icmpErrors
+             * @property {number|null} [tsRegressions] FlowRecord tsRegressions
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3000,6 +4840,8 @@ $root.goalkeeper = (function() {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             var FlowRecord = function (p) {
+                this.earlySizes = [];
+                this.earlyGapsUs = [];
                 if (p)
                     for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -3111,6 +4953,151 @@ $root.goalkeeper = (function() {
             FlowRecord.prototype.flowId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * FlowRecord iatUs.
+             * @member {goalkeeper.v1.Stats.$Properties|null|undefined} iatUs
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.iatUs = null;
+
+            /**
+             * FlowRecord payloadLen.
+             * @member {goalkeeper.v1.Stats.$Properties|null|undefined} payloadLen
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.payloadLen = null;
+
+            /**
+             * FlowRecord activeUs.
+             * @member {goalkeeper.v1.Stats.$Properties|null|undefined} activeUs
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.activeUs = null;
+
+            /**
+             * FlowRecord idleUs.
+             * @member {goalkeeper.v1.Stats.$Properties|null|undefined} idleUs
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.idleUs = null;
+
+            /**
+             * FlowRecord subflowCount.
+             * @member {number} subflowCount
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.subflowCount = 0;
+
+            /**
+             * FlowRecord communityId.
+             * @member {string} communityId
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.communityId = "";
+
+            /**
+             * FlowRecord recordSeq.
+             * @member {number} recordSeq
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.recordSeq = 0;
+
+            /**
+             * FlowRecord recordType.
+             * @member {goalkeeper.v1.RecordType} recordType
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.recordType = 0;
+
+            /**
+             * FlowRecord ipVersion.
+             * @member {number} ipVersion
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.ipVersion = 0;
+
+            /**
+             * FlowRecord tunnelType.
+             * @member {goalkeeper.v1.TunnelType} tunnelType
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.tunnelType = 0;
+
+            /**
+             * FlowRecord tunnelId.
+             * @member {number|null|undefined} tunnelId
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.tunnelId = null;
+
+            /**
+             * FlowRecord earlySizes.
+             * @member {Array.<number>} earlySizes
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.earlySizes = $util.emptyArray;
+
+            /**
+             * FlowRecord earlyGapsUs.
+             * @member {Array.<number>} earlyGapsUs
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.earlyGapsUs = $util.emptyArray;
+
+            /**
+             * FlowRecord app.
+             * @member {goalkeeper.v1.AppInfo.$Properties|null|undefined} app
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.app = null;
+
+            /**
+             * FlowRecord connState.
+             * @member {string} connState
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.connState = "";
+
+            /**
+             * FlowRecord icmpErrors.
+             * @member {number} icmpErrors
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.icmpErrors = 0;
+
+            /**
+             * FlowRecord tsRegressions.
+             * @member {number} tsRegressions
+             * @memberof goalkeeper.v1.FlowRecord
+             * @instance
+             */
+            FlowRecord.prototype.tsRegressions = 0;
+
+            // OneOf field names bound to virtual getters and setters
+            var $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(FlowRecord.prototype, "_tunnelId", {
+                get: $util.oneOfGetter($oneOfFields = ["tunnelId"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
              * Creates a new FlowRecord instance using the specified properties.
              * @function create
              * @memberof goalkeeper.v1.FlowRecord
@@ -3168,6 +5155,42 @@ $root.goalkeeper = (function() {
                     $root.goalkeeper.v1.DirectionStats.encode(m.bwd, w.uint32(/* id 12, wireType 2 =*/98).fork(), q + 1).ldelim();
                 if (m.flowId != null && $Object.hasOwnProperty.call(m, "flowId") && (typeof m.flowId === "object" ? m.flowId.low || m.flowId.high : m.flowId !== 0))
                     w.uint32(/* id 13, wireType 0 =*/104).uint64(m.flowId);
+                if (m.iatUs != null && $Object.hasOwnProperty.call(m, "iatUs"))
+                    $root.goalkeeper.v1.Stats.encode(m.iatUs, w.uint32(/* id 14, wireType 2 =*/114).fork(), q + 1).ldelim();
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen"))
+                    $root.goalkeeper.v1.Stats.encode(m.payloadLen, w.uint32(/* id 15, wireType 2 =*/122).fork(), q + 1).ldelim();
+                if (m.activeUs != null && $Object.hasOwnProperty.call(m, "activeUs"))
+                    $root.goalkeeper.v1.Stats.encode(m.activeUs, w.uint32(/* id 16, wireType 2 =*/130).fork(), q + 1).ldelim();
+                if (m.idleUs != null && $Object.hasOwnProperty.call(m, "idleUs"))
+                    $root.goalkeeper.v1.Stats.encode(m.idleUs, w.uint32(/* id 17, wireType 2 =*/138).fork(), q + 1).ldelim();
+                if (m.subflowCount != null && $Object.hasOwnProperty.call(m, "subflowCount") && m.subflowCount !== 0)
+                    w.uint32(/* id 18, wireType 0 =*/144).uint32(m.subflowCount);
+                if (m.communityId != null && $Object.hasOwnProperty.call(m, "communityId") && m.communityId !== "")
+                    w.uint32(/* id 19, wireType 2 =*/154).string(m.communityId);
+                if (m.recordSeq != null && $Object.hasOwnProperty.call(m, "recordSeq") && m.recordSeq !== 0)
+                    w.uint32(/* id 20, wireType 0 =*/160).uint32(m.recordSeq);
+                if (m.recordType != null && $Object.hasOwnProperty.call(m, "recordType") && m.recordType !== 0)
+                    w.uint32(/* id 21, wireType 0 =*/168).int32(m.recordType);
+                if (m.ipVersion != null && $Object.hasOwnProperty.call(m, "ipVersion") && m.ipVersion !== 0)
+                    w.uint32(/* id 22, wireType 0 =*/176).uint32(m.ipVersion);
+                if (m.tunnelType != null && $Object.hasOwnProperty.call(m, "tunnelType") && m.tunnelType !== 0)
+                    w.uint32(/* id 23, wireType 0 =*/184).int32(m.tunnelType);
+                if (m.tunnelId != null && $Object.hasOwnProperty.call(m, "tunnelId"))
+                    w.uint32(/* id 24, wireType 0 =*/192).uint32(m.tunnelId);
+                if (m.earlySizes != null && m.earlySizes.length) {
+                    w.uint32(/* id 25, wireType 2 =*/202).sint32s(m.earlySizes);
+                }
+                if (m.earlyGapsUs != null && m.earlyGapsUs.length) {
+                    w.uint32(/* id 26, wireType 2 =*/210).uint64s(m.earlyGapsUs);
+                }
+                if (m.app != null && $Object.hasOwnProperty.call(m, "app"))
+                    $root.goalkeeper.v1.AppInfo.encode(m.app, w.uint32(/* id 27, wireType 2 =*/218).fork(), q + 1).ldelim();
+                if (m.connState != null && $Object.hasOwnProperty.call(m, "connState") && m.connState !== "")
+                    w.uint32(/* id 28, wireType 2 =*/226).string(m.connState);
+                if (m.icmpErrors != null && $Object.hasOwnProperty.call(m, "icmpErrors") && m.icmpErrors !== 0)
+                    w.uint32(/* id 29, wireType 0 =*/232).uint32(m.icmpErrors);
+                if (m.tsRegressions != null && $Object.hasOwnProperty.call(m, "tsRegressions") && m.tsRegressions !== 0)
+                    w.uint32(/* id 30, wireType 0 =*/240).uint32(m.tsRegressions);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -3323,6 +5346,152 @@ $root.goalkeeper = (function() {
                                 delete m.flowId;
                             continue;
                         }
+                    case 14: {
+                            if (u !== 2)
+                                break;
+                            m.iatUs = $root.goalkeeper.v1.Stats.decode(r, r.size(), $undefined, q + 1, m.iatUs);
+                            continue;
+                        }
+                    case 15: {
+                            if (u !== 2)
+                                break;
+                            m.payloadLen = $root.goalkeeper.v1.Stats.decode(r, r.size(), $undefined, q + 1, m.payloadLen);
+                            continue;
+                        }
+                    case 16: {
+                            if (u !== 2)
+                                break;
+                            m.activeUs = $root.goalkeeper.v1.Stats.decode(r, r.size(), $undefined, q + 1, m.activeUs);
+                            continue;
+                        }
+                    case 17: {
+                            if (u !== 2)
+                                break;
+                            m.idleUs = $root.goalkeeper.v1.Stats.decode(r, r.size(), $undefined, q + 1, m.idleUs);
+                            continue;
+                        }
+                    case 18: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.subflowCount = v;
+                            else
+                                delete m.subflowCount;
+                            continue;
+                        }
+                    case 19: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.communityId = v;
+                            else
+                                delete m.communityId;
+                            continue;
+                        }
+                    case 20: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.recordSeq = v;
+                            else
+                                delete m.recordSeq;
+                            continue;
+                        }
+                    case 21: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.int32())
+                                m.recordType = v;
+                            else
+                                delete m.recordType;
+                            continue;
+                        }
+                    case 22: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.ipVersion = v;
+                            else
+                                delete m.ipVersion;
+                            continue;
+                        }
+                    case 23: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.int32())
+                                m.tunnelType = v;
+                            else
+                                delete m.tunnelType;
+                            continue;
+                        }
+                    case 24: {
+                            if (u !== 0)
+                                break;
+                            m.tunnelId = r.uint32();
+                            m._tunnelId = "tunnelId";
+                            continue;
+                        }
+                    case 25: {
+                            if (u === 2) {
+                                if (!(m.earlySizes && m.earlySizes.length))
+                                    m.earlySizes = [];
+                                r.sint32s(m.earlySizes);
+                                continue;
+                            }
+                            if (u !== 0)
+                                break;
+                            if (!(m.earlySizes && m.earlySizes.length))
+                                m.earlySizes = [];
+                            m.earlySizes.push(r.sint32());
+                            continue;
+                        }
+                    case 26: {
+                            if (u === 2) {
+                                if (!(m.earlyGapsUs && m.earlyGapsUs.length))
+                                    m.earlyGapsUs = [];
+                                r.uint64s(m.earlyGapsUs);
+                                continue;
+                            }
+                            if (u !== 0)
+                                break;
+                            if (!(m.earlyGapsUs && m.earlyGapsUs.length))
+                                m.earlyGapsUs = [];
+                            m.earlyGapsUs.push(r.uint64());
+                            continue;
+                        }
+                    case 27: {
+                            if (u !== 2)
+                                break;
+                            m.app = $root.goalkeeper.v1.AppInfo.decode(r, r.size(), $undefined, q + 1, m.app);
+                            continue;
+                        }
+                    case 28: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.connState = v;
+                            else
+                                delete m.connState;
+                            continue;
+                        }
+                    case 29: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.icmpErrors = v;
+                            else
+                                delete m.icmpErrors;
+                            continue;
+                        }
+                    case 30: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.tsRegressions = v;
+                            else
+                                delete m.tsRegressions;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -3355,6 +5524,7 @@ $root.goalkeeper = (function() {
                     q = 0;
                 if (q > $util.recursionLimit)
                     return "max depth exceeded";
+                var p = {};
                 if (m.srcAddr != null && $Object.hasOwnProperty.call(m, "srcAddr")) {
                     if (!(m.srcAddr && typeof m.srcAddr.length === "number" || $util.isString(m.srcAddr)))
                         return "srcAddr: buffer expected";
@@ -3412,6 +5582,98 @@ $root.goalkeeper = (function() {
                 if (m.flowId != null && $Object.hasOwnProperty.call(m, "flowId")) {
                     if (!$util.isInteger(m.flowId) && !(m.flowId && $util.isInteger(m.flowId.low) && $util.isInteger(m.flowId.high)))
                         return "flowId: integer|Long expected";
+                }
+                if (m.iatUs != null && $Object.hasOwnProperty.call(m, "iatUs")) {
+                    {
+                        var e = $root.goalkeeper.v1.Stats.verify(m.iatUs, q + 1);
+                        if (e)
+                            return "iatUs." + e;
+                    }
+                }
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen")) {
+                    {
+                        var e = $root.goalkeeper.v1.Stats.verify(m.payloadLen, q + 1);
+                        if (e)
+                            return "payloadLen." + e;
+                    }
+                }
+                if (m.activeUs != null && $Object.hasOwnProperty.call(m, "activeUs")) {
+                    {
+                        var e = $root.goalkeeper.v1.Stats.verify(m.activeUs, q + 1);
+                        if (e)
+                            return "activeUs." + e;
+                    }
+                }
+                if (m.idleUs != null && $Object.hasOwnProperty.call(m, "idleUs")) {
+                    {
+                        var e = $root.goalkeeper.v1.Stats.verify(m.idleUs, q + 1);
+                        if (e)
+                            return "idleUs." + e;
+                    }
+                }
+                if (m.subflowCount != null && $Object.hasOwnProperty.call(m, "subflowCount")) {
+                    if (!$util.isInteger(m.subflowCount))
+                        return "subflowCount: integer expected";
+                }
+                if (m.communityId != null && $Object.hasOwnProperty.call(m, "communityId")) {
+                    if (!$util.isString(m.communityId))
+                        return "communityId: string expected";
+                }
+                if (m.recordSeq != null && $Object.hasOwnProperty.call(m, "recordSeq")) {
+                    if (!$util.isInteger(m.recordSeq))
+                        return "recordSeq: integer expected";
+                }
+                if (m.recordType != null && $Object.hasOwnProperty.call(m, "recordType")) {
+                    if (typeof m.recordType !== "number" || (m.recordType | 0) !== m.recordType)
+                        return "recordType: enum value expected";
+                }
+                if (m.ipVersion != null && $Object.hasOwnProperty.call(m, "ipVersion")) {
+                    if (!$util.isInteger(m.ipVersion))
+                        return "ipVersion: integer expected";
+                }
+                if (m.tunnelType != null && $Object.hasOwnProperty.call(m, "tunnelType")) {
+                    if (typeof m.tunnelType !== "number" || (m.tunnelType | 0) !== m.tunnelType)
+                        return "tunnelType: enum value expected";
+                }
+                if (m.tunnelId != null && $Object.hasOwnProperty.call(m, "tunnelId")) {
+                    p._tunnelId = 1;
+                    if (!$util.isInteger(m.tunnelId))
+                        return "tunnelId: integer expected";
+                }
+                if (m.earlySizes != null && $Object.hasOwnProperty.call(m, "earlySizes")) {
+                    if (!$Array.isArray(m.earlySizes))
+                        return "earlySizes: array expected";
+                    for (var i = 0; i < m.earlySizes.length; ++i) {
+                        if (!$util.isInteger(m.earlySizes[i]))
+                            return "earlySizes: integer[] expected";
+                    }
+                }
+                if (m.earlyGapsUs != null && $Object.hasOwnProperty.call(m, "earlyGapsUs")) {
+                    if (!$Array.isArray(m.earlyGapsUs))
+                        return "earlyGapsUs: array expected";
+                    for (var i = 0; i < m.earlyGapsUs.length; ++i) {
+                        if (!$util.isInteger(m.earlyGapsUs[i]) && !(m.earlyGapsUs[i] && $util.isInteger(m.earlyGapsUs[i].low) && $util.isInteger(m.earlyGapsUs[i].high)))
+                            return "earlyGapsUs: integer|Long[] expected";
+                    }
+                }
+                if (m.app != null && $Object.hasOwnProperty.call(m, "app")) {
+                    {
+                        var e = $root.goalkeeper.v1.AppInfo.verify(m.app, q + 1);
+                        if (e)
+                            return "app." + e;
+                    }
+                }
+                if (m.connState != null && $Object.hasOwnProperty.call(m, "connState")) {
+                    if (!$util.isString(m.connState))
+                        return "connState: string expected";
+                }
+                if (m.icmpErrors != null && $Object.hasOwnProperty.call(m, "icmpErrors")) {
+                    if (!$util.isInteger(m.icmpErrors))
+                        return "icmpErrors: integer expected";
+                }
+                if (m.tsRegressions != null && $Object.hasOwnProperty.call(m, "tsRegressions")) {
+                    if (!$util.isInteger(m.tsRegressions))
+                        return "tsRegressions: integer expected";
                 }
                 return null;
             };
@@ -3552,6 +5814,146 @@ $root.goalkeeper = (function() {
                             m.flowId = new $util.LongBits(d.flowId.low >>> 0, d.flowId.high >>> 0).toNumber(true);
                     }
                 }
+                if (d.iatUs != null) {
+                    if (!$util.isObject(d.iatUs))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.iatUs: object expected");
+                    m.iatUs = $root.goalkeeper.v1.Stats.fromObject(d.iatUs, q + 1);
+                }
+                if (d.payloadLen != null) {
+                    if (!$util.isObject(d.payloadLen))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.payloadLen: object expected");
+                    m.payloadLen = $root.goalkeeper.v1.Stats.fromObject(d.payloadLen, q + 1);
+                }
+                if (d.activeUs != null) {
+                    if (!$util.isObject(d.activeUs))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.activeUs: object expected");
+                    m.activeUs = $root.goalkeeper.v1.Stats.fromObject(d.activeUs, q + 1);
+                }
+                if (d.idleUs != null) {
+                    if (!$util.isObject(d.idleUs))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.idleUs: object expected");
+                    m.idleUs = $root.goalkeeper.v1.Stats.fromObject(d.idleUs, q + 1);
+                }
+                if (d.subflowCount != null) {
+                    if ($Number(d.subflowCount) !== 0) {
+                        m.subflowCount = d.subflowCount >>> 0;
+                    }
+                }
+                if (d.communityId != null) {
+                    if (typeof d.communityId !== "string" || d.communityId.length) {
+                        m.communityId = $String(d.communityId);
+                    }
+                }
+                if (d.recordSeq != null) {
+                    if ($Number(d.recordSeq) !== 0) {
+                        m.recordSeq = d.recordSeq >>> 0;
+                    }
+                }
+                if (d.recordType !== 0 && (typeof d.recordType !== "string" || $root.goalkeeper.v1.RecordType[d.recordType] !== 0)) {
+                    switch (d.recordType) {
+                    case "RECORD_TYPE_UNSPECIFIED":
+                    case 0:
+                        m.recordType = 0;
+                        break;
+                    case "RECORD_TYPE_FINAL":
+                    case 1:
+                        m.recordType = 1;
+                        break;
+                    case "RECORD_TYPE_INTERIM":
+                    case 2:
+                        m.recordType = 2;
+                        break;
+                    default:
+                        if (typeof d.recordType === "number" && (d.recordType | 0) === d.recordType)
+                            m.recordType = d.recordType;
+                    }
+                }
+                if (d.ipVersion != null) {
+                    if ($Number(d.ipVersion) !== 0) {
+                        m.ipVersion = d.ipVersion >>> 0;
+                    }
+                }
+                if (d.tunnelType !== 0 && (typeof d.tunnelType !== "string" || $root.goalkeeper.v1.TunnelType[d.tunnelType] !== 0)) {
+                    switch (d.tunnelType) {
+                    case "TUNNEL_TYPE_NONE":
+                    case 0:
+                        m.tunnelType = 0;
+                        break;
+                    case "TUNNEL_TYPE_GRE":
+                    case 1:
+                        m.tunnelType = 1;
+                        break;
+                    case "TUNNEL_TYPE_VXLAN":
+                    case 2:
+                        m.tunnelType = 2;
+                        break;
+                    case "TUNNEL_TYPE_GENEVE":
+                    case 3:
+                        m.tunnelType = 3;
+                        break;
+                    case "TUNNEL_TYPE_GTP_U":
+                    case 4:
+                        m.tunnelType = 4;
+                        break;
+                    case "TUNNEL_TYPE_IP_IN_IP":
+                    case 5:
+                        m.tunnelType = 5;
+                        break;
+                    case "TUNNEL_TYPE_TEREDO":
+                    case 6:
+                        m.tunnelType = 6;
+                        break;
+                    default:
+                        if (typeof d.tunnelType === "number" && (d.tunnelType | 0) === d.tunnelType)
+                            m.tunnelType = d.tunnelType;
+                    }
+                }
+                if (d.tunnelId != null) {
+                    m.tunnelId = d.tunnelId >>> 0;
+                }
+                if (d.earlySizes) {
+                    if (!$Array.isArray(d.earlySizes))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.earlySizes: array expected");
+                    m.earlySizes = $Array(d.earlySizes.length);
+                    for (var i = 0; i < d.earlySizes.length; ++i) {
+                        m.earlySizes[i] = d.earlySizes[i] | 0;
+                    }
+                }
+                if (d.earlyGapsUs) {
+                    if (!$Array.isArray(d.earlyGapsUs))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.earlyGapsUs: array expected");
+                    m.earlyGapsUs = $Array(d.earlyGapsUs.length);
+                    for (var i = 0; i < d.earlyGapsUs.length; ++i) {
+                        if ($util.Long)
+                            m.earlyGapsUs[i] = $util.Long.fromValue(d.earlyGapsUs[i], true);
+                        else if (typeof d.earlyGapsUs[i] === "string")
+                            m.earlyGapsUs[i] = $parseInt(d.earlyGapsUs[i], 10);
+                        else if (typeof d.earlyGapsUs[i] === "number")
+                            m.earlyGapsUs[i] = d.earlyGapsUs[i];
+                        else if (typeof d.earlyGapsUs[i] === "object")
+                            m.earlyGapsUs[i] = new $util.LongBits(d.earlyGapsUs[i].low >>> 0, d.earlyGapsUs[i].high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.app != null) {
+                    if (!$util.isObject(d.app))
+                        throw $TypeError(".goalkeeper.v1.FlowRecord.app: object expected");
+                    m.app = $root.goalkeeper.v1.AppInfo.fromObject(d.app, q + 1);
+                }
+                if (d.connState != null) {
+                    if (typeof d.connState !== "string" || d.connState.length) {
+                        m.connState = $String(d.connState);
+                    }
+                }
+                if (d.icmpErrors != null) {
+                    if ($Number(d.icmpErrors) !== 0) {
+                        m.icmpErrors = d.icmpErrors >>> 0;
+                    }
+                }
+                if (d.tsRegressions != null) {
+                    if ($Number(d.tsRegressions) !== 0) {
+                        m.tsRegressions = d.tsRegressions >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -3572,6 +5974,10 @@ $root.goalkeeper = (function() {
                 if (q > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 var d = {};
+                if (o.arrays || o.defaults) {
+                    d.earlySizes = [];
+                    d.earlyGapsUs = [];
+                }
                 if (o.defaults) {
                     if (o.bytes === $String)
                         d.srcAddr = "";
@@ -3610,6 +6016,20 @@ $root.goalkeeper = (function() {
                         d.flowId = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
                     } else
                         d.flowId = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.iatUs = null;
+                    d.payloadLen = null;
+                    d.activeUs = null;
+                    d.idleUs = null;
+                    d.subflowCount = 0;
+                    d.communityId = "";
+                    d.recordSeq = 0;
+                    d.recordType = o.enums === $String ? "RECORD_TYPE_UNSPECIFIED" : 0;
+                    d.ipVersion = 0;
+                    d.tunnelType = o.enums === $String ? "TUNNEL_TYPE_NONE" : 0;
+                    d.app = null;
+                    d.connState = "";
+                    d.icmpErrors = 0;
+                    d.tsRegressions = 0;
                 }
                 if (m.srcAddr != null && $Object.hasOwnProperty.call(m, "srcAddr")) {
                     d.srcAddr = o.bytes === $String ? $util.base64.encode(m.srcAddr, 0, m.srcAddr.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.srcAddr) : m.srcAddr;
@@ -3664,6 +6084,68 @@ $root.goalkeeper = (function() {
                         d.flowId = o.longs === $String ? $String(m.flowId) : m.flowId;
                     else
                         d.flowId = o.longs === $String ? $util.Long.prototype.toString.call(m.flowId) : o.longs === $Number ? new $util.LongBits(m.flowId.low >>> 0, m.flowId.high >>> 0).toNumber(true) : m.flowId;
+                }
+                if (m.iatUs != null && $Object.hasOwnProperty.call(m, "iatUs")) {
+                    d.iatUs = $root.goalkeeper.v1.Stats.toObject(m.iatUs, o, q + 1);
+                }
+                if (m.payloadLen != null && $Object.hasOwnProperty.call(m, "payloadLen")) {
+                    d.payloadLen = $root.goalkeeper.v1.Stats.toObject(m.payloadLen, o, q + 1);
+                }
+                if (m.activeUs != null && $Object.hasOwnProperty.call(m, "activeUs")) {
+                    d.activeUs = $root.goalkeeper.v1.Stats.toObject(m.activeUs, o, q + 1);
+                }
+                if (m.idleUs != null && $Object.hasOwnProperty.call(m, "idleUs")) {
+                    d.idleUs = $root.goalkeeper.v1.Stats.toObject(m.idleUs, o, q + 1);
+                }
+                if (m.subflowCount != null && $Object.hasOwnProperty.call(m, "subflowCount")) {
+                    d.subflowCount = m.subflowCount;
+                }
+                if (m.communityId != null && $Object.hasOwnProperty.call(m, "communityId")) {
+                    d.communityId = m.communityId;
+                }
+                if (m.recordSeq != null && $Object.hasOwnProperty.call(m, "recordSeq")) {
+                    d.recordSeq = m.recordSeq;
+                }
+                if (m.recordType != null && $Object.hasOwnProperty.call(m, "recordType")) {
+                    d.recordType = o.enums === $String ? $root.goalkeeper.v1.RecordType[m.recordType] === $undefined ? m.recordType : $root.goalkeeper.v1.RecordType[m.recordType] : m.recordType;
+                }
+                if (m.ipVersion != null && $Object.hasOwnProperty.call(m, "ipVersion")) {
+                    d.ipVersion = m.ipVersion;
+                }
+                if (m.tunnelType != null && $Object.hasOwnProperty.call(m, "tunnelType")) {
+                    d.tunnelType = o.enums === $String ? $root.goalkeeper.v1.TunnelType[m.tunnelType] === $undefined ? m.tunnelType : $root.goalkeeper.v1.TunnelType[m.tunnelType] : m.tunnelType;
+                }
+                if (m.tunnelId != null && $Object.hasOwnProperty.call(m, "tunnelId")) {
+                    d.tunnelId = m.tunnelId;
+                }
+                if (m.earlySizes && m.earlySizes.length) {
+                    d.earlySizes = $Array(m.earlySizes.length);
+                    for (var j = 0; j < m.earlySizes.length; ++j) {
+                        d.earlySizes[j] = m.earlySizes[j];
+                    }
+                }
+                if (m.earlyGapsUs && m.earlyGapsUs.length) {
+                    d.earlyGapsUs = $Array(m.earlyGapsUs.length);
+                    for (var j = 0; j < m.earlyGapsUs.length; ++j) {
+                        if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                            d.earlyGapsUs[j] = typeof m.earlyGapsUs[j] === "number" ? $BigInt(m.earlyGapsUs[j]) : $util.Long.fromBits(m.earlyGapsUs[j].low >>> 0, m.earlyGapsUs[j].high >>> 0, true).toBigInt();
+                        else if (typeof m.earlyGapsUs[j] === "number")
+                            d.earlyGapsUs[j] = o.longs === $String ? $String(m.earlyGapsUs[j]) : m.earlyGapsUs[j];
+                        else
+                            d.earlyGapsUs[j] = o.longs === $String ? $util.Long.prototype.toString.call(m.earlyGapsUs[j]) : o.longs === $Number ? new $util.LongBits(m.earlyGapsUs[j].low >>> 0, m.earlyGapsUs[j].high >>> 0).toNumber(true) : m.earlyGapsUs[j];
+                    }
+                }
+                if (m.app != null && $Object.hasOwnProperty.call(m, "app")) {
+                    d.app = $root.goalkeeper.v1.AppInfo.toObject(m.app, o, q + 1);
+                }
+                if (m.connState != null && $Object.hasOwnProperty.call(m, "connState")) {
+                    d.connState = m.connState;
+                }
+                if (m.icmpErrors != null && $Object.hasOwnProperty.call(m, "icmpErrors")) {
+                    d.icmpErrors = m.icmpErrors;
+                }
+                if (m.tsRegressions != null && $Object.hasOwnProperty.call(m, "tsRegressions")) {
+                    d.tsRegressions = m.tsRegressions;
                 }
                 return d;
             };

@@ -4,7 +4,7 @@
 // Units: *_us columns are integer microseconds since the Unix epoch; *_ts columns are REAL seconds.
 
 export const MIGRATIONS: readonly string[] = [
-  // 1: first schema
+  // 1: first schema (extended in place with record_seq and the flow-level names before any release)
   `
   CREATE TABLE agents (
     agent_id         TEXT PRIMARY KEY,
@@ -31,6 +31,10 @@ export const MIGRATIONS: readonly string[] = [
     boot_id           TEXT    NOT NULL,
     seq               INTEGER NOT NULL,
     flow_id           INTEGER NOT NULL,
+    record_seq        INTEGER NOT NULL,
+    record_type       TEXT    NOT NULL,
+    community_id      TEXT,
+    conn_state        TEXT,
     src_ip            TEXT    NOT NULL,
     dst_ip            TEXT    NOT NULL,
     src_port          INTEGER NOT NULL,
@@ -48,8 +52,10 @@ export const MIGRATIONS: readonly string[] = [
     tcp_flags         INTEGER NOT NULL,
     end_reason        TEXT    NOT NULL,
     stats_json        TEXT    NOT NULL,
-    UNIQUE (agent_id, boot_id, flow_id)
+    app_json          TEXT,
+    UNIQUE (agent_id, boot_id, flow_id, record_seq)
   );
+  CREATE INDEX flows_community_id ON flows (community_id);
   CREATE INDEX flows_first_ts ON flows (first_ts);
   CREATE INDEX flows_src_ip ON flows (src_ip, first_ts);
   CREATE INDEX flows_dst_ip ON flows (dst_ip, first_ts);

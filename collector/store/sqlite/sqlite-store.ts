@@ -138,21 +138,16 @@ export class SqliteStore implements Store {
       `INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (agent_id, boot_id, seq) DO NOTHING`,
     );
-    // A flow_id seen again in a later batch (a long flow's periodic update) replaces the earlier row:
-    // the latest export of a flow is the most complete one.
+    // A long flow arrives as several records (interim ones, then the final one), each stored as its own
+    // row. The same (flow_id, record_seq) again can only be a resent batch, already caught by the batch
+    // key; ignoring it keeps the store idempotent even so.
     this.upsertFlow = db.prepare(
-      `INSERT INTO flows (agent_id, boot_id, seq, flow_id, src_ip, dst_ip, src_port, dst_port, proto, vlan,
+      `INSERT INTO flows (agent_id, boot_id, seq, flow_id, record_seq, record_type, community_id, conn_state,
+         src_ip, dst_ip, src_port, dst_port, proto, vlan,
          first_ts, last_ts, fwd_packets, bwd_packets, fwd_ip_bytes, bwd_ip_bytes, fwd_payload_bytes,
-         bwd_payload_bytes, tcp_flags, end_reason, stats_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (agent_id, boot_id, flow_id) DO UPDATE SET
-         seq = excluded.seq, src_ip = excluded.src_ip, dst_ip = excluded.dst_ip,
-         src_port = excluded.src_port, dst_port = excluded.dst_port, proto = excluded.proto, vlan = excluded.vlan,
-         first_ts = excluded.first_ts, last_ts = excluded.last_ts,
-         fwd_packets = excluded.fwd_packets, bwd_packets = excluded.bwd_packets,
-         fwd_ip_bytes = excluded.fwd_ip_bytes, bwd_ip_bytes = excluded.bwd_ip_bytes,
-         fwd_payload_bytes = excluded.fwd_payload_bytes, bwd_payload_bytes = excluded.bwd_payload_bytes,
-         tcp_flags = excluded.tcp_flags, end_reason = excluded.end_reason, stats_json = excluded.stats_json`,
+         bwd_payload_bytes, tcp_flags, end_reason, stats_json, app_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent_id, boot_id, flow_id, record_seq) DO NOTHING`,
     );
     this.insertAlert = db.prepare(
       `INSERT INTO alerts (ts, category, severity, attack_id, agent_id, src_ip, dst_ip, dst_port, first_ts, last_ts,
@@ -181,10 +176,12 @@ export class SqliteStore implements Store {
       this.agentSeen.run(b.agentId, b.receivedUs);
       for (const f of b.flows) {
         this.upsertFlow.run(
-          f.agentId, f.bootId, f.seq, f.flowId, f.srcIp, f.dstIp, f.srcPort, f.dstPort, f.proto, f.vlan,
+          f.agentId, f.bootId, f.seq, f.flowId, f.recordSeq, f.recordType, f.communityId || null, f.connState || null,
+          f.srcIp, f.dstIp, f.srcPort, f.dstPort, f.proto, f.vlan,
           f.firstUs / 1e6, f.lastUs / 1e6, f.fwd.packets, f.bwd.packets, f.fwd.ipBytes, f.bwd.ipBytes,
           f.fwd.payloadBytes, f.bwd.payloadBytes, (f.fwd.tcpFlags | f.bwd.tcpFlags) >>> 0, f.endReason,
           JSON.stringify({ fwd: statsJson(f.fwd), bwd: statsJson(f.bwd) }),
+          f.app ? JSON.stringify(f.app) : null,
         );
       }
       return 'stored';

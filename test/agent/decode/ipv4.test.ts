@@ -21,7 +21,7 @@ t.test('header with options (IHL 6): ipHeaderLen 24, transport after the options
   const m = raw('46 00 0024 0001 0000 40 11 0000 c0a80068 c0a80001 01010100 | 04d2 0035 000c 0000 | 01020304');
   t.same(view(m), expected({
     etherType: 0x0800, ipVersion: 4, src: SRC, dst: DST, protocol: 17, ipTotalLen: 36, ipHeaderLen: 24, ttl: 64,
-    l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 4,
+    l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 4, payloadOffset: 32, capturedPayloadLen: 4,
   }));
 });
 
@@ -51,6 +51,7 @@ t.test('snaplen shorter than the packet: lengths come from the header', async (t
   t.same(view(m), expected({
     etherType: 0x0800, ipVersion: 4, src: SRC, dst: DST, protocol: 6, ipTotalLen: 1500, ipHeaderLen: 20, ttl: 64,
     l4Valid: true, srcPort: 50000, dstPort: 80, tcpFlags: 0x10, tcpWindow: 65535, l4HeaderLen: 20, payloadLen: 1460,
+    tcpSeq: 1, tcpAck: 1, payloadOffset: 40, capturedPayloadLen: 2,
   }));
 });
 
@@ -67,6 +68,7 @@ t.test('fragments: first fragment decodes ports, later ones are IP_FRAGMENT', as
   t.same(view(first), expected({
     etherType: 0x0800, ipVersion: 4, src: SRC, dst: DST, protocol: 17, ipTotalLen: 40, ipHeaderLen: 20, ttl: 1,
     isFragment: true, l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 12,
+    payloadOffset: 28, capturedPayloadLen: 12,
   }));
   for (const flags of ['00b9', '20b9', '0001']) {   // last fragment, middle fragment, offset 8 bytes
     const later = raw(`45 00 0028 0002 ${flags} 01 11 0000 c0a80068 c0a80001 | 04d2 0035 0100 0000 | 000102030405060708090a0b`);
@@ -80,11 +82,19 @@ t.test('fragments: first fragment decodes ports, later ones are IP_FRAGMENT', as
 });
 
 t.test('protocols without a decoder: L3 valid, l4Valid false, event OK', async (t) => {
-  for (const proto of ['84', '2f', '32', '04', '29', 'ff']) {   // SCTP, GRE, ESP, IPIP, IPv6-in-IPv4, reserved
+  for (const proto of ['84', '2f', '32', 'ff']) {   // SCTP, GRE (protocol type 0: not entered), ESP, reserved
     const m = raw(`45 00 0028 0002 0000 40 ${proto} 0000 c0a80068 c0a80001 | 0000000000000000000000000000000000000000`);
     t.same(view(m), expected({
       etherType: 0x0800, ipVersion: 4, src: SRC, dst: DST, protocol: parseInt(proto, 16), ipTotalLen: 40,
       ipHeaderLen: 20, ttl: 64,
+    }), `protocol 0x${proto}`);
+  }
+  // IP-in-IP and IPv6-in-IPv4 with garbage inside: the carrier as it is, the inner packet counted as bad.
+  for (const proto of ['04', '29']) {
+    const m = raw(`45 00 0028 0002 0000 40 ${proto} 0000 c0a80068 c0a80001 | 0000000000000000000000000000000000000000`);
+    t.same(view(m), expected({
+      event: DecodeEvent.TUNNEL_INNER_INVALID, etherType: 0x0800, ipVersion: 4, src: SRC, dst: DST,
+      protocol: parseInt(proto, 16), ipTotalLen: 40, ipHeaderLen: 20, ttl: 64,
     }), `protocol 0x${proto}`);
   }
 });

@@ -21,7 +21,7 @@ t.test('addresses as four network-order words', async (t) => {
 t.test('hop-by-hop → destination options → routing → UDP', async (t) => {
   t.same(view(raw(IPV6_EXT_UDP)), expected({
     etherType: 0x86dd, ipVersion: 6, src: SRC, dst: DST, protocol: 17, ipTotalLen: 76, ipHeaderLen: 64, ttl: 64,
-    l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 4,
+    l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 4, payloadOffset: 72, capturedPayloadLen: 4,
   }));
 });
 
@@ -29,6 +29,7 @@ t.test('AH length is (x + 2) * 4', async (t) => {
   t.same(view(raw(IPV6_AH_TCP)), expected({
     etherType: 0x86dd, ipVersion: 6, src: SRC, dst: DST, protocol: 6, ipTotalLen: 84, ipHeaderLen: 64, ttl: 64,
     l4Valid: true, srcPort: 443, dstPort: 50000, tcpFlags: 0x10, tcpWindow: 1024, l4HeaderLen: 20, payloadLen: 0,
+    tcpSeq: 1, tcpAck: 1, payloadOffset: 84,
   }));
 });
 
@@ -43,6 +44,7 @@ t.test('fragments: first fragment decodes the transport, later ones are IP_FRAGM
   t.same(view(raw(IPV6_FRAG_FIRST)), expected({
     etherType: 0x86dd, ipVersion: 6, src: SRC, dst: DST, protocol: 17, ipTotalLen: 64, ipHeaderLen: 48, ttl: 64,
     isFragment: true, l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 8,
+    payloadOffset: 56, capturedPayloadLen: 8,
   }));
   t.same(view(raw(IPV6_FRAG_LATER)), expected({
     event: DecodeEvent.IP_FRAGMENT, etherType: 0x86dd, ipVersion: 6, src: SRC, dst: DST, protocol: 17,

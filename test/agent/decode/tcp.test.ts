@@ -20,7 +20,7 @@ t.test('every flag bit, in the order of the flags byte', async (t) => {
     const m = raw(IP('0028') + `0016 d431 00000000 00000000 50 ${flags.toString(16).padStart(2, '0')} 0200 0000 0000`);
     t.same(view(m), expected({
       ...BASE, ipTotalLen: 40, l4Valid: true, srcPort: 22, dstPort: 54321, tcpFlags: flags, tcpWindow: 512,
-      l4HeaderLen: 20, payloadLen: 0,
+      l4HeaderLen: 20, payloadLen: 0, payloadOffset: 40,
     }), `flags 0x${flags.toString(16)}`);
   }
 });
@@ -29,7 +29,7 @@ t.test('options: l4HeaderLen from the data offset, payload after them', async (t
   const m = raw(IP('0040') + '0016 d431 00000000 00000000 80 18 ffff 0000 0000 0101080a0000000100000002 | 0102030405060708');
   t.same(view(m), expected({
     ...BASE, ipTotalLen: 64, l4Valid: true, srcPort: 22, dstPort: 54321, tcpFlags: 0x18, tcpWindow: 65535,
-    l4HeaderLen: 32, payloadLen: 12,
+    l4HeaderLen: 32, payloadLen: 12, tcpTimestamps: true, payloadOffset: 52, capturedPayloadLen: 8,
   }));
 });
 

@@ -1,9 +1,11 @@
 // Every valid frame cut at every length: never a throw, and the event names the layer the cut is in.
-// Once the transport header's fixed part is captured the decode is complete and equals the full one.
+// Once the transport header's fixed part is captured the decode is complete and equals the full one,
+// except for what depends on the captured bytes: capturedPayloadLen, and TCP options, which are either
+// absent or right (never a wrong value) and, once seen, stay seen at every longer length.
 import t from 'tap';
 import { LinkType } from '../../../agent/decode/decode';
 import { DecodeEvent } from '../../../agent/decode/packet-meta';
-import { decodeBytes, hex, view } from './helpers';
+import { type MetaView, RESET_VIEW, decodeBytes, hex, view } from './helpers';
 import {
   ETH_DST_SRC, ETH_IPV4_TCP_SYN, IPV4_ICMP_ECHO, IPV4_TCP_SYN_OPTS, IPV4_UDP, IPV6_AH_TCP, IPV6_EXT_UDP,
   IPV6_ICMPV6_ECHO,
@@ -36,6 +38,22 @@ const cases: Case[] = [
   { name: 'PPP IPv4 UDP', linkType: LinkType.PPP, frame: 'ff03 0021' + IPV4_UDP, below: [[4, L2], [24, L3], [32, L4]] },
 ];
 
+const OPTION_FIELDS = ['tcpMss', 'tcpWscale', 'tcpSackOk', 'tcpTimestamps'] as const;
+
+/**
+ * Bit set of the TCP option fields that are present in `got`, or null when one has a value other than
+ * absent or the full decode's, or one seen at a shorter length is gone.
+ */
+function optionsSeen(got: MetaView, full: MetaView, _len: number, prev: number): number | null {
+  let seen = 0;
+  OPTION_FIELDS.forEach((f, i) => {
+    if (got[f] === full[f] && got[f] !== RESET_VIEW[f]) seen |= 1 << i;
+    else if (got[f] !== RESET_VIEW[f]) seen |= 1 << 8;
+  });
+  if ((seen & (1 << 8)) !== 0 || (prev & ~seen) !== 0) return null;
+  return seen;
+}
+
 for (const c of cases) {
   t.test(`${c.name}: cut at every length`, async (t) => {
     const bytes = hex(c.frame);
@@ -43,6 +61,7 @@ for (const c of cases) {
     t.equal(full.event, OK, 'the whole frame decodes');
     t.equal(full.l4Valid, true);
     let failures = 0;
+    let prevOptions = 0;
     for (let len = 0; len <= bytes.length; len++) {
       let want: DecodeEvent = OK;
       for (const [limit, ev] of c.below) if (len < limit) { want = ev; break; }
@@ -55,7 +74,14 @@ for (const c of cases) {
       }
       if (got.event !== want) { failures++; t.equal(got.event, want, `event at length ${len}`); }
       if (want === OK) {
-        if (JSON.stringify(got) !== JSON.stringify(full)) { failures++; t.same(got, full, `complete decode at length ${len}`); }
+        const captured = Math.max(0, Math.min(full.payloadLen, len - full.payloadOffset));
+        if (got.capturedPayloadLen !== captured) { failures++; t.equal(got.capturedPayloadLen, captured, `capturedPayloadLen at length ${len}`); }
+        const seen = optionsSeen(got, full, len, prevOptions);
+        if (seen === null) { failures++; t.fail(`TCP options at length ${len}: ${JSON.stringify(got)}`); continue; }
+        prevOptions = seen;
+        const same = { ...got, capturedPayloadLen: full.capturedPayloadLen, tcpMss: full.tcpMss, tcpWscale: full.tcpWscale,
+          tcpSackOk: full.tcpSackOk, tcpTimestamps: full.tcpTimestamps };
+        if (JSON.stringify(same) !== JSON.stringify(full)) { failures++; t.same(got, full, `complete decode at length ${len}`); }
       } else if (got.l4Valid) { failures++; t.fail(`l4Valid at length ${len} with event ${got.event}`); }
     }
     t.equal(failures, 0, `all ${bytes.length + 1} lengths as expected`);

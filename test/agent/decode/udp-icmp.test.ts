@@ -11,6 +11,7 @@ const V6 = { etherType: 0x86dd, ipVersion: 6, src: v6('2001:db8::1'), dst: v6('2
 t.test('UDP: ports, header 8, payload from the IP total length', async (t) => {
   t.same(view(decodeBytes(LinkType.ETHERNET, hex(ETH_DST_SRC + ' 0800 |' + IPV4_UDP))), expected({
     ...V4, protocol: 17, ipTotalLen: 40, ttl: 1, l4Valid: true, srcPort: 1234, dstPort: 53, l4HeaderLen: 8, payloadLen: 12,
+    payloadOffset: 42, capturedPayloadLen: 12,
   }));
 });
 
@@ -28,12 +29,14 @@ t.test('UDP-Lite (136) has the UDP header shape', async (t) => {
   const m = decodeBytes(LinkType.RAW, hex('45 00 0024 0001 0000 40 88 0000 c0a80068 c0a80001 | 1388 1389 0008 0000 | 01020304 05060708'));
   t.same(view(m), expected({
     ...V4, protocol: 136, ipTotalLen: 36, ttl: 64, l4Valid: true, srcPort: 5000, dstPort: 5001, l4HeaderLen: 8, payloadLen: 8,
+    payloadOffset: 28, capturedPayloadLen: 8,
   }));
 });
 
 t.test('ICMP echo: type, code, ports 0, header 8', async (t) => {
   t.same(view(decodeBytes(LinkType.RAW, hex(IPV4_ICMP_ECHO))), expected({
     ...V4, protocol: 1, ipTotalLen: 32, ttl: 64, l4Valid: true, l4HeaderLen: 8, payloadLen: 4, icmpType: 8, icmpCode: 0,
+    payloadOffset: 28, capturedPayloadLen: 4,
   }));
   // Destination unreachable / port unreachable quoting a UDP datagram stays an ICMP packet.
   const unreach = decodeBytes(LinkType.RAW, hex('45 00 0038 0003 0000 40 01 0000 c0a80001 c0a80068 | 03 03 0000 00000000 |' +
@@ -58,6 +61,7 @@ t.test('ICMP cut short: type/code from 2 bytes, TRUNCATED_L4 below 8', async (t)
 t.test('ICMPv6 echo request', async (t) => {
   t.same(view(decodeBytes(LinkType.ETHERNET, hex(ETH_DST_SRC + ' 86dd |' + IPV6_ICMPV6_ECHO))), expected({
     ...V6, protocol: 58, ipTotalLen: 52, ttl: 255, l4Valid: true, l4HeaderLen: 8, payloadLen: 4, icmpType: 128, icmpCode: 0,
+    payloadOffset: 62, capturedPayloadLen: 4,
   }));
   // Neighbour solicitation after a hop-by-hop header (as MLD reports carry).
   const ns = decodeBytes(LinkType.IPV6, hex('6000 0000 0020 00 ff ' + IPV6_SRC_DST + ' 3a 00 0502 0000 0100 | 87 00 0000 00000000 20010db8000000000000000000000002'));

@@ -20,7 +20,8 @@ let flowId = 1;
 function row(p: Partial<FlowRow> = {}): FlowRow {
   const firstUs = p.firstUs ?? T0;
   return {
-    agentId: 'gw1', bootId: 'b', seq: 1, flowId: flowId++, srcIp: '10.0.0.66', dstIp: '10.0.0.2', srcPort: 40000,
+    agentId: 'gw1', bootId: 'b', seq: 1, flowId: flowId++, recordSeq: 0, recordType: 'final', communityId: '',
+    connState: 'REJ', app: null, srcIp: '10.0.0.66', dstIp: '10.0.0.2', srcPort: 40000,
     dstPort: 80, proto: 6, vlan: null, firstUs, lastUs: firstUs + 500, endReason: 'end_of_flow', fwd: SYN, bwd: RST_ACK,
     ...p,
   };

@@ -14,7 +14,8 @@ const zero = {
 
 function row(flowId: number, seq = 1): FlowRow {
   return {
-    agentId: 'gw1', bootId: 'b1', seq, flowId, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1, dstPort: 2, proto: 6,
+    agentId: 'gw1', bootId: 'b1', seq, flowId, recordSeq: 0, recordType: 'final', communityId: '1:abc=', connState: 'S1',
+    app: { dns_query: 'example.org' }, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1, dstPort: 2, proto: 6,
     vlan: null, firstUs: 1_700_000_000_500_000, lastUs: 1_700_000_001_000_000, endReason: 'idle',
     fwd: { ...zero, packets: 2, tcpFlags: 0x02 }, bwd: { ...zero, packets: 1, tcpFlags: 0x12 },
   };
@@ -72,9 +73,14 @@ t.test('putBatch: stored once, duplicate after; all-or-nothing', async (t) => {
   t.equal((db.prepare('SELECT count(*) AS n FROM flows WHERE flow_id = 9').get() as { n: number }).n, 0);
   t.equal(await s.putBatch(batch(2, [row(9)])), 'stored', 'and the retry stores it');
 
-  // A flow exported again in a later batch (periodic update) replaces its row.
-  t.equal(await s.putBatch(batch(3, [{ ...row(1, 3), lastUs: 1_700_000_009_000_000 }])), 'stored');
-  t.match(db.prepare('SELECT seq, last_ts FROM flows WHERE flow_id = 1').get(), { seq: 3, last_ts: 1_700_000_009 });
+  // A long flow's next record (interim, then final) is a row of its own; the same record again is ignored.
+  t.equal(await s.putBatch(batch(3, [{ ...row(1, 3), recordSeq: 1, lastUs: 1_700_000_009_000_000 }])), 'stored');
+  t.same(db.prepare('SELECT record_seq, seq, last_ts FROM flows WHERE flow_id = 1 ORDER BY record_seq').all(),
+    [{ record_seq: 0, seq: 1, last_ts: 1_700_000_001 }, { record_seq: 1, seq: 3, last_ts: 1_700_000_009 }]);
+  t.equal(await s.putBatch(batch(4, [row(1, 4)])), 'stored');
+  t.equal((db.prepare('SELECT count(*) AS n FROM flows WHERE flow_id = 1').get() as { n: number }).n, 2);
+  t.match(db.prepare('SELECT community_id, conn_state, app_json, record_type FROM flows WHERE flow_id = 2').get(),
+    { community_id: '1:abc=', conn_state: 'S1', app_json: '{"dns_query":"example.org"}', record_type: 'final' });
 });
 
 t.test('alerts: ids grow, alertsSince pages in id order, JSON evidence round-trips', async (t) => {

@@ -1,17 +1,19 @@
-// Writes one JSON object per flow to a file or stdout ('-'), respecting the stream's backpressure.
+// Writes one line per flow record (JSON lines, CSV) to a file or stdout ('-'), respecting the
+// stream's backpressure.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { AgentError, AgentErrorCode } from '../errors';
 import type { IFlowRecord } from '../../proto';
-import { flowToJson } from './flow-json';
 
-export class JsonlWriter {
+export type RecordFormatter = (record: IFlowRecord) => string;
+
+export class RecordWriter {
   private readonly out: Writable;
   private failure: Error | null = null;
   private pendingDrain = false;
 
-  constructor(private readonly target: string) {
+  constructor(private readonly target: string, private readonly format: RecordFormatter, header?: string) {
     if (target === '-') {
       this.out = process.stdout;
     } else {
@@ -21,11 +23,12 @@ export class JsonlWriter {
     this.out.on('error', (err) => {
       this.failure = new AgentError(AgentErrorCode.OUTPUT, `cannot write flows to ${this.target}: ${err.message}`, { cause: err });
     });
+    if (header) this.out.write(`${header}\n`);
   }
 
   write(record: IFlowRecord): void {
     if (this.failure) return;
-    if (!this.out.write(`${JSON.stringify(flowToJson(record))}\n`)) this.pendingDrain = true;
+    if (!this.out.write(`${this.format(record)}\n`)) this.pendingDrain = true;
   }
 
   /** Resolves once the stream asked for a pause has drained (the file source awaits it between chunks). */
