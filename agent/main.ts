@@ -2,6 +2,8 @@
 // capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
 // capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { buildConfig, loadConfigFile, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
@@ -20,9 +22,18 @@ import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
-const VERSION: string = require('../package.json').version;
+const VERSION = packageVersion();
 /** Thrown through the file reader's gate to end a replay early (signal); never escapes runAgent. */
 const STOP_REPLAY = Symbol('stop replay');
+
+/** The version in the nearest package.json above this file (sources and the dist/ build alike). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')).version;
+  }
+  return 'unknown';
+}
 
 export interface AgentRun {
   /** Resolves with the exit status once the agent has stopped. */
@@ -111,7 +122,10 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     meta.wirelen = wirelen;
     const ev = meta.event;
     decodeEvents[ev]++;
-    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT) table.add(meta, buf);
+    // Metered: complete packets, and those whose addresses are known even if the rest is not
+    // (transport header cut short, a later fragment, a broken tunnel payload counted on the outer packet).
+    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT ||
+        ev === DecodeEvent.TUNNEL_INNER_INVALID) table.add(meta, buf);
   }
 
   const live = cfg.source.interface

@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   for (const m of r.deeper) process.stdout.write(`tshark reads deeper: ${m.file} frame ${m.frame}: ${m.detail}\n`);
   for (const m of r.countMismatches) process.stdout.write(`frame count differs: ${m}\n`);
   for (const m of r.exceptionMessages) process.stdout.write(`exception: ${m}\n`);
-  process.stdout.write(`ports compared on ${r.withPorts} packets; ${r.extraIp} packets decoded as IP where tshark shows none\n`);
+  const tunnelled = r.files.reduce((n, f) => n + f.tunnelled, 0);
+  const quoted = r.files.reduce((n, f) => n + f.quoted, 0);
+  process.stdout.write(`${r.packets} frames read; ports compared on ${r.withPorts} packets; ${tunnelled} compared as tunnelled, ` +
+    `${quoted} ICMP quotes compared; ${r.extraIp} packets decoded as IP where tshark shows none\n`);
   process.stdout.write(`agreement=${pct(r.agreed, r.compared)} packets=${r.compared} disagreements=${r.disagreements} exceptions=${r.exceptions}\n`);
   if (r.exceptions > 0) process.exitCode = 1;
 }

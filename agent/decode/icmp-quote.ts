@@ -1,6 +1,7 @@
 // The datagram an ICMP/ICMPv6 error quotes (RFC 792: the IP header + at least 8 bytes; RFC 4443: as
-// much as fits). Its addresses, final protocol and ports go into the quote* fields so the error can
-// be counted on the flow it reports on; the packet's own tuple is not touched.
+// much as fits). Its addresses, protocol (IPv6: after the extension headers, as far as they were quoted)
+// and ports go into the quote* fields so the error can be counted on the flow it reports on; the
+// packet's own tuple is not touched.
 import { type PacketMeta } from './packet-meta';
 import * as packetMeta from './packet-meta';
 import * as bytes from './bytes';

@@ -89,7 +89,7 @@ function decodeIpv4Packet(buf: Uint8Array, off: number, end: number, meta: Packe
   const ipEnd = off + meta.ipTotalLen;
   const l4End = ipEnd < end ? ipEnd : end;
   decodeTransport(buf, l4, l4End, meta);
-  if (meta.event !== OK || meta.isFragment) return -1;
+  if (meta.event !== OK || meta.isFragment || !mayTunnel(meta.protocol)) return -1;
   return decodeTunnel(buf, l4, l4End, meta, depth, limit);
 }
 
@@ -99,8 +99,13 @@ function decodeIpv6Packet(buf: Uint8Array, off: number, end: number, meta: Packe
   const ipEnd = off + meta.ipTotalLen;
   const l4End = ipEnd < end ? ipEnd : end;
   decodeTransport(buf, l4, l4End, meta);
-  if (meta.event !== OK || meta.isFragment) return -1;
+  if (meta.event !== OK || meta.isFragment || !mayTunnel(meta.protocol)) return -1;
   return decodeTunnel(buf, l4, l4End, meta, depth, limit);
+}
+
+/** UDP, IP-in-IP, GRE: the protocols findTunnel looks into (TCP, most of the traffic, skips the call). */
+function mayTunnel(protocol: number): boolean {
+  return protocol === 17 || protocol === 4 || protocol === 41 || protocol === 47;
 }
 
 /** A complete, unfragmented IP packet: enter the tunnel it carries, if any (see the top of this file). */

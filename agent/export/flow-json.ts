@@ -12,43 +12,80 @@ export function sampleStd(m2: number, n: number): number {
   return n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
 }
 
-/** min/max/mean/std of a Stats message under `prefix`, null when there were no samples. */
-function stats(prefix: string, s: IStats | null | undefined, out: Record<string, unknown>): void {
-  const n = Number(s?.n ?? 0);
-  out[`${prefix}_n`] = n;
-  out[`${prefix}_min`] = n > 0 ? s!.min : null;
-  out[`${prefix}_max`] = n > 0 ? s!.max : null;
-  out[`${prefix}_mean`] = n > 0 ? s!.mean : null;
-  out[`${prefix}_std`] = n > 0 ? sampleStd(s!.m2 ?? 0, n) : null;
+// Field names are built once per prefix, not per record (this runs for every flow record).
+const STATS_SUFFIXES = ['n', 'min', 'max', 'mean', 'std'] as const;
+type StatsKeys = readonly [string, string, string, string, string];
+const statsKeyCache = new Map<string, StatsKeys>();
+function statsKeys(prefix: string): StatsKeys {
+  let k = statsKeyCache.get(prefix);
+  if (!k) statsKeyCache.set(prefix, (k = STATS_SUFFIXES.map((s) => `${prefix}_${s}`) as unknown as StatsKeys));
+  return k;
 }
 
-function direction(p: string, d: IDirectionStats, tcp: boolean, out: Record<string, unknown>): void {
+/** min/max/mean/std of a Stats message under `prefix`, null when there were no samples. */
+function stats(keys: StatsKeys, s: IStats | null | undefined, out: Record<string, unknown>): void {
+  const n = Number(s?.n ?? 0);
+  out[keys[0]] = n;
+  out[keys[1]] = n > 0 ? s!.min : null;
+  out[keys[2]] = n > 0 ? s!.max : null;
+  out[keys[3]] = n > 0 ? s!.mean : null;
+  out[keys[4]] = n > 0 ? sampleStd(s!.m2 ?? 0, n) : null;
+}
+
+const DIRECTION_FIELDS = [
+  'payload_bytes', 'header_bytes', 'l4_header_bytes', 'nonempty_packets', 'first_ts', 'last_ts', 'tcp_flags',
+  'first_tcp_flags', 'syn_count', 'fin_count', 'rst_count', 'psh_count', 'ack_count', 'urg_count',
+  'ece_count', 'cwr_count', 'init_window', 'tcp_mss', 'tcp_wscale', 'tcp_sack_ok', 'tcp_timestamps',
+  'syn_ttl', 'l4_header_len_min', 'bulk_count', 'bulk_bytes', 'bulk_packets', 'bulk_duration_us',
+] as const;
+
+type DirectionKeys = Record<(typeof DIRECTION_FIELDS)[number], string> &
+  { len: StatsKeys; payload_len: StatsKeys; iat_us: StatsKeys };
+
+function directionKeys(p: string): DirectionKeys {
+  const k = Object.fromEntries(DIRECTION_FIELDS.map((f) => [f, `${p}_${f}`])) as Record<string, unknown>;
+  k.len = statsKeys(`${p}_len`);
+  k.payload_len = statsKeys(`${p}_payload_len`);
+  k.iat_us = statsKeys(`${p}_iat_us`);
+  return k as DirectionKeys;
+}
+
+const FWD = directionKeys('fwd');
+const BWD = directionKeys('bwd');
+const FLOW_STATS = { iat: statsKeys('iat_us'), payload: statsKeys('payload_len'), active: statsKeys('active_us'), idle: statsKeys('idle_us') };
+
+function direction(k: DirectionKeys, d: IDirectionStats, tcp: boolean, out: Record<string, unknown>): void {
   const packets = Number(d.packets ?? 0);
-  out[`${p}_payload_bytes`] = Number(d.payloadBytes ?? 0);
-  out[`${p}_header_bytes`] = Number(d.headerBytes ?? 0);
-  out[`${p}_l4_header_bytes`] = Number(d.l4HeaderBytes ?? 0);
-  out[`${p}_nonempty_packets`] = Number(d.nonemptyPackets ?? 0);
-  out[`${p}_first_ts`] = packets > 0 ? Number(d.firstUs) / 1e6 : null;
-  out[`${p}_last_ts`] = packets > 0 ? Number(d.lastUs) / 1e6 : null;
-  stats(`${p}_len`, { n: packets, min: d.lenMin, max: d.lenMax, mean: d.lenMean, m2: d.lenM2 }, out);
-  stats(`${p}_payload_len`, d.payloadLen, out);
-  stats(`${p}_iat_us`, { n: d.iatCount, min: Number(d.iatMinUs ?? 0), max: Number(d.iatMaxUs ?? 0), mean: d.iatMeanUs, m2: d.iatM2Us }, out);
-  out[`${p}_tcp_flags`] = d.tcpFlags ?? 0;
-  out[`${p}_first_tcp_flags`] = d.firstTcpFlags ?? 0;
-  for (const f of ['syn', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'] as const) {
-    out[`${p}_${f}_count`] = (d as Record<string, unknown>)[`${f}Count`] ?? 0;
-  }
-  out[`${p}_init_window`] = tcp && packets > 0 ? d.initWindow ?? 0 : null;
-  out[`${p}_tcp_mss`] = d.tcpMss ?? null;
-  out[`${p}_tcp_wscale`] = d.tcpWscale ?? null;
-  out[`${p}_tcp_sack_ok`] = d.tcpSackOk ?? false;
-  out[`${p}_tcp_timestamps`] = d.tcpTimestamps ?? false;
-  out[`${p}_syn_ttl`] = d.synTtl ?? null;
-  out[`${p}_l4_header_len_min`] = packets > 0 ? d.l4HeaderLenMin ?? 0 : null;
-  out[`${p}_bulk_count`] = Number(d.bulkCount ?? 0);
-  out[`${p}_bulk_bytes`] = Number(d.bulkBytes ?? 0);
-  out[`${p}_bulk_packets`] = Number(d.bulkPackets ?? 0);
-  out[`${p}_bulk_duration_us`] = Number(d.bulkDurationUs ?? 0);
+  out[k.payload_bytes] = Number(d.payloadBytes ?? 0);
+  out[k.header_bytes] = Number(d.headerBytes ?? 0);
+  out[k.l4_header_bytes] = Number(d.l4HeaderBytes ?? 0);
+  out[k.nonempty_packets] = Number(d.nonemptyPackets ?? 0);
+  out[k.first_ts] = packets > 0 ? Number(d.firstUs) / 1e6 : null;
+  out[k.last_ts] = packets > 0 ? Number(d.lastUs) / 1e6 : null;
+  stats(k.len, { n: packets, min: d.lenMin, max: d.lenMax, mean: d.lenMean, m2: d.lenM2 }, out);
+  stats(k.payload_len, d.payloadLen, out);
+  stats(k.iat_us, { n: d.iatCount, min: Number(d.iatMinUs ?? 0), max: Number(d.iatMaxUs ?? 0), mean: d.iatMeanUs, m2: d.iatM2Us }, out);
+  out[k.tcp_flags] = d.tcpFlags ?? 0;
+  out[k.first_tcp_flags] = d.firstTcpFlags ?? 0;
+  out[k.syn_count] = d.synCount ?? 0;
+  out[k.fin_count] = d.finCount ?? 0;
+  out[k.rst_count] = d.rstCount ?? 0;
+  out[k.psh_count] = d.pshCount ?? 0;
+  out[k.ack_count] = d.ackCount ?? 0;
+  out[k.urg_count] = d.urgCount ?? 0;
+  out[k.ece_count] = d.eceCount ?? 0;
+  out[k.cwr_count] = d.cwrCount ?? 0;
+  out[k.init_window] = tcp && packets > 0 ? d.initWindow ?? 0 : null;
+  out[k.tcp_mss] = d.tcpMss ?? null;
+  out[k.tcp_wscale] = d.tcpWscale ?? null;
+  out[k.tcp_sack_ok] = d.tcpSackOk ?? false;
+  out[k.tcp_timestamps] = d.tcpTimestamps ?? false;
+  out[k.syn_ttl] = d.synTtl ?? null;
+  out[k.l4_header_len_min] = packets > 0 ? d.l4HeaderLenMin ?? 0 : null;
+  out[k.bulk_count] = Number(d.bulkCount ?? 0);
+  out[k.bulk_bytes] = Number(d.bulkBytes ?? 0);
+  out[k.bulk_packets] = Number(d.bulkPackets ?? 0);
+  out[k.bulk_duration_us] = Number(d.bulkDurationUs ?? 0);
 }
 
 export function flowToJson(r: IFlowRecord): Record<string, unknown> {
@@ -84,12 +121,12 @@ export function flowToJson(r: IFlowRecord): Record<string, unknown> {
     ts_regressions: r.tsRegressions ?? 0,
   };
   const tcp = r.protocol === 6;
-  direction('fwd', fwd, tcp, out);
-  direction('bwd', bwd, tcp, out);
-  stats('iat_us', r.iatUs, out);
-  stats('payload_len', r.payloadLen, out);
-  stats('active_us', r.activeUs, out);
-  stats('idle_us', r.idleUs, out);
+  direction(FWD, fwd, tcp, out);
+  direction(BWD, bwd, tcp, out);
+  stats(FLOW_STATS.iat, r.iatUs, out);
+  stats(FLOW_STATS.payload, r.payloadLen, out);
+  stats(FLOW_STATS.active, r.activeUs, out);
+  stats(FLOW_STATS.idle, r.idleUs, out);
   out.early_sizes = (r.earlySizes ?? []).map(Number);
   out.early_gaps_us = (r.earlyGapsUs ?? []).map(Number);
   out.dns_query = app.dnsQuery || null;

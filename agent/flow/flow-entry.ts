@@ -125,6 +125,10 @@ export class FlowEntry {
   closedUs = 0;
   /** Still referenced by the table's closing list: must not be pooled until the list lets go. */
   inClosingList = false;
+  /** Place in the table's recency list of its timeout class. */
+  prev: FlowEntry | null = null;
+  next: FlowEntry | null = null;
+  timeoutClass = 0;
 
   constructor(earlyPackets: number) {
     this.earlySizes = new Int32Array(earlyPackets);

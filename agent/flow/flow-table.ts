@@ -3,7 +3,6 @@
 // flow open longer than the active timeout is exported as an interim record and goes on.
 // Time is packet time (µs since the epoch), so a replayed capture ends flows exactly as the live
 // traffic would have; a live source also sweeps on a wall-clock timer.
-import { LRUCache } from 'lru-cache';
 import { EndReason, type EndReasonValue } from '../../proto';
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type PacketMeta,
@@ -14,6 +13,16 @@ import { FlowEntry } from './flow-entry';
 import { flowKey, matchDirection, matchTuple, probeKey, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
 import { TcpEvent, tcpTeardown } from './tcp-state';
+import { RecencyList } from './recency-list';
+
+/** Flows are kept in one recency list per idle-timeout class, so each list is in expiry order. */
+const enum TimeoutClass {
+  TCP_HALF_OPEN = 0,
+  TCP = 1,
+  OTHER = 2,
+  ICMP = 3,
+}
+const CLASSES = 4;
 
 export interface FlowTableOptions {
   readonly maxFlows: number;
@@ -59,7 +68,9 @@ export class FlowTable {
     icmpErrorsAttributed: 0,
   };
 
-  private readonly flows: LRUCache<number, FlowEntry>;
+  private readonly index = new Map<number, FlowEntry>();
+  private readonly lists: RecencyList[] = Array.from({ length: CLASSES }, () => new RecencyList());
+  private readonly timeouts: Float64Array;
   private readonly pool: FlowEntry[] = [];
   private readonly closing: FlowEntry[] = [];
   private readonly appScratch: AppNames = {};
@@ -70,19 +81,15 @@ export class FlowTable {
   private emergency = false;
 
   constructor(private readonly opts: FlowTableOptions, private readonly onExport: FlowExportHandler) {
-    this.flows = new LRUCache<number, FlowEntry>({
-      max: opts.maxFlows,
-      // Only evictions arrive here untreated: deletes we make ourselves export first.
-      dispose: (flow, _key, reason) => {
-        if (reason !== 'evict') return;
-        this.counters.evictedFull++;
-        this.finish(flow, EndReason.END_REASON_RESOURCES);
-      },
-    });
+    this.timeouts = new Float64Array(CLASSES);
+    this.timeouts[TimeoutClass.TCP_HALF_OPEN] = opts.tcpHalfOpenTimeoutUs;
+    this.timeouts[TimeoutClass.TCP] = opts.tcpIdleTimeoutUs;
+    this.timeouts[TimeoutClass.OTHER] = opts.idleTimeoutUs;
+    this.timeouts[TimeoutClass.ICMP] = opts.icmpIdleTimeoutUs;
   }
 
   get size(): number {
-    return this.flows.size;
+    return this.index.size;
   }
 
   get inEmergency(): boolean {
@@ -102,7 +109,7 @@ export class FlowTable {
     let flow: FlowEntry | undefined;
     let dir = 0;
     for (let probe = 0; probe <= MAX_PROBES; probe++) {
-      flow = this.flows.get(key);
+      flow = this.index.get(key);
       if (flow === undefined) break;
       dir = matchDirection(flow, m);
       if (dir !== 0) break;
@@ -117,7 +124,7 @@ export class FlowTable {
       flow = undefined;
     }
     if (flow === undefined) {
-      if (this.flows.has(key)) {
+      if (this.index.has(key)) {
         this.counters.packetsUnplaced++;
         return;
       }
@@ -126,6 +133,14 @@ export class FlowTable {
     }
 
     accumulate(flow, dir, m, nowUs);
+    const cls = timeoutClassOf(flow);
+    if (cls === flow.timeoutClass) {
+      this.lists[cls].touch(flow);
+    } else {
+      this.lists[flow.timeoutClass].unlink(flow);
+      flow.timeoutClass = cls;
+      this.lists[cls].push(flow);
+    }
     if (m.capturedPayloadLen > 0 && flow.appInspections < this.opts.appInspectPackets) {
       flow.appInspections++;
       this.inspect(flow, m, buf);
@@ -158,23 +173,18 @@ export class FlowTable {
       }
     }
 
-    // Idle flows. The cache keeps them in least-recently-seen order: past the first flow that is
-    // live even under the shortest timeout, every later one is live too.
+    // Idle flows: each list is in last-seen order, so only its expired head is ever looked at.
     const scale = this.emergency ? EMERGENCY_FACTOR : 1;
-    const shortest = Math.min(this.opts.idleTimeoutUs, this.opts.tcpIdleTimeoutUs, this.opts.tcpHalfOpenTimeoutUs,
-      this.opts.icmpIdleTimeoutUs) * scale;
-    const idle: FlowEntry[] = [];
-    for (const flow of this.flows.rvalues()) {
-      if (flow === undefined) continue;
-      if (flow.lastUs + shortest > nowUs) break;
-      if (flow.lastUs + this.idleTimeoutOf(flow) * scale <= nowUs) idle.push(flow);
+    for (let c = 0; c < CLASSES; c++) {
+      const list = this.lists[c];
+      const timeout = this.timeouts[c] * scale;
+      while (list.head !== null && list.head.lastUs + timeout <= nowUs) this.remove(list.head, EndReason.END_REASON_IDLE);
     }
-    for (const flow of idle) this.remove(flow, EndReason.END_REASON_IDLE);
 
     if (nowUs >= this.nextActiveScanUs) {
       this.nextActiveScanUs = nowUs + this.opts.activeScanIntervalUs;
-      for (const flow of this.flows.values()) {
-        if (flow === undefined || flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
+      for (const flow of this.index.values()) {
+        if (flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
         this.counters.interimRecords++;
         this.counters.recordsExported++;
         this.onExport(flow, EndReason.END_REASON_ACTIVE);
@@ -187,20 +197,12 @@ export class FlowTable {
   flushAll(reason: EndReasonValue = EndReason.END_REASON_FORCED): void {
     for (const flow of this.closing) flow.inClosingList = false;
     this.closing.length = 0;
-    const all = [...this.flows.values()];
+    const all = [...this.index.values()];
     for (const flow of all) this.remove(flow, flow.closedUs > 0 ? EndReason.END_REASON_END_OF_FLOW : reason);
   }
 
-  private idleTimeoutOf(flow: FlowEntry): number {
-    if (flow.protocol === IPPROTO_TCP) {
-      return flow.bwd.packets === 0 ? this.opts.tcpHalfOpenTimeoutUs : this.opts.tcpIdleTimeoutUs;
-    }
-    if (flow.protocol === IPPROTO_ICMP || flow.protocol === IPPROTO_ICMPV6) return this.opts.icmpIdleTimeoutUs;
-    return this.opts.idleTimeoutUs;
-  }
-
   private updateEmergency(): void {
-    const fill = this.flows.size / this.opts.maxFlows;
+    const fill = this.index.size / this.opts.maxFlows;
     if (!this.emergency && fill >= EMERGENCY_ENTER) {
       this.emergency = true;
       this.counters.emergencyEntered++;
@@ -215,7 +217,7 @@ export class FlowTable {
     if (p !== IPPROTO_TCP && p !== IPPROTO_UDP) return;
     let key = tupleKey(m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion);
     for (let probe = 0; probe <= MAX_PROBES; probe++) {
-      const flow = this.flows.peek(key);
+      const flow = this.index.get(key);
       if (flow === undefined) return;
       if (matchTuple(flow, m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion) !== 0) {
         flow.icmpErrors++;
@@ -267,13 +269,26 @@ export class FlowTable {
     flow.finFwd = flow.finBwd = false;
     flow.closedUs = 0;
     flow.inClosingList = false;
+    if (this.index.size >= this.opts.maxFlows) this.evictOldest();
     this.counters.flowsCreated++;
-    this.flows.set(key, flow);
+    this.index.set(key, flow);
+    flow.timeoutClass = timeoutClassOf(flow);
+    this.lists[flow.timeoutClass].push(flow);
     return flow;
   }
 
+  /** The table is full even after emergency timeouts: the least recently seen flow of any class gives way. */
+  private evictOldest(): void {
+    let oldest: FlowEntry | null = null;
+    for (const list of this.lists) if (list.head && (!oldest || list.head.lastUs < oldest.lastUs)) oldest = list.head;
+    if (!oldest) return;
+    this.counters.evictedFull++;
+    this.remove(oldest, EndReason.END_REASON_RESOURCES);
+  }
+
   private remove(flow: FlowEntry, reason: EndReasonValue): void {
-    this.flows.delete(flow.key);
+    this.index.delete(flow.key);
+    this.lists[flow.timeoutClass].unlink(flow);
     this.finish(flow, reason);
   }
 
@@ -285,6 +300,15 @@ export class FlowTable {
       this.onExport(flow, reason);
     }
     if (!flow.inClosingList) this.pool.push(flow);
+  }
+}
+
+function timeoutClassOf(flow: FlowEntry): TimeoutClass {
+  switch (flow.protocol) {
+    case IPPROTO_TCP: return flow.bwd.packets === 0 ? TimeoutClass.TCP_HALF_OPEN : TimeoutClass.TCP;
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6: return TimeoutClass.ICMP;
+    default: return TimeoutClass.OTHER;
   }
 }
 

@@ -79,7 +79,7 @@ async function preload(file: string, max: number): Promise<Frames> {
         used = 0;
       }
       const i = f.n++;
-      buf.subarray(start, start + caplen).forEach((b, j) => { f.arenas[f.arenas.length - 1][used + j] = b; });
+      f.arenas[f.arenas.length - 1].set(buf.subarray(start, start + caplen), used);
       f.arena[i] = f.arenas.length - 1;
       f.offset[i] = used;
       f.caplen[i] = caplen;

@@ -8,7 +8,7 @@
 //   profile   (--profile) where the agent's offline time goes              → profile.ts
 // Progress goes to stderr, figures to stdout. Needs root for apt-get and the namespaces (live).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureAllocs } from './allocs';
@@ -82,7 +82,8 @@ async function main(): Promise<number> {
   const workDir = keep ? resolve(v.workdir!) : mkdtempSync(join(tmpdir(), 'gk-bench-'));
   if (keep) mkdirSync(workDir, { recursive: true });
   const cleanup = (): void => { if (!keep) rmSync(workDir, { recursive: true, force: true }); };
-  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  process.once('exit', cleanup);
+  process.once('SIGINT', () => process.exit(130));
   let failed = 0;
   const section = async (name: string, fn: () => Promise<void>): Promise<void> => {
     try {
@@ -94,6 +95,8 @@ async function main(): Promise<number> {
     }
   };
 
+  const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+  out([`# ${new Date().toISOString()} ${cpus().length} CPUs, load average ${load()} at the start (other jobs on the box move every figure)`]);
   try {
     log(`work folder ${workDir}${keep ? ' (kept)' : ''}`);
     const tools: Record<string, string> = {};
@@ -149,13 +152,18 @@ async function main(): Promise<number> {
         const n = num(v['live-packets'], 500_000, 'live-packets');
         const liveCap = await makeCapture(workDir, `campus-${n}`, n, log);
         const stepSeconds = num(v['live-step-secs'], quick ? 2 : 4, 'live-step-secs');
-        log(`live: tcpreplay through a veth pair, ${stepSeconds} s per rate`);
-        out(liveLines(await measureLive({ pcap: liveCap.file, filePackets: n, rates: liveRates, stepSeconds, minStepPackets: 100000, refine: 2, log })));
+        const pinned = cpus().length >= 2 && hasBinary('taskset');
+        log(`live: tcpreplay through a veth pair, ${stepSeconds} s per rate${pinned ? ', agent on CPU 1, tcpreplay on CPU 0' : ''}`);
+        out(liveLines(await measureLive({
+          pcap: liveCap.file, filePackets: n, rates: liveRates, stepSeconds, minStepPackets: 100000, refine: 2,
+          agentCpu: pinned ? 1 : -1, senderCpu: pinned ? 0 : -1, log,
+        })));
       });
     }
   } finally {
     cleanup();
   }
+  out([`# load average ${load()} at the end`]);
   return failed > 0 ? 1 : 0;
 }
 

@@ -23,12 +23,18 @@ export function createVethPair(): VethPair {
   const nsB = `gkbenchb${id}`;
   const ifA = `gkba${id}`;
   const ifB = `gkbb${id}`;
-  const destroy = (): void => {
+  const remove = (): void => {
     for (const ns of [nsA, nsB]) {
       try { sh(['ip', 'netns', 'del', ns]); } catch { /* not there */ }
     }
   };
-  destroy();
+  // Also on an interrupted run (the orchestrator exits on SIGINT).
+  const destroy = (): void => {
+    process.removeListener('exit', remove);
+    remove();
+  };
+  remove();
+  process.once('exit', remove);
   try {
     sh(['ip', 'netns', 'add', nsA]);
     sh(['ip', 'netns', 'add', nsB]);

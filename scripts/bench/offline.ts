@@ -1,13 +1,16 @@
 // Offline flow metering, ours against the peers, on one capture file in the page cache.
 //
-// Ours is the agent CLI exactly as a user runs it, minus npm: `node --import tsx agent/main.ts --read
-// FILE --jsonl /dev/null` (every flow becomes a finished JSON record, written to /dev/null). Each round
+// Ours is the agent CLI exactly as a user runs it, minus npm (agent-cli.ts): `--read FILE --jsonl
+// /dev/null`, so every flow becomes a finished JSON record, written to /dev/null. Each round
 // runs, for every peer, our agent and then that peer, back to back, and takes ratio = peer wall / our
 // wall for that pair (> 1: we are faster). Round 0 is a warm-up and is not counted; the figures are
-// medians over the counted rounds. Times are whole-process, from outside (run.ts), like the baseline.
+// medians over the counted rounds. Times are whole-process, from outside (run.ts), like the baseline;
+// the file is read once right before every timed run so that it is in the page cache (page-cache.ts).
+import { agentArgv, flowsExported, stoppedEvent } from './agent-cli';
 import type { Capture } from './capture';
 import { REPO_ROOT } from './harness';
 import { packageVersion, type Peer } from './peers';
+import { warmPageCache } from './page-cache';
 import { median, timed, type Timed } from './run';
 
 export interface OurRun {
@@ -42,43 +45,26 @@ export interface OfflineResult {
   peers: PeerResult[];
 }
 
-export function agentCommand(pcap: string, nodeFlags: string[] = []): string[] {
-  return [process.execPath, ...nodeFlags, '--import', 'tsx', 'agent/main.ts', '--read', pcap, '--jsonl', '/dev/null'];
-}
-
-/** The parts of the agent's last log line (`"event":"stopped"`, every counter) the benchmark reads. */
-export interface StoppedEvent {
-  frames?: number;
-  /** flowsExported in the first agent version, recordsExported (interim records included) later. */
-  flow_table?: { flowsCreated?: number; flowsExported?: number; recordsExported?: number };
-  capture?: { received?: number; kernelReceived?: number; kernelDropped?: number; interfaceDropped?: number };
-}
-
-export function stoppedEvent(stderr: string): StoppedEvent | null {
-  const lines = stderr.trim().split('\n').reverse();
-  for (const l of lines) {
-    if (!l.includes('"event":"stopped"')) continue;
-    try {
-      return JSON.parse(l) as StoppedEvent;
-    } catch {
-      return null;
-    }
-  }
-  return null;
+/** The offline run: every flow becomes a JSON record, written to /dev/null. */
+export function offlineArgv(pcap: string, nodeFlags: string[] = []): string[] {
+  return agentArgv(['--read', pcap, '--jsonl', '/dev/null'], nodeFlags);
 }
 
 async function runOurs(pcap: string): Promise<OurRun> {
-  const t: Timed = await timed(agentCommand(pcap), { cwd: REPO_ROOT });
+  warmPageCache(pcap);
+  const t: Timed = await timed(offlineArgv(pcap), { cwd: REPO_ROOT });
   const stopped = stoppedEvent(t.stderr);
   if (t.code !== 0 || !stopped) throw new Error(`agent exited with ${t.code}:\n${t.stderr.slice(-3000)}`);
   return {
     wallS: t.wallS, cpuS: t.cpuS, maxRssBytes: t.maxRssBytes,
-    frames: Number(stopped.frames ?? 0), flowsExported: Number(stopped.flow_table?.flowsExported ?? stopped.flow_table?.recordsExported ?? 0),
+    frames: Number(stopped.frames ?? 0), flowsExported: flowsExported(stopped),
   };
 }
 
 async function runPeer(peer: Peer, pcap: string, workDir: string): Promise<Timed> {
-  const t = await timed(peer.prepare(pcap, workDir), { cwd: workDir });
+  const cmd = peer.prepare(pcap, workDir);
+  warmPageCache(pcap);
+  const t = await timed(cmd, { cwd: workDir });
   if (t.code !== 0) throw new Error(`${peer.name} exited with ${t.code}:\n${(t.stderr || t.stdout).slice(-2000)}`);
   return t;
 }

@@ -2,7 +2,7 @@
 // ../shared/research/perf-baseline.md ran them (one command line each, output into the work folder,
 // a fresh output before every run because nfpcapd and argus append to what is there).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Peer {
@@ -44,8 +44,15 @@ export const PEERS: readonly Peer[] = [
 export const TOOLS: Readonly<Record<string, string>> = { tcpreplay: 'tcpreplay', time: 'time' };
 
 export function hasBinary(binary: string): boolean {
-  const path = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { env: { ...process.env, PATH: path }, stdio: 'ignore' }).status === 0;
+  const dirs = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`.split(':').filter(Boolean);
+  return dirs.some((d) => {
+    try {
+      accessSync(join(d, binary), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function packageVersion(pkg: string): string {

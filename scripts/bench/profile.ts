@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './harness';
-import { agentCommand } from './offline';
+import { offlineArgv } from './offline';
+import { warmPageCache } from './page-cache';
 import { timed } from './run';
 
 export interface ProfileEntry {
@@ -23,7 +24,8 @@ interface CpuProfile {
 export async function profileAgent(pcap: string, top = 15): Promise<{ wallS: number; entries: ProfileEntry[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'gk-prof-'));
   try {
-    const t = await timed(agentCommand(pcap, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100']), { cwd: REPO_ROOT });
+    warmPageCache(pcap);
+    const t = await timed(offlineArgv(pcap, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100']), { cwd: REPO_ROOT });
     if (t.code !== 0) throw new Error(`profiled agent exited with ${t.code}:\n${t.stderr.slice(-2000)}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('node --cpu-prof wrote no profile');

@@ -70,12 +70,15 @@ export function memoryLines(r: MemoryResult): string[] {
 }
 
 export function allocsLines(r: AllocsResult): string[] {
-  const exact = r.steadyGcs === 0 ? '' : ` (a GC ran inside the window: lower bound)`;
+  const exact = (r.steadyGcs === 0 ? '' : ' (a GC ran inside the window: lower bound)') +
+    (r.steadyFlowsCreated === 0 ? '' : ` (the passes still created ${r.steadyFlowsCreated} flows)`);
+  const flowNote = r.coldGcs + r.exportGcs === 0 ? '' : ' (a GC ran while flows were created or exported: those two are lower bounds)';
   const lines = [
     `allocs_per_packet=${fix(r.bytesPerPacket, 1)} bytes_per_new_flow=${int(r.bytesPerNewFlow)} bytes_per_export=${int(r.bytesPerExport)}`,
     `# allocs_per_packet = V8 heap bytes allocated per packet of an existing flow by decodeFrame + FlowTable.add${exact}` +
       ` (${r.steadyPackets} packets from the first ${r.packets} of the capture, ${r.flowsCreated} flows); decodeFrame alone:` +
       ` ${fix(r.decodeBytesPerPacket, 1)} B/packet. Time: ${fix(r.nsPerPacket, 0)} ns/packet (decode ${fix(r.decodeNsPerPacket, 0)} ns).`,
+    `# bytes_per_new_flow: allocated when a flow is created (the FlowEntry and the table's share); bytes_per_export: per flow record built at export${flowNote}.`,
     `# goal (no allocation per packet): ${r.bytesPerPacket < 0.5 ? 'met' : 'MISSED'}`,
   ];
   if (r.sites.length) {

@@ -198,6 +198,9 @@ export interface FileAgreement {
   /** Packets where tshark shows an IP address (and we read the frame). */
   compared: number;
   agreed: number;
+  /** Compared packets we decoded as tunnelled, and ICMP errors whose quote we read. */
+  tunnelled: number;
+  quoted: number;
   differences: Array<{ frame: number } & Difference>;
   /** Why the file was not compared, when it was not (a clean refusal of a file tshark refuses too). */
   skipped?: string;
@@ -245,7 +248,7 @@ export async function compareWithTshark(dir: string): Promise<AgreementReport> {
 
   for (const file of names) {
     const m = manifest.get(file);
-    const fa: FileAgreement = { file, packets: 0, compared: 0, agreed: 0, differences: [] };
+    const fa: FileAgreement = { file, packets: 0, compared: 0, agreed: 0, tunnelled: 0, quoted: 0, differences: [] };
     report.files.push(fa);
     if (!m) { exception(`${file}: not in MANIFEST.tsv`); continue; }
     const decoded: Decoded[] = [];
@@ -281,6 +284,8 @@ export async function compareWithTshark(dir: string): Promise<AgreementReport> {
         continue;
       }
       fa.compared++;
+      if (d.tunnelType !== 0) fa.tunnelled++;
+      if (d.icmpQuoteValid) fa.quoted++;
       if (d.l4Valid && !d.isFragment && (d.protocol === IPPROTO_TCP || d.protocol === IPPROTO_UDP)) report.withPorts++;
       const why = disagreement(d, r);
       if (why) {

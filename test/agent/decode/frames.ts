@@ -61,3 +61,28 @@ export const IPV6_FRAG_FIRST =
 
 /** Ethernet + IPv4 TCP SYN with options: the reference frame. */
 export const ETH_IPV4_TCP_SYN = ETH_DST_SRC + ' 0800 |' + IPV4_TCP_SYN_OPTS;
+
+// Builders for tunnel carriers: lengths are computed, checksums left 0 (nothing verifies them).
+
+const hx = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
+
+/** Bytes in a hex string written with spaces and `|`. */
+export function hexLen(h: string): number {
+  return h.replace(/[\s|]/g, '').length / 2;
+}
+
+/** IPv4 header (ttl 64, no options) carrying `body`; addresses as 8 hex digits (10.0.0.1 → 10.0.0.2 by default). */
+export function ipv4(proto: number, body: string, src = '0a000001', dst = '0a000002'): string {
+  return `45 00 ${hx(20 + hexLen(body), 2)} 0000 0000 40 ${hx(proto, 1)} 0000 ${src} ${dst} |${body}`;
+}
+
+/** IPv6 header (hop limit 64) carrying `body`; 2001:db8::a → 2001:db8::b by default. */
+export function ipv6(next: number, body: string,
+  src = '20010db800000000000000000000000a', dst = '20010db800000000000000000000000b'): string {
+  return `6000 0000 ${hx(hexLen(body), 2)} ${hx(next, 1)} 40 ${src} ${dst} |${body}`;
+}
+
+/** UDP header carrying `body`. */
+export function udp(srcPort: number, dstPort: number, body: string): string {
+  return `${hx(srcPort, 2)} ${hx(dstPort, 2)} ${hx(8 + hexLen(body), 2)} 0000 |${body}`;
+}

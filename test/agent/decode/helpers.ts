@@ -56,8 +56,11 @@ export function expected(fields: Partial<MetaView>): MetaView {
   return { ...RESET_VIEW, ...fields };
 }
 
-/** Decodes `bytes` placed at a non-zero offset in a larger, dirty buffer (as the file reader does). */
-export function decodeBytes(linkType: number, bytes: Uint8Array, caplen = bytes.length, meta = new PacketMeta()): PacketMeta {
+/**
+ * Decodes `bytes` placed at a non-zero offset in a larger, dirty buffer (as the file reader does);
+ * `maxTunnels` as decodeFrame's.
+ */
+export function decodeBytes(linkType: number, bytes: Uint8Array, caplen = bytes.length, meta = new PacketMeta(), maxTunnels?: number): PacketMeta {
   const buf = new Uint8Array(PAD + bytes.length + 9).fill(0xee);
   buf.set(bytes, PAD);
   // Dirty the record first, so a field the decoder forgets to reset shows.
@@ -65,7 +68,7 @@ export function decodeBytes(linkType: number, bytes: Uint8Array, caplen = bytes.
   meta.tcpSeq = 5; meta.tcpMss = 1; meta.tcpSackOk = true; meta.payloadOffset = 3; meta.capturedPayloadLen = 3;
   meta.tunnelType = 2; meta.tunnelId = 9; meta.icmpQuoteValid = true; meta.quoteSrc.fill(-1); meta.quoteSrcPort = 1;
   meta.tsSec = 11; meta.tsUsec = 22; meta.caplen = 33; meta.wirelen = 44;
-  decodeFrame(linkType, buf, PAD, caplen, meta);
+  decodeFrame(linkType, buf, PAD, caplen, meta, maxTunnels);
   return meta;
 }
 

@@ -4,7 +4,7 @@ import { LinkType } from '../../../agent/decode/decode';
 import {
   DecodeEvent, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG,
 } from '../../../agent/decode/packet-meta';
-import { decodeBytes, expected, hex, v4, view } from './helpers';
+import { PAD, decodeBytes, expected, hex, v4, view } from './helpers';
 
 const IP = (total: string) => `45 00 ${total} 0001 0000 40 06 0000 c0a80068 c0a80001 |`;
 const raw = (h: string, caplen?: number) => decodeBytes(LinkType.RAW, hex(h), caplen);
@@ -67,4 +67,79 @@ t.test('an IP total length too short for a TCP header bounds the TCP decode', as
   t.equal(m.event, DecodeEvent.TRUNCATED_L4);
   t.equal(m.srcPort, 22);
   t.equal(m.tcpFlags, 0);
+});
+
+t.test('sequence and acknowledgment numbers are unsigned', async (t) => {
+  const m = raw(IP('0028') + '0016 d431 ffffffff 80000000 50 10 0200 0000 0000');
+  t.equal(m.tcpSeq, 0xffffffff);
+  t.equal(m.tcpAck, 0x80000000);
+});
+
+/** A SYN whose options are `opts` (hex, a multiple of 4 bytes). */
+const withOptions = (opts: string, caplen?: number) => {
+  const n = opts.replace(/\s/g, '').length / 2;
+  const total = (40 + n).toString(16).padStart(4, '0');
+  const offset = ((20 + n) / 4).toString(16) + '0';
+  return raw(IP(total) + `c350 0050 00000001 00000000 ${offset} 02 ffff 0000 0000 ` + opts, caplen);
+};
+const options = (m: ReturnType<typeof raw>) => ({ mss: m.tcpMss, wscale: m.tcpWscale, sackOk: m.tcpSackOk, ts: m.tcpTimestamps });
+const NONE = { mss: -1, wscale: -1, sackOk: false, ts: false };
+
+t.test('options: MSS, window scale, SACK-permitted, timestamps, in any order with NOPs', async (t) => {
+  const linux = withOptions('020405b4 0402080a 0001e240 00000000 01030307');   // Linux SYN
+  t.same(options(linux), { mss: 1460, wscale: 7, sackOk: true, ts: true });
+  t.equal(linux.l4Valid, true);
+  t.equal(linux.l4HeaderLen, 40);
+  const windows = withOptions('020405b4 01030308 01010402');                     // Windows SYN: no timestamps
+  t.same(options(windows), { mss: 1460, wscale: 8, sackOk: true, ts: false });
+  t.same(options(withOptions('0101080a 00000001 00000002')), { ...NONE, ts: true });
+  t.same(options(withOptions('')), NONE);
+});
+
+t.test('options: EOL ends the walk; a bad length stops it without throwing; wrong sizes are not recorded', async (t) => {
+  t.same(options(withOptions('00 020405b4 000000')), NONE, 'EOL first');
+  t.same(options(withOptions('020405b4 00 030307')), { ...NONE, mss: 1460 }, 'EOL after MSS');
+  t.same(options(withOptions('020405b4 0400 0303')), { ...NONE, mss: 1460 }, 'length 0 stops');
+  t.same(options(withOptions('020405b4 04ff 0303')), { ...NONE, mss: 1460 }, 'length past the header stops');
+  t.same(options(withOptions('0201 0402 0303 07 01')), NONE, 'length 1 stops at once');
+  t.same(options(withOptions('020505b4 00 0402 00')), { ...NONE, sackOk: true }, 'MSS of length 5 skipped, walk goes on');
+  t.same(options(withOptions('fe04 abcd 0402 0101')), { ...NONE, sackOk: true }, 'unknown kinds skipped by their length');
+  const m = withOptions('020405b4 04ff 0303');
+  t.equal(m.event, DecodeEvent.OK);
+  t.equal(m.l4Valid, true);
+});
+
+t.test('options beyond the captured bytes are not seen (and nothing else changes)', async (t) => {
+  const opts = '020405b4 0402080a 0001e240 00000000 01030307';
+  const full = withOptions(opts);
+  const seen = [];
+  for (let cut = 40; cut <= 60; cut++) {
+    const m = withOptions(opts, cut);
+    t.equal(m.event, DecodeEvent.OK, `event at ${cut}`);
+    t.equal(m.l4HeaderLen, 40);
+    seen.push(options(m));
+  }
+  t.same(seen[0], NONE, 'no option byte captured');
+  t.same(seen[4], { ...NONE, mss: 1460 }, 'MSS complete at 4 option bytes');
+  t.same(seen[5], { ...NONE, mss: 1460 }, 'SACK-permitted needs both its bytes');
+  t.same(seen[6], { ...NONE, mss: 1460, sackOk: true });
+  t.same(seen[15], { ...NONE, mss: 1460, sackOk: true }, 'timestamps cut');
+  t.same(seen[16], { ...NONE, mss: 1460, sackOk: true, ts: true });
+  t.same(seen[19], { ...NONE, mss: 1460, sackOk: true, ts: true }, 'window scale cut');
+  t.same(seen[20], options(full));
+});
+
+t.test('payloadOffset and capturedPayloadLen: absolute index, bounded by the capture and the packet', async (t) => {
+  const seg = IP('0030') + '0016 d431 00000001 00000001 50 18 ffff 0000 0000 | 0102030405060708';
+  const full = raw(seg);
+  t.equal(full.payloadOffset, PAD + 40);
+  t.equal(full.payloadLen, 8);
+  t.equal(full.capturedPayloadLen, 8);
+  for (let cut = 40; cut <= 48; cut++) t.equal(raw(seg, cut).capturedPayloadLen, cut - 40, `captured ${cut}`);
+  // Padding after the packet is not payload.
+  t.equal(raw(seg + ' 000000').capturedPayloadLen, 8);
+  // No transport header: nothing set.
+  const cut = raw(seg, 30);
+  t.equal(cut.payloadOffset, 0);
+  t.equal(cut.capturedPayloadLen, 0);
 });
