@@ -2,11 +2,11 @@
 // rely on. src is the initiator, times are seconds since the epoch (float), lengths are IP total
 // lengths, durations and gaps are µs, std is the sample standard deviation (n - 1), and a value that
 // does not apply is null, never 0, -1, NaN or Infinity. docs/features.md lists every field.
+import { TUNNEL_NAMES } from '../decode/packet-meta';
 import {
   END_REASON_NAMES, formatAddress, type IDirectionStats, type IFlowRecord, type IStats,
 } from '../../proto';
 
-const TUNNELS = ['', 'gre', 'vxlan', 'geneve', 'gtp-u', 'ip-in-ip', 'teredo'];
 
 export function sampleStd(m2: number, n: number): number {
   return n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
@@ -104,7 +104,7 @@ export function flowToJson(r: IFlowRecord): Record<string, unknown> {
     proto: r.protocol ?? 0,
     ip_version: r.ipVersion ?? 0,
     vlan: r.hasVlan ? r.vlanId : null,
-    tunnel: TUNNELS[r.tunnelType ?? 0] || null,
+    tunnel: TUNNEL_NAMES[r.tunnelType ?? 0] || null,
     tunnel_id: r.tunnelId ?? null,
     first_ts: Number(r.firstUs ?? 0) / 1e6,
     last_ts: Number(r.lastUs ?? 0) / 1e6,

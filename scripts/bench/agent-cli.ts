@@ -1,10 +1,13 @@
-// How the benchmark runs the agent, and what it reads back. The agent is run as its CLI, the way users
-// run it (`npx tsx agent/main.ts …`) minus npm's start-up: `node --import tsx agent/main.ts ARGS`, from the
-// repository root. Should the agent come to be shipped built, change agentArgv() and every figure follows.
+// How the benchmark runs the agent, and what it reads back. The agent is run as its CLI from the
+// repository root, without npm's start-up: `node dist/agent/main.js ARGS` (the compiled build, as in
+// production), or `node --import tsx agent/main.ts ARGS` when measuring the sources (agent-build.ts).
 // Its last log line on stderr, `"event":"stopped"`, carries every counter.
+import { selectedBuild } from './agent-build';
 
 export function agentArgv(args: string[], nodeFlags: string[] = []): string[] {
-  return [process.execPath, ...nodeFlags, '--import', 'tsx', 'agent/main.ts', ...args];
+  return selectedBuild() === 'dist'
+    ? [process.execPath, ...nodeFlags, 'dist/agent/main.js', ...args]
+    : [process.execPath, ...nodeFlags, '--import', 'tsx', 'agent/main.ts', ...args];
 }
 
 /** The parts of the `stopped` log line the benchmark reads. */

@@ -17,9 +17,10 @@
 //
 //   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 --import tsx \
 //     scripts/bench/allocs.ts --child FILE [PACKETS]
-import { readCaptureFile } from '../../agent/capture/file-source';
-import { decodeFrame } from '../../agent/decode/decode';
-import { PacketMeta } from '../../agent/decode/packet-meta';
+import type * as FileSourceModule from '../../agent/capture/file-source';
+import type * as DecodeModule from '../../agent/decode/decode';
+import type { PacketMeta } from '../../agent/decode/packet-meta';
+import { loadAgentModule } from './agent-build';
 import { allocationSites, type AllocSite } from './alloc-sites';
 import { HEAP_METER_NODE_FLAGS, HeapMeter, type HeapWindow } from './heap-meter';
 import { isChild, runHarness } from './harness';
@@ -66,6 +67,7 @@ interface Frames {
 }
 
 async function preload(file: string, max: number): Promise<Frames> {
+  const { readCaptureFile } = loadAgentModule<typeof FileSourceModule>('capture/file-source');
   const f: Frames = {
     n: 0, arenas: [Buffer.allocUnsafe(ARENA_BYTES)], arena: new Uint16Array(max), offset: new Uint32Array(max),
     caplen: new Uint32Array(max), wirelen: new Uint32Array(max), sec: new Uint32Array(max), usec: new Uint32Array(max),
@@ -111,7 +113,7 @@ function pass(p: Pipeline, f: Frames, skip: Uint8Array, mark: boolean): number {
   return fed;
 }
 
-function decodePass(f: Frames, skip: Uint8Array, meta: PacketMeta): number {
+function decodePass(decodeFrame: typeof DecodeModule.decodeFrame, f: Frames, skip: Uint8Array, meta: PacketMeta): number {
   const { arenas, arena, offset, caplen, linkType } = f;
   let fed = 0;
   for (let i = 0; i < f.n; i++) {
@@ -162,14 +164,15 @@ async function measure(file: string, packets: number): Promise<AllocsResult> {
     nsPerPacket = Math.min(nsPerPacket, (w.ms * 1e6) / fed);
   }
 
-  const meta = new PacketMeta();
-  decodePass(f, skip, meta);
-  decodePass(f, skip, meta);
+  const { decodeFrame } = loadAgentModule<typeof DecodeModule>('decode/decode');
+  const meta = p.newMeta();
+  decodePass(decodeFrame, f, skip, meta);
+  decodePass(decodeFrame, f, skip, meta);
   let decodeBytesPerPacket = Infinity;
   let decodeNsPerPacket = Infinity;
   for (let r = 0; r < 3; r++) {
     meter.begin();
-    const decoded = decodePass(f, skip, meta);
+    const decoded = decodePass(decodeFrame, f, skip, meta);
     const w = await meter.end();
     steadyGcs += w.gcs;
     decodeBytesPerPacket = Math.min(decodeBytesPerPacket, w.bytes / decoded);

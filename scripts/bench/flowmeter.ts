@@ -6,13 +6,17 @@
 //   memory    RSS bytes per active flow with 1,000,000 flows open           → memory.ts
 //   allocs    heap bytes allocated per packet by decode + flow update       → allocs.ts
 //   profile   (--profile) where the agent's offline time goes              → profile.ts
+// The agent measured is its compiled build, rebuilt first (agent-build.ts; --source: the sources under tsx).
 // Progress goes to stderr, figures to stdout. Needs root for apt-get and the namespaces (live).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { prepareAgent } from './agent-build';
 import { measureAllocs } from './allocs';
 import { makeCapture, type Capture } from './capture';
+import { REPO_ROOT } from './harness';
 import { measureLive } from './live';
 import { measureMemory } from './memory';
 import { measureOffline } from './offline';
@@ -36,6 +40,7 @@ const USAGE = `Usage: npm run -s bench:flowmeter -- [options]
   --live-packets N      packets in the capture tcpreplay sends (default 500,000; looped as needed)
   --live-rates LIST     packet rates to try, comma-separated (default 50000,100000,...,600000)
   --live-step-secs S    seconds of traffic per rate (default 4; 2 with --quick)
+  --source              measure the TypeScript sources under tsx instead of the compiled build (npm run build)
   --workdir DIR         keep captures in DIR and reuse them on the next run (default: a temporary folder, removed)
   --no-install          do not apt-get install missing peers (their figures are skipped)
 `;
@@ -49,6 +54,13 @@ function num(s: string | undefined, dflt: number, name: string): number {
   const n = Number(s.replace(/_/g, ''));
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${s}"`);
   return n;
+}
+
+/** Commit of the measured tree, with "+changes" when it differs from the commit. */
+function gitDescribe(): string {
+  const git = (...args: string[]): string => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('rev-parse', '--short', 'HEAD') || 'unknown';
+  return git('status', '--porcelain', '--untracked-files=no', '--', 'agent', 'proto') ? `${head}+changes` : head;
 }
 
 function log(msg: string): void {
@@ -65,7 +77,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean' }, packets: { type: 'string' }, runs: { type: 'string' }, only: { type: 'string' },
       skip: { type: 'string' }, profile: { type: 'boolean' }, flows: { type: 'string' }, 'alloc-packets': { type: 'string' },
       'live-packets': { type: 'string' }, 'live-rates': { type: 'string' }, 'live-step-secs': { type: 'string' },
-      workdir: { type: 'string' }, 'no-install': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      workdir: { type: 'string' }, 'no-install': { type: 'boolean' }, source: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) { process.stdout.write(USAGE); return 0; }
@@ -105,6 +117,9 @@ async function main(): Promise<number> {
     tools.time = TOOLS.time;
     const missing = ensureInstalled(tools, log, v['no-install'] !== true);
     for (const [bin, why] of Object.entries(missing)) log(`${bin}: ${why}`);
+
+    const build = prepareAgent(v.source === true, log);
+    out([`agent build=${build} commit=${gitDescribe()}`]);
 
     let cap: Capture | null = null;
     if (want('offline') || want('allocs') || v.profile) {

@@ -34,7 +34,7 @@ export async function profileAgent(pcap: string, top = 15): Promise<{ wallS: num
     for (const n of prof.nodes) {
       const f = n.callFrame;
       const where = f.url ? f.url.replace(/^file:\/\//, '').replace(`${REPO_ROOT}/`, '') : '';
-      name.set(n.id, where ? `${f.functionName || '(anonymous)'} ${where}` : f.functionName);
+      name.set(n.id, where ? `${f.functionName || '(anonymous)'} ${where}` : f.functionName || '(native, unnamed)');
     }
     // Self time: each sample's delta belongs to the node sampled.
     const self = new Map<string, number>();

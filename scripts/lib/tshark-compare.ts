@@ -18,6 +18,8 @@ import { readCaptureFile } from '../../agent/capture/file-source';
 import { decodeFrame } from '../../agent/decode/decode';
 import { MAX_TUNNEL_DEPTH } from '../../agent/decode/tunnel';
 import { DecodeEvent, IPPROTO_TCP, IPPROTO_UDP, PacketMeta } from '../../agent/decode/packet-meta';
+import { addressBytes } from '../../agent/features/flow-record';
+import { formatAddress } from '../../proto';
 import { AgentError, AgentErrorCode } from '../../agent/errors';
 
 /** One TSV row; every cell split at its commas (outermost first), empty cell → []. */
@@ -60,21 +62,7 @@ export interface Decoded {
 
 /** Text form of an address as tshark prints it (IPv6 per RFC 5952). */
 export function formatWords(w: Int32Array, version: number): string {
-  if (version === 4) return `${w[0] >>> 24}.${(w[0] >>> 16) & 255}.${(w[0] >>> 8) & 255}.${w[0] & 255}`;
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push((w[i] >>> 16) & 0xffff, w[i] & 0xffff);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+  return formatAddress(addressBytes(w, version));
 }
 
 export function snapshot(meta: PacketMeta): Decoded {

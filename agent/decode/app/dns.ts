@@ -4,7 +4,7 @@
 // than 255 bytes is garbage. Everything is bounded by the bytes given; a message cut short yields what
 // was complete before the cut.
 import type { AppNames } from './app-names';
-import { ipv4Text, ipv6Text } from './text';
+import { addressText } from './text';
 
 export const DNS_PORT = 53;
 export const MDNS_PORT = 5353;
@@ -110,8 +110,7 @@ export function parseDns(buf: Uint8Array, off: number, end: number, out: AppName
     const rdata = after + 10;
     if (end - rdata < rdlen) break;
     let text: string | null = null;
-    if (type === TYPE_A && rdlen === 4) text = ipv4Text(buf, rdata);
-    else if (type === TYPE_AAAA && rdlen === 16) text = ipv6Text(buf, rdata);
+    if ((type === TYPE_A && rdlen === 4) || (type === TYPE_AAAA && rdlen === 16)) text = addressText(buf, rdata, rdlen);
     else if (type === TYPE_CNAME || type === TYPE_PTR) {
       const nameEnd = readName(buf, off, rdata, end, name);
       if (nameEnd >= 0 && nameEnd <= rdata + rdlen) text = name.text;

@@ -1,3 +1,5 @@
+import { formatAddress } from '../../../proto';
+
 // Strings for application names, built only once something was found. Bytes are taken as Latin-1
 // (one char per byte), so any input gives a string and nothing can throw on bad UTF-8.
 
@@ -21,24 +23,7 @@ export function latin1Lower(buf: Uint8Array, from: number, to: number): string {
   return s;
 }
 
-/** IPv4 address at buf[off] in dotted form. */
-export function ipv4Text(buf: Uint8Array, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-/** IPv6 address at buf[off] in RFC 5952 form (longest run of two or more zero groups as ::). */
-export function ipv6Text(buf: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((buf[off + i] << 8) | buf[off + i + 1]);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  return bestAt < 0 ? hex(g) : `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+/** The address of `length` bytes (4 or 16) at buf[off], as text (IPv6 in RFC 5952 form). */
+export function addressText(buf: Uint8Array, off: number, length: number): string {
+  return formatAddress(buf.subarray(off, off + length));
 }
