@@ -17,7 +17,7 @@ import { FlowTable } from './flow/flow-table';
 import { toFlowRecord } from './features/flow-record';
 import { Batcher } from './export/batcher';
 import { RecordWriter } from './export/record-writer';
-import { flowToJson } from './export/flow-json';
+import { flowToJsonLine } from './export/flow-json';
 import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
@@ -62,7 +62,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   let frames = 0;
 
   const writers: RecordWriter[] = [];
-  if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, (r) => JSON.stringify(flowToJson(r))));
+  if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, flowToJsonLine));
   if (cfg.output.csv) writers.push(new RecordWriter(cfg.output.csv, flowToCicRow, CIC_HEADER));
   const sender = cfg.collector.url
     ? new Sender({

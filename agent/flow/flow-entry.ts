@@ -84,8 +84,9 @@ export class DirectionState {
 }
 
 export class FlowEntry {
-  /** Table key (53-bit direction-independent hash, possibly probed on collision). */
+  /** Table key (int32 direction-independent hash) and the next flow whose key is the same. */
   key = 0;
+  chain: FlowEntry | null = null;
   flowId = 0;
   recordSeq = 0;
   ipVersion = 0;

@@ -1,11 +1,9 @@
 // Direction-independent numeric flow keys. A string key costs one allocation per packet and about
-// 3× the time of a numeric one (research/perf-baseline.md, modes c2–c4), so keys are 53-bit numbers:
-// two independent 32-bit hashes, the first cut to 21 bits. Matching entries are still compared word
-// by word, so a collision only costs a probe, never a merged flow.
+// 3× the time of a numeric one (research/perf-baseline.md, modes c2–c4); a 53-bit key is a double,
+// boxed on every call that is not inlined (16 bytes per packet, measured). So keys are int32 (small
+// integers to V8): flows whose keys collide are chained and told apart by comparing the tuple.
 import type { PacketMeta } from '../decode/packet-meta';
 import type { FlowEntry } from './flow-entry';
-
-const TWO_32 = 4294967296;
 
 function mix(h: number): number {
   // murmur3 fmix32
@@ -30,18 +28,11 @@ function endpointHash(addr: Int32Array, port: number, seed: number): number {
 export function tupleKey(src: Int32Array, srcPort: number, dst: Int32Array, dstPort: number,
   protocol: number, vlanId: number, ipVersion: number): number {
   const tail = (protocol << 16) ^ (vlanId & 0xffff) ^ (ipVersion << 28);
-  const h1 = mix((endpointHash(src, srcPort, 0x1b873593) + endpointHash(dst, dstPort, 0x1b873593)) ^ tail);
-  const h2 = mix((endpointHash(src, srcPort, 0x5bd1e995) + endpointHash(dst, dstPort, 0x5bd1e995)) ^ Math.imul(tail, 0xcc9e2d51));
-  return (h1 & 0x1fffff) * TWO_32 + (h2 >>> 0);
+  return mix((endpointHash(src, srcPort, 0x1b873593) + endpointHash(dst, dstPort, 0x1b873593)) ^ tail) | 0;
 }
 
 export function flowKey(m: PacketMeta): number {
   return tupleKey(m.src, m.srcPort, m.dst, m.dstPort, m.protocol, m.vlanId, m.ipVersion);
-}
-
-/** Next key to try when `key` holds another flow (stays within 53 bits). */
-export function probeKey(key: number): number {
-  return key >= 9007199254740991 ? 0 : key + 1;
 }
 
 function sameAddr(a: Int32Array, b: Int32Array): boolean {

@@ -10,7 +10,7 @@ import {
 import type { AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
 import { FlowEntry } from './flow-entry';
-import { flowKey, matchDirection, matchTuple, probeKey, tupleKey } from './flow-key';
+import { flowKey, matchDirection, matchTuple, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
 import { TcpEvent, tcpTeardown } from './tcp-state';
 import { RecencyList } from './recency-list';
@@ -48,8 +48,6 @@ export interface FlowTableOptions {
 /** Called for every record: reason ACTIVE means an interim record of a flow that goes on. */
 export type FlowExportHandler = (flow: FlowEntry, reason: EndReasonValue) => void;
 
-/** Probes tried past a colliding key before the packet is counted as unplaceable. */
-const MAX_PROBES = 8;
 const SWEEP_INTERVAL_US = 1_000_000;
 /** Emergency mode (table nearly full): entered at 95 % of max_flows, left below 70 %; timeouts ×¼. */
 const EMERGENCY_ENTER = 0.95;
@@ -64,11 +62,12 @@ export class FlowTable {
     evictedFull: 0,
     emergencyEntered: 0,
     keyCollisions: 0,
-    packetsUnplaced: 0,
     icmpErrorsAttributed: 0,
   };
 
+  /** key → the first flow with that key (others follow through `chain`). */
   private readonly index = new Map<number, FlowEntry>();
+  private count = 0;
   private readonly lists: RecencyList[] = Array.from({ length: CLASSES }, () => new RecencyList());
   private readonly timeouts: Float64Array;
   private readonly pool: FlowEntry[] = [];
@@ -89,7 +88,7 @@ export class FlowTable {
   }
 
   get size(): number {
-    return this.index.size;
+    return this.count;
   }
 
   get inEmergency(): boolean {
@@ -105,34 +104,26 @@ export class FlowTable {
       if (m.icmpQuoteValid) this.attributeIcmpError(m);
     }
 
-    let key = flowKey(m);
-    let flow: FlowEntry | undefined;
+    const key = flowKey(m);
+    let flow: FlowEntry | null = this.index.get(key) ?? null;
     let dir = 0;
-    for (let probe = 0; probe <= MAX_PROBES; probe++) {
-      flow = this.index.get(key);
-      if (flow === undefined) break;
+    while (flow !== null) {
       dir = matchDirection(flow, m);
       if (dir !== 0) break;
-      this.counters.keyCollisions++;
-      flow = undefined;
-      key = probeKey(key);
+      flow = flow.chain;
     }
 
-    if (flow !== undefined && flow.closedUs > 0 && isNewConnection(m, dir)) {
+    if (flow !== null && flow.closedUs > 0 && isNewConnection(m, dir)) {
       // Port reuse: a fresh SYN on a connection that already ended starts a new flow.
       this.remove(flow, EndReason.END_REASON_END_OF_FLOW);
-      flow = undefined;
+      flow = null;
     }
-    if (flow === undefined) {
-      if (this.index.has(key)) {
-        this.counters.packetsUnplaced++;
-        return;
-      }
+    if (flow === null) {
       flow = this.create(key, m);
       dir = matchDirection(flow, m);
     }
 
-    accumulate(flow, dir, m, nowUs);
+    accumulate(flow, dir, m);
     const cls = timeoutClassOf(flow);
     if (cls === flow.timeoutClass) {
       this.lists[cls].touch(flow);
@@ -183,12 +174,14 @@ export class FlowTable {
 
     if (nowUs >= this.nextActiveScanUs) {
       this.nextActiveScanUs = nowUs + this.opts.activeScanIntervalUs;
-      for (const flow of this.index.values()) {
-        if (flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
-        this.counters.interimRecords++;
-        this.counters.recordsExported++;
-        this.onExport(flow, EndReason.END_REASON_ACTIVE);
-        flow.resetInterval();
+      for (const list of this.lists) {
+        for (let flow = list.head; flow !== null; flow = flow.next) {
+          if (flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
+          this.counters.interimRecords++;
+          this.counters.recordsExported++;
+          this.onExport(flow, EndReason.END_REASON_ACTIVE);
+          flow.resetInterval();
+        }
       }
     }
   }
@@ -197,12 +190,13 @@ export class FlowTable {
   flushAll(reason: EndReasonValue = EndReason.END_REASON_FORCED): void {
     for (const flow of this.closing) flow.inClosingList = false;
     this.closing.length = 0;
-    const all = [...this.index.values()];
+    const all: FlowEntry[] = [];
+    for (const list of this.lists) for (let flow = list.head; flow !== null; flow = flow.next) all.push(flow);
     for (const flow of all) this.remove(flow, flow.closedUs > 0 ? EndReason.END_REASON_END_OF_FLOW : reason);
   }
 
   private updateEmergency(): void {
-    const fill = this.index.size / this.opts.maxFlows;
+    const fill = this.count / this.opts.maxFlows;
     if (!this.emergency && fill >= EMERGENCY_ENTER) {
       this.emergency = true;
       this.counters.emergencyEntered++;
@@ -215,16 +209,13 @@ export class FlowTable {
   private attributeIcmpError(m: PacketMeta): void {
     const p = m.quoteProtocol;
     if (p !== IPPROTO_TCP && p !== IPPROTO_UDP) return;
-    let key = tupleKey(m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion);
-    for (let probe = 0; probe <= MAX_PROBES; probe++) {
-      const flow = this.index.get(key);
-      if (flow === undefined) return;
+    const key = tupleKey(m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion);
+    for (let flow = this.index.get(key) ?? null; flow !== null; flow = flow.chain) {
       if (matchTuple(flow, m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion) !== 0) {
         flow.icmpErrors++;
         this.counters.icmpErrorsAttributed++;
         return;
       }
-      key = probeKey(key);
     }
   }
 
@@ -269,9 +260,13 @@ export class FlowTable {
     flow.finFwd = flow.finBwd = false;
     flow.closedUs = 0;
     flow.inClosingList = false;
-    if (this.index.size >= this.opts.maxFlows) this.evictOldest();
+    if (this.count >= this.opts.maxFlows) this.evictOldest();
     this.counters.flowsCreated++;
+    const head = this.index.get(key);
+    if (head !== undefined) this.counters.keyCollisions++;
+    flow.chain = head ?? null;
     this.index.set(key, flow);
+    this.count++;
     flow.timeoutClass = timeoutClassOf(flow);
     this.lists[flow.timeoutClass].push(flow);
     return flow;
@@ -287,9 +282,23 @@ export class FlowTable {
   }
 
   private remove(flow: FlowEntry, reason: EndReasonValue): void {
-    this.index.delete(flow.key);
+    this.unindex(flow);
     this.lists[flow.timeoutClass].unlink(flow);
     this.finish(flow, reason);
+  }
+
+  private unindex(flow: FlowEntry): void {
+    const head = this.index.get(flow.key);
+    if (head === flow) {
+      if (flow.chain !== null) this.index.set(flow.key, flow.chain);
+      else this.index.delete(flow.key);
+    } else {
+      let prev = head ?? null;
+      while (prev !== null && prev.chain !== flow) prev = prev.chain;
+      if (prev !== null) prev.chain = flow.chain;
+    }
+    flow.chain = null;
+    this.count--;
   }
 
   private finish(flow: FlowEntry, reason: EndReasonValue): void {
