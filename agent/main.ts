@@ -11,8 +11,8 @@ import { AgentError, AgentErrorCode } from './errors';
 import { Logger } from './obs/log';
 import { readCaptureFile, type FileReadStats } from './capture/file-source';
 import { LiveSource } from './capture/live-source';
-import { decodeFrame } from './decode/decode';
-import { DECODE_EVENT_COUNT, DECODE_EVENT_NAMES, DecodeEvent, PacketMeta } from './decode/packet-meta';
+import { DECODE_EVENT_NAMES, DecodeEvent } from './decode/packet-meta';
+import { createMeter, flowTableOptions } from './meter';
 import { FlowTable } from './flow/flow-table';
 import { toFlowRecord } from './features/flow-record';
 import { Batcher } from './export/batcher';
@@ -57,9 +57,6 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   let refuse: (err: AgentError) => void = () => {};
   const refused = new Promise<never>((_, reject) => { refuse = reject; });
   refused.catch(() => {});
-  const meta = new PacketMeta();
-  const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
-  let frames = 0;
 
   const writers: RecordWriter[] = [];
   if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, flowToJsonLine));
@@ -99,34 +96,9 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   if (batcher) sinks.push((r) => batcher.add(r));
   const onRecord: (r: IFlowRecord) => void = sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
 
-  const f = cfg.flow;
-  const table = new FlowTable({
-    maxFlows: f.max_flows,
-    idleTimeoutUs: f.idle_timeout_secs * 1e6,
-    tcpIdleTimeoutUs: f.tcp_idle_timeout_secs * 1e6,
-    tcpHalfOpenTimeoutUs: f.tcp_half_open_timeout_secs * 1e6,
-    icmpIdleTimeoutUs: f.icmp_idle_timeout_secs * 1e6,
-    activeTimeoutUs: f.active_timeout_secs * 1e6,
-    tcpCloseGraceUs: f.tcp_close_grace_secs * 1e6,
-    activeScanIntervalUs: Math.min(10e6, f.active_timeout_secs * 1e6),
-    earlyPackets: f.early_packets,
-    appInspectPackets: f.app_inspect_packets,
-  }, (flow, reason) => onRecord(toFlowRecord(flow, reason)));
-
-  function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
-    frames++;
-    decodeFrame(linkType, buf, start, caplen, meta);
-    meta.tsSec = sec;
-    meta.tsUsec = usec;
-    meta.caplen = caplen;
-    meta.wirelen = wirelen;
-    const ev = meta.event;
-    decodeEvents[ev]++;
-    // Metered: complete packets, and those whose addresses are known even if the rest is not
-    // (transport header cut short, a later fragment, a broken tunnel payload counted on the outer packet).
-    if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT ||
-        ev === DecodeEvent.TUNNEL_INNER_INVALID) table.add(meta, buf);
-  }
+  const table = new FlowTable(flowTableOptions(cfg.flow), (flow, reason) => onRecord(toFlowRecord(flow, reason)));
+  const meter = createMeter(table);
+  const { onFrame, decodeEvents } = meter;
 
   const live = cfg.source.interface
     ? new LiveSource({
@@ -144,7 +116,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     decodeEvents.forEach((n, i) => { if (n > 0 && i !== 0) events[DECODE_EVENT_NAMES[i]] = n; });
     return {
       boot_id: bootId,
-      frames,
+      frames: meter.frames(),
       flows_active: table.size,
       flow_table: table.counters,
       decode_events: events,
@@ -162,7 +134,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       for (let i = 1; i < decodeEvents.length; i++) if (i !== DecodeEvent.NOT_IP) decodeErrors += decodeEvents[i];
       sender.sendHeartbeat({
         sentUs: Date.now() * 1000,
-        packetsReceived: frames,
+        packetsReceived: meter.frames(),
         packetsDropped: cap?.kernelDropped ?? 0,
         packetsIfDropped: cap?.interfaceDropped ?? 0,
         flowsActive: table.size,
@@ -214,7 +186,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       const gates: Array<() => Promise<void> | null> = [];
       if (sender) gates.push(() => sender.gate());
       for (const w of writers) gates.push(() => w.gate());
-      if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, () => frames));
+      if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, meter.frames));
       const gate = (): Promise<void> | null => {
         if (stopRequested) return Promise.reject(STOP_REPLAY);
         const waits = gates.map((g) => g()).filter((p): p is Promise<void> => p !== null);
@@ -230,7 +202,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
         log.log('info', 'file_done', { file: stats.file, format: stats.format, frames: stats.frames, truncated_records: stats.truncatedRecords });
       } catch (err) {
         if (err !== STOP_REPLAY) throw err;
-        log.log('info', 'file_stopped', { file: cfg.source.file, frames });
+        log.log('info', 'file_stopped', { file: cfg.source.file, frames: meter.frames() });
       }
       return finish(cfg.collector.drain_timeout_ms);
     }
