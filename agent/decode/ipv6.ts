@@ -56,28 +56,12 @@ export function decodeIpv6(buf: Uint8Array, off: number, end: number, meta: Pack
   let p = off + 40;
   for (let n = 0; ; n++) {
     meta.protocol = next;
-    let len: number;
-    switch (next) {
-      case NH_HOP_BY_HOP:
-      case NH_ROUTING:
-      case NH_DEST_OPTS:
-      case NH_MOBILITY:
-      case NH_HIP:
-      case NH_SHIM6:
-        if (end - p < 2) { meta.event = DecodeEvent.TRUNCATED_L3; return -1; }
-        len = (buf[p + 1] + 1) << 3;
-        break;
-      case NH_AH:
-        if (end - p < 2) { meta.event = DecodeEvent.TRUNCATED_L3; return -1; }
-        len = (buf[p + 1] + 2) << 2;
-        break;
-      case NH_FRAGMENT:
-        len = 8;
-        break;
-      default:
-        meta.ipHeaderLen = p - off;
-        return p;
+    const len = ipv6ExtHeaderLen(buf, p, end, next);
+    if (len === 0) {
+      meta.ipHeaderLen = p - off;
+      return p;
     }
+    if (len < 0) { meta.event = DecodeEvent.TRUNCATED_L3; return -1; }
     if (n >= MAX_IPV6_EXT_HEADERS) { meta.event = DecodeEvent.TOO_MANY_HEADERS; return -1; }
     if (p + len > off + totalLen) { meta.event = DecodeEvent.BAD_IP_TOTAL_LEN; return -1; }
     if (p + len > end) { meta.event = DecodeEvent.TRUNCATED_L3; return -1; }
@@ -98,7 +82,6 @@ export function decodeIpv6(buf: Uint8Array, off: number, end: number, meta: Pack
 /**
  * Length of the extension header `next` at buf[p] (bounded by `end`): 0 when `next` is not an
  * extension header (the upper-layer protocol was reached), -1 when its length byte is not captured.
- * For the walks outside the hot path (quoted datagrams); decodeIpv6 keeps its own inlined switch.
  */
 export function ipv6ExtHeaderLen(buf: Uint8Array, p: number, end: number, next: number): number {
   switch (next) {

@@ -84,17 +84,15 @@ export function decodeEtherPayload(buf: Uint8Array, off: number, end: number, me
 // padding is not TCP) and by the capture.
 
 function decodeIpv4Packet(buf: Uint8Array, off: number, end: number, meta: PacketMeta, depth: number, limit: number): number {
-  const l4 = decodeIpv4(buf, off, end, meta);
-  if (l4 < 0) return -1;
-  const ipEnd = off + meta.ipTotalLen;
-  const l4End = ipEnd < end ? ipEnd : end;
-  decodeTransport(buf, l4, l4End, meta);
-  if (meta.event !== OK || meta.isFragment || !mayTunnel(meta.protocol)) return -1;
-  return decodeTunnel(buf, l4, l4End, meta, depth, limit);
+  return afterIpHeader(buf, off, decodeIpv4(buf, off, end, meta), end, meta, depth, limit);
 }
 
 function decodeIpv6Packet(buf: Uint8Array, off: number, end: number, meta: PacketMeta, depth: number, limit: number): number {
-  const l4 = decodeIpv6(buf, off, end, meta);
+  return afterIpHeader(buf, off, decodeIpv6(buf, off, end, meta), end, meta, depth, limit);
+}
+
+/** Transport header at `l4` (an IP header at `off` ended there, or l4 < 0: it failed), then tunnels. */
+function afterIpHeader(buf: Uint8Array, off: number, l4: number, end: number, meta: PacketMeta, depth: number, limit: number): number {
   if (l4 < 0) return -1;
   const ipEnd = off + meta.ipTotalLen;
   const l4End = ipEnd < end ? ipEnd : end;

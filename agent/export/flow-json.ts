@@ -164,7 +164,3 @@ export function flowToJsonLine(r: IFlowRecord): string {
   out.put('quic_version', app.quicVersion ?? null);
   return out.end();
 }
-
-export function flowToJson(r: IFlowRecord): Record<string, unknown> {
-  return JSON.parse(flowToJsonLine(r));
-}

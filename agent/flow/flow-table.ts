@@ -91,10 +91,6 @@ export class FlowTable {
     return this.count;
   }
 
-  get inEmergency(): boolean {
-    return this.emergency;
-  }
-
   /** Account one decoded IP packet; `buf` is the frame buffer (for application names). */
   add(m: PacketMeta, buf: Uint8Array): void {
     const nowUs = m.tsSec * 1_000_000 + m.tsUsec;

@@ -33,7 +33,10 @@ export interface SenderEvents {
 
 interface Queued {
   batch: EncodedBatch;
+  /** On the current connection, waiting for its ack. */
   sent: boolean;
+  /** Times sent, over all connections. */
+  sends: number;
 }
 
 export class Sender {
@@ -55,7 +58,6 @@ export class Sender {
   private ws: WebSocket | null = null;
   private ready = false;
   private stopped = false;
-  private everSent = new Set<number>();
   private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
@@ -89,7 +91,7 @@ export class Sender {
       this.queueBytes -= dropped.batch.bytes.length;
       this.counters.flowsDropped += dropped.batch.flows;
     }
-    this.queue.push({ batch, sent: false });
+    this.queue.push({ batch, sent: false, sends: 0 });
     this.queueBytes += batch.bytes.length;
     this.pump();
   }
@@ -239,7 +241,6 @@ export class Sender {
       this.counters.batchesAcked++;
       this.counters.flowsAcked += q.batch.flows;
     }
-    this.everSent.delete(seq);
     if (this.queueBytes < this.opts.maxQueueBytes / 2 && this.spaceWaiters.length > 0) {
       const waiters = this.spaceWaiters;
       this.spaceWaiters = [];
@@ -262,8 +263,7 @@ export class Sender {
       q.sent = true;
       this.inFlight++;
       this.counters.batchesSent++;
-      if (this.everSent.has(q.batch.seq)) this.counters.batchesResent++;
-      else this.everSent.add(q.batch.seq);
+      if (q.sends++ > 0) this.counters.batchesResent++;
       ws.send(q.batch.bytes);
     }
   }

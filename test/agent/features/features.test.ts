@@ -4,7 +4,7 @@ import { PacketMeta, IPPROTO_UDP, IPPROTO_ICMP, TCP_SYN, TCP_ACK, TCP_FIN, TCP_R
 import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
 import { toFlowRecord } from '../../../agent/features/flow-record';
 import { communityId } from '../../../agent/features/community-id';
-import { flowToJson } from '../../../agent/export/flow-json';
+import { flowToJsonLine } from '../../../agent/export/flow-json';
 import { CIC_COLUMNS, CIC_HEADER, flowToCicRow } from '../../../agent/export/cic-csv';
 import type { IFlowRecord } from '../../../proto';
 import { fill, ipv4Word, type PacketSpec } from '../../helpers/packets';
@@ -40,7 +40,7 @@ function meter(packets: Array<PacketSpec & { mss?: number; wscale?: number; sack
     table.add(m, NO_FRAME);
   }
   if (flush) table.flushAll();
-  return { records, json: records.map(flowToJson) as Array<Record<string, any>>, table };
+  return { records, json: records.map((r) => JSON.parse(flowToJsonLine(r))) as Array<Record<string, any>>, table };
 }
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;

@@ -3,7 +3,7 @@ import { PacketMeta, IPPROTO_UDP, IPPROTO_ICMP, TCP_SYN, TCP_ACK, TCP_FIN, TCP_R
 import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
 import { flowKey } from '../../../agent/flow/flow-key';
 import { toFlowRecord } from '../../../agent/features/flow-record';
-import { flowToJson } from '../../../agent/export/flow-json';
+import { flowToJsonLine } from '../../../agent/export/flow-json';
 import { EndReason, type IFlowRecord } from '../../../proto';
 import { fill, type PacketSpec } from '../../helpers/packets';
 
@@ -19,7 +19,7 @@ function meter(packets: PacketSpec[], opts: Partial<FlowTableOptions> = {}, flus
   const table = new FlowTable({ ...OPTS, ...opts }, (flow, reason) => {
     const r = toFlowRecord(flow, reason);
     records.push(r);
-    out.push(flowToJson(r));
+    out.push(JSON.parse(flowToJsonLine(r)));
   });
   const m = new PacketMeta();
   for (const p of packets) table.add(fill(m, p), NO_FRAME);
