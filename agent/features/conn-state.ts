@@ -1,14 +1,17 @@
 // Zeek's conn_state for a TCP flow, from what each side sent (docs.zeek.org, base/protocols/conn).
 // The scan detectors lean on it: S0, REJ and RSTOS0 are failed attempts.
 import { CoreDirI, CoreI } from '../flow/flow-slots';
+import { tcpCount } from '../flow/accumulate';
+
+const SYN = 0, FIN = 1, RST = 2;
 
 export function connState(i32: Int32Array, slot: number): string {
-  const o = slot * CoreI.STRIDE + CoreI.FWD;
-  const r = slot * CoreI.STRIDE + CoreI.BWD;
-  const origSyn = i32[o + CoreDirI.SYN] > 0;
-  const respSynAck = i32[r + CoreDirI.SYN] > 0;
-  const origFin = i32[o + CoreDirI.FIN] > 0, respFin = i32[r + CoreDirI.FIN] > 0;
-  const origRst = i32[o + CoreDirI.RST] > 0, respRst = i32[r + CoreDirI.RST] > 0;
+  const o = i32[slot * CoreI.STRIDE + CoreI.FWD + CoreDirI.TCP];
+  const r = i32[slot * CoreI.STRIDE + CoreI.BWD + CoreDirI.TCP];
+  const origSyn = tcpCount(o, SYN) > 0;
+  const respSynAck = tcpCount(r, SYN) > 0;
+  const origFin = tcpCount(o, FIN) > 0, respFin = tcpCount(r, FIN) > 0;
+  const origRst = tcpCount(o, RST) > 0, respRst = tcpCount(r, RST) > 0;
   if (!origSyn) {
     if (respSynAck && respRst) return 'RSTRH';
     if (respSynAck && respFin) return 'SHR';

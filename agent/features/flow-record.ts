@@ -7,6 +7,7 @@ import { EndReason, type EndReasonValue, type IAppInfo, type IDirectionStats, ty
 import type { AppNames } from '../decode/app/app-names';
 import { communityId } from './community-id';
 import { connState } from './conn-state';
+import { tcpCount } from '../flow/accumulate';
 
 const RECORD_FINAL = 1;
 const RECORD_INTERIM = 2;
@@ -50,14 +51,15 @@ function directionStats(s: FlowSlots, slot: number, fwd: boolean): IDirectionSta
   const i = slot * CoreI.STRIDE + (fwd ? CoreI.FWD : CoreI.BWD);
   const f = slot * CoreF.STRIDE + (fwd ? CoreF.FWD : CoreF.BWD);
   if (!s.full) {
+    const tcp = i32[i + CoreDirI.TCP];
     return {
       packets: i32[i + CoreDirI.PACKETS],
       ipBytes: f64[f + CoreDirF.IP_BYTES],
       payloadBytes: f64[f + CoreDirF.PAYLOAD_BYTES],
-      tcpFlags: i32[i + CoreDirI.TCP_FLAGS],
-      synCount: i32[i + CoreDirI.SYN],
-      finCount: i32[i + CoreDirI.FIN],
-      rstCount: i32[i + CoreDirI.RST],
+      tcpFlags: tcp & 0xff,
+      synCount: tcpCount(tcp, 0),
+      finCount: tcpCount(tcp, 1),
+      rstCount: tcpCount(tcp, 2),
     };
   }
   const sf = s.sf64, si = s.si32;
@@ -68,10 +70,10 @@ function directionStats(s: FlowSlots, slot: number, fwd: boolean): IDirectionSta
     packets: i32[i + CoreDirI.PACKETS],
     ipBytes: f64[f + CoreDirF.IP_BYTES],
     payloadBytes: f64[f + CoreDirF.PAYLOAD_BYTES],
-    tcpFlags: i32[i + CoreDirI.TCP_FLAGS],
-    synCount: i32[i + CoreDirI.SYN],
-    finCount: i32[i + CoreDirI.FIN],
-    rstCount: i32[i + CoreDirI.RST],
+    tcpFlags: i32[i + CoreDirI.TCP] & 0xff,
+    synCount: si[di + StatDirI.SYN],
+    finCount: si[di + StatDirI.FIN],
+    rstCount: si[di + StatDirI.RST],
     headerBytes: sf[d + StatDirF.HEADER_BYTES],
     pshCount: si[di + StatDirI.PSH],
     ackCount: si[di + StatDirI.ACK],
@@ -149,7 +151,7 @@ export function toFlowRecord(s: FlowSlots, slot: number, reason: EndReasonValue)
   const full = s.full, sf = s.sf64, sb = slot * StatF.STRIDE;
   // The last activity period is still open: close it for this record (CICFlowMeter never does).
   const openPeriod = full ? lastUs - sf[sb + StatF.ACTIVE_START_US] : 0;
-  const early = slot * s.earlyPackets, k = full ? i32[b + CoreI.EARLY_COUNT] : 0;
+  const early = slot * s.earlyPackets, k = full ? s.si32[slot * StatI.STRIDE + StatI.EARLY_COUNT] : 0;
   return {
     srcAddr: src,
     dstAddr: dst,
@@ -178,9 +180,9 @@ export function toFlowRecord(s: FlowSlots, slot: number, reason: EndReasonValue)
     tunnelId: optional(i32[b + CoreI.TUNNEL_ID]),
     earlySizes: numbers(s.earlySizes, early, k),
     earlyGapsUs: numbers(s.earlyGapsUs, early, k),
-    app: appInfo(s.app[slot]),
+    app: appInfo(s.app.get(slot) ?? null),
     connState: protocol === IPPROTO_TCP ? connState(i32, slot) : '',
     icmpErrors: i32[b + CoreI.ICMP_ERRORS],
-    tsRegressions: i32[b + CoreI.TS_REGRESSIONS],
+    tsRegressions: full ? s.si32[slot * StatI.STRIDE + StatI.TS_REGRESSIONS] : 0,
   };
 }

@@ -26,37 +26,38 @@ export function accumulate(s: FlowSlots, slot: number, dir: number, m: PacketMet
   const first = i32[ib + CoreI.FWD + CoreDirI.PACKETS] + i32[ib + CoreI.BWD + CoreDirI.PACKETS] === 0;
   const prevUs = f64[fb + CoreF.LAST_US];
 
-  let gap = 0;
   if (first) {
     f64[fb + CoreF.FIRST_US] = nowUs;
     f64[fb + CoreF.LAST_US] = nowUs;
-  } else {
-    gap = nowUs - prevUs;
-    if (gap < 0) {
-      gap = 0;
-      i32[ib + CoreI.TS_REGRESSIONS]++;
-    } else {
-      f64[fb + CoreF.LAST_US] = nowUs;
-    }
+  } else if (nowUs > prevUs) {
+    f64[fb + CoreF.LAST_US] = nowUs;
   }
   i32[di + CoreDirI.PACKETS]++;
   f64[df + CoreDirF.IP_BYTES] += m.ipTotalLen;
   f64[df + CoreDirF.PAYLOAD_BYTES] += m.payloadLen;
   const tcp = m.protocol === IPPROTO_TCP && m.l4Valid;
-  if (tcp) {
-    const f = m.tcpFlags;
-    i32[di + CoreDirI.TCP_FLAGS] |= f;
-    if (f & TCP_SYN) i32[di + CoreDirI.SYN]++;
-    if (f & TCP_FIN) i32[di + CoreDirI.FIN]++;
-    if (f & TCP_RST) i32[di + CoreDirI.RST]++;
-  }
+  if (tcp) i32[di + CoreDirI.TCP] = tcpWord(i32[di + CoreDirI.TCP], m.tcpFlags);
   if (s.full) {
     const t = s.tmp;
     t[Tmp.NOW_US] = nowUs;
-    t[Tmp.GAP_US] = gap;
+    t[Tmp.GAP_US] = first ? 0 : nowUs - prevUs;
     t[Tmp.PREV_US] = prevUs;
     accumulateStats(s, slot, dir, m, first, tcp);
   }
+}
+
+/** The core TCP column: flags OR-ed in the low byte, then SYN, FIN and RST counts, each stopping at 255. */
+function tcpWord(w: number, f: number): number {
+  w |= f;
+  if ((f & TCP_SYN) !== 0 && ((w >>> 8) & 0xff) !== 0xff) w += 1 << 8;
+  if ((f & TCP_FIN) !== 0 && ((w >>> 16) & 0xff) !== 0xff) w += 1 << 16;
+  if ((f & TCP_RST) !== 0 && (w >>> 24) !== 0xff) w += 1 << 24;
+  return w | 0;
+}
+
+/** Count `which` (0 SYN, 1 FIN, 2 RST) of a core TCP column. */
+export function tcpCount(w: number, which: number): number {
+  return (w >>> (8 + 8 * which)) & 0xff;
 }
 
 /** The full layout's statistics (flow.features = full). Times come in s.tmp (see addMoment). */
@@ -74,6 +75,10 @@ function accumulateStats(s: FlowSlots, slot: number, dir: number, m: PacketMeta,
     sf[fb + StatF.ACTIVE_START_US] = nowUs;
     si[ib + StatI.SUBFLOWS] = 1;
   } else {
+    if (t[Tmp.GAP_US] < 0) {
+      t[Tmp.GAP_US] = 0;
+      si[ib + StatI.TS_REGRESSIONS]++;
+    }
     const gap = t[Tmp.GAP_US];
     addMoment(sf, fb + StatF.IAT, t, Tmp.GAP_US);
     if (gap > SUBFLOW_GAP_US) si[ib + StatI.SUBFLOWS]++;
@@ -84,10 +89,9 @@ function accumulateStats(s: FlowSlots, slot: number, dir: number, m: PacketMeta,
       sf[fb + StatF.ACTIVE_START_US] = nowUs;
     }
   }
-  const early = slot * CoreI.STRIDE + CoreI.EARLY_COUNT;
-  const k = i32[early];
+  const k = si[ib + StatI.EARLY_COUNT];
   if (k < s.earlyPackets) {
-    i32[early] = k + 1;
+    si[ib + StatI.EARLY_COUNT] = k + 1;
     const at = slot * s.earlyPackets + k;
     s.earlySizes[at] = dir > 0 ? m.ipTotalLen : -m.ipTotalLen;
     s.earlyGapsUs[at] = t[Tmp.GAP_US];
@@ -118,13 +122,15 @@ function accumulateStats(s: FlowSlots, slot: number, dir: number, m: PacketMeta,
     si[di + StatDirI.NONEMPTY_PACKETS]++;
     bulk(sf, si, t, d, other, di, payload);
   }
-  if (tcp) tcpStats(si, di, m, packets, i32[coreDir + CoreDirI.SYN]);
+  if (tcp) tcpStats(si, di, m, packets);
 }
 
-function tcpStats(si: Int32Array, di: number, m: PacketMeta, packets: number, syns: number): void {
+function tcpStats(si: Int32Array, di: number, m: PacketMeta, packets: number): void {
   const f = m.tcpFlags;
   if (packets === 1) si[di + StatDirI.FIRST_TCP_FLAGS] = f;
-  if (f & TCP_SYN && syns === 1) {
+  if (f & TCP_FIN) si[di + StatDirI.FIN]++;
+  if (f & TCP_RST) si[di + StatDirI.RST]++;
+  if (f & TCP_SYN && ++si[di + StatDirI.SYN] === 1) {
     // The direction's first SYN (or SYN-ACK): its window, not a later one, and its options.
     si[di + StatDirI.INIT_WINDOW] = m.tcpWindow;
     si[di + StatDirI.TCP_MSS] = m.tcpMss;

@@ -12,54 +12,52 @@ import type { AppNames } from '../decode/app/app-names';
 /** int32 columns every flow has. Addresses are four big-endian words (IPv4 in word 0). */
 export const enum CoreI {
   KEY = 0, // int32 direction-independent hash (flow-key.ts)
-  CHAIN = 1, // next slot with the same bucket, -1 at the end
+  CHAIN = 1, // next slot in the same hash bucket, -1 at the end
   PREV = 2, // recency list of the flow's timeout class, -1 at the ends
   NEXT = 3,
-  META = 4, // protocol | ipVersion << 8 | tunnelType << 12 | timeout class << 16
-  STATE = 5, // StateBit flags
-  VLAN = 6, // outermost 802.1Q id, -1 when untagged
-  TUNNEL_ID = 7, // -1 when none
-  A_ADDR = 8, // initiator address, 4 words
-  B_ADDR = 12, // responder address, 4 words
-  PORTS = 16, // initiator port << 16 | responder port
-  ICMP_TC = 17, // ICMP: type << 8 | code of the first packet
-  RECORD_SEQ = 18,
-  EARLY_COUNT = 19,
-  APP_INSPECTIONS = 20,
-  TS_REGRESSIONS = 21,
-  ICMP_ERRORS = 22,
-  FWD = 23, // + CoreDirI
-  BWD = 28,
-  STRIDE = 33,
+  META = 4, // protocol | ipVersion << 8 | tunnelType << 12 | timeout class << 16 | StateBit flags
+  VLAN = 5, // outermost 802.1Q id, -1 when untagged
+  TUNNEL_ID = 6, // -1 when none
+  A_ADDR = 7, // initiator address, 4 words
+  B_ADDR = 11, // responder address, 4 words
+  PORTS = 15, // initiator port << 16 | responder port
+  ICMP_TC = 16, // ICMP: type << 8 | code of the first packet
+  RECORD_SEQ = 17,
+  APP_INSPECTIONS = 18,
+  ICMP_ERRORS = 19,
+  FWD = 20, // + CoreDirI
+  BWD = 22,
+  STRIDE = 24,
 }
 
 /** Per-direction int32 columns, at CoreI.FWD or CoreI.BWD. */
 export const enum CoreDirI {
   PACKETS = 0,
-  TCP_FLAGS = 1,
-  SYN = 2,
-  FIN = 3,
-  RST = 4,
+  /** TCP flags seen (OR) | SYN count << 8 | FIN count << 16 | RST count << 24, each count stopping at 255. */
+  TCP = 1,
 }
 
+/** Bits of CoreI.META above the timeout class. */
 export const enum StateBit {
-  FIN_FWD = 1,
-  FIN_BWD = 2,
+  FIN_FWD = 1 << 20,
+  FIN_BWD = 1 << 21,
   /** Closed by TCP teardown, waiting out the close grace period in the table's closing list. */
-  CLOSED = 4,
+  CLOSED = 1 << 22,
   /** Still referenced by the closing list: the slot must not be reused until the list lets go. */
-  IN_CLOSING_LIST = 8,
+  IN_CLOSING_LIST = 1 << 23,
 }
+
+export const META_CLASS_SHIFT = 16;
+export const META_CLASS_MASK = 3 << 16;
 
 /** float64 columns every flow has (times in µs since the epoch; byte counts can pass 2^32). */
 export const enum CoreF {
   FLOW_ID = 0,
   FIRST_US = 1, // first and last packet of the current record
   LAST_US = 2,
-  CLOSED_US = 3,
-  FWD = 4, // + CoreDirF
-  BWD = 6,
-  STRIDE = 8,
+  FWD = 3, // + CoreDirF
+  BWD = 5,
+  STRIDE = 7,
 }
 
 export const enum CoreDirF {
@@ -106,9 +104,11 @@ export const enum StatDirF {
 /** int32 statistics columns of the full layout. */
 export const enum StatI {
   SUBFLOWS = 0,
-  FWD = 1, // + StatDirI
-  BWD = 18,
-  STRIDE = 35,
+  EARLY_COUNT = 1, // first packets recorded
+  TS_REGRESSIONS = 2, // packets older than the flow's previous one
+  FWD = 3, // + StatDirI
+  BWD = 23,
+  STRIDE = 43,
 }
 
 export const enum StatDirI {
@@ -129,6 +129,9 @@ export const enum StatDirI {
   BULK_COUNT = 14,
   BULK_PACKETS = 15,
   RUN_PACKETS = 16,
+  SYN = 17, // exact counts (the core column's stop at 255)
+  FIN = 18,
+  RST = 19,
 }
 
 /** FlowSlots.tmp: the packet's time, the gap to the flow's previous packet, that packet's time, a sample. */
@@ -162,8 +165,8 @@ export class FlowSlots {
   earlyGapsUs: Float64Array;
   /** Per-packet scratch (Tmp): doubles handed between the update's functions without boxing them. */
   readonly tmp = new Float64Array(4);
-  /** Application names, null for most flows. */
-  readonly app: Array<AppNames | null> = [];
+  /** Application names of the flows that have any (most have none: no column for them). */
+  readonly app = new Map<number, AppNames>();
   private capacity = 0;
   private highWater = 0;
   private readonly free: number[] = [];
@@ -202,7 +205,7 @@ export class FlowSlots {
   }
 
   release(slot: number): void {
-    this.app[slot] = null;
+    this.app.delete(slot);
     this.free.push(slot);
   }
 
@@ -210,24 +213,24 @@ export class FlowSlots {
   resetInterval(slot: number): void {
     const i = this.i32, f = this.f64, ib = slot * CoreI.STRIDE, fb = slot * CoreF.STRIDE;
     i[ib + CoreI.RECORD_SEQ]++;
-    i[ib + CoreI.TS_REGRESSIONS] = i[ib + CoreI.ICMP_ERRORS] = 0;
+    i[ib + CoreI.ICMP_ERRORS] = 0;
     i.fill(0, ib + CoreI.FWD, ib + CoreI.STRIDE);
     f[fb + CoreF.FIRST_US] = 0;
     f.fill(0, fb + CoreF.FWD, fb + CoreF.STRIDE);
     if (!this.full) return;
     this.sf64.fill(0, slot * StatF.STRIDE, (slot + 1) * StatF.STRIDE);
     const si = this.si32, sb = slot * StatI.STRIDE;
-    si[sb + StatI.SUBFLOWS] = 0;
+    si[sb + StatI.SUBFLOWS] = si[sb + StatI.TS_REGRESSIONS] = 0; // the first packets stay: they describe the flow
     for (const d of [sb + StatI.FWD, sb + StatI.BWD]) {
       si.fill(0, d + StatDirI.L4_HEADER_LEN_MIN, d + StatDirI.CWR + 1);
-      si.fill(0, d + StatDirI.BULK_COUNT, d + StatDirI.RUN_PACKETS + 1);
+      si.fill(0, d + StatDirI.BULK_COUNT, d + StatDirI.RST + 1);
     }
   }
 
   private clear(slot: number): void {
     this.i32.fill(0, slot * CoreI.STRIDE, (slot + 1) * CoreI.STRIDE);
     this.f64.fill(0, slot * CoreF.STRIDE, (slot + 1) * CoreF.STRIDE);
-    this.app[slot] = null;
+    this.app.delete(slot);
     if (!this.full) return;
     this.sf64.fill(0, slot * StatF.STRIDE, (slot + 1) * StatF.STRIDE);
     const si = this.si32, sb = slot * StatI.STRIDE;
@@ -246,7 +249,6 @@ export class FlowSlots {
       this.earlySizes = enlarge(this.earlySizes, slots * this.earlyPackets);
       this.earlyGapsUs = enlarge(this.earlyGapsUs, slots * this.earlyPackets);
     }
-    for (let s = this.capacity; s < slots; s++) this.app.push(null);
     this.capacity = slots;
   }
 }

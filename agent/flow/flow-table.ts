@@ -9,7 +9,9 @@ import {
 } from '../decode/packet-meta';
 import type { AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
-import { CoreDirI, CoreF, CoreI, FlowSlots, StateBit, type FeatureSet } from './flow-slots';
+import {
+  CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, type FeatureSet,
+} from './flow-slots';
 import { flowKey, matchDirection, matchTuple, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
 import { TcpEvent, tcpTeardown } from './tcp-state';
@@ -77,8 +79,9 @@ export class FlowTable {
   private count = 0;
   private readonly lists: RecencyLists;
   private readonly timeouts: Float64Array;
-  /** TCP flows closed by teardown, in closing order, waiting out the grace period. */
+  /** TCP flows closed by teardown, in closing order, waiting out the grace period, and when each closed. */
   private readonly closing: number[] = [];
+  private readonly closingUs: number[] = [];
   private readonly appScratch: AppNames = {};
   private nextFlowId = 1;
   private nextSweepUs = 0;
@@ -88,8 +91,9 @@ export class FlowTable {
 
   constructor(private readonly opts: FlowTableOptions, private readonly onExport: FlowExportHandler) {
     this.slots = new FlowSlots(opts.features, opts.earlyPackets);
+    // One bucket per one or two flows: chains stay short and the buckets cost 2–4 bytes a flow.
     let n = 1024;
-    while (n < opts.maxFlows) n *= 2;
+    while (n * 2 < opts.maxFlows) n *= 2;
     this.buckets = new Int32Array(n);
     this.mask = n - 1;
     this.lists = new RecencyLists(this.slots, CLASSES);
@@ -125,7 +129,7 @@ export class FlowTable {
       slot = i32[slot * CoreI.STRIDE + CoreI.CHAIN];
     }
 
-    if (slot >= 0 && (i32[slot * CoreI.STRIDE + CoreI.STATE] & StateBit.CLOSED) !== 0 && isNewConnection(m, dir)) {
+    if (slot >= 0 && (i32[slot * CoreI.STRIDE + CoreI.META] & StateBit.CLOSED) !== 0 && isNewConnection(m, dir)) {
       // Port reuse: a fresh SYN on a connection that already ended starts a new flow.
       this.remove(slot, EndReason.END_REASON_END_OF_FLOW);
       slot = -1;
@@ -139,23 +143,23 @@ export class FlowTable {
     accumulate(this.slots, slot, dir, m);
     const b = slot * CoreI.STRIDE;
     const cls = timeoutClassOf(i32, slot);
-    const was = i32[b + CoreI.META] >>> 16;
+    const was = classOf(i32, slot);
     if (cls === was) {
       this.lists.touch(cls, slot);
     } else {
       this.lists.unlink(was, slot);
-      i32[b + CoreI.META] = (i32[b + CoreI.META] & 0xffff) | (cls << 16);
+      i32[b + CoreI.META] = (i32[b + CoreI.META] & ~META_CLASS_MASK) | (cls << META_CLASS_SHIFT);
       this.lists.push(cls, slot);
     }
     if (m.capturedPayloadLen > 0 && i32[b + CoreI.APP_INSPECTIONS] < this.opts.appInspectPackets) {
       i32[b + CoreI.APP_INSPECTIONS]++;
       this.inspect(slot, m, buf);
     }
-    if (m.protocol === IPPROTO_TCP && m.l4Valid && (i32[b + CoreI.STATE] & StateBit.CLOSED) === 0 &&
+    if (m.protocol === IPPROTO_TCP && m.l4Valid && (i32[b + CoreI.META] & StateBit.CLOSED) === 0 &&
         tcpTeardown(i32, slot, dir, m.tcpFlags) === TcpEvent.CLOSED) {
-      i32[b + CoreI.STATE] |= StateBit.CLOSED | StateBit.IN_CLOSING_LIST;
-      this.slots.f64[slot * CoreF.STRIDE + CoreF.CLOSED_US] = nowUs;
+      i32[b + CoreI.META] |= StateBit.CLOSED | StateBit.IN_CLOSING_LIST;
       this.closing.push(slot);
+      this.closingUs.push(nowUs);
     }
   }
 
@@ -169,12 +173,12 @@ export class FlowTable {
 
     // Closed TCP flows past their grace period (the list is in closing order).
     let done = 0;
-    while (done < this.closing.length &&
-        s.f64[this.closing[done] * CoreF.STRIDE + CoreF.CLOSED_US] + this.opts.tcpCloseGraceUs <= nowUs) done++;
+    while (done < this.closing.length && this.closingUs[done] + this.opts.tcpCloseGraceUs <= nowUs) done++;
     if (done > 0) {
       const ended = this.closing.splice(0, done);
+      this.closingUs.splice(0, done);
       for (const slot of ended) {
-        const at = slot * CoreI.STRIDE + CoreI.STATE;
+        const at = slot * CoreI.STRIDE + CoreI.META;
         s.i32[at] &= ~StateBit.IN_CLOSING_LIST;
         // CLOSED is clear when the flow already left by another way; only now may its slot be reused.
         if ((s.i32[at] & StateBit.CLOSED) !== 0) this.remove(slot, EndReason.END_REASON_END_OF_FLOW);
@@ -209,18 +213,18 @@ export class FlowTable {
   flushAll(reason: EndReasonValue = EndReason.END_REASON_FORCED): void {
     const s = this.slots;
     for (const slot of this.closing) {
-      const at = slot * CoreI.STRIDE + CoreI.STATE;
+      const at = slot * CoreI.STRIDE + CoreI.META;
       s.i32[at] &= ~StateBit.IN_CLOSING_LIST;
       // Already removed (port reuse): nothing else holds the slot now.
       if ((s.i32[at] & StateBit.CLOSED) === 0) s.release(slot);
     }
-    this.closing.length = 0;
+    this.closing.length = this.closingUs.length = 0;
     const all: number[] = [];
     for (let c = 0; c < CLASSES; c++) {
       for (let slot = this.lists.head[c]; slot >= 0; slot = s.i32[slot * CoreI.STRIDE + CoreI.NEXT]) all.push(slot);
     }
     for (const slot of all) {
-      const closed = (s.i32[slot * CoreI.STRIDE + CoreI.STATE] & StateBit.CLOSED) !== 0;
+      const closed = (s.i32[slot * CoreI.STRIDE + CoreI.META] & StateBit.CLOSED) !== 0;
       this.remove(slot, closed ? EndReason.END_REASON_END_OF_FLOW : reason);
     }
   }
@@ -255,7 +259,8 @@ export class FlowTable {
     const scratch = this.appScratch;
     if (!inspectPayload(m.protocol, m.srcPort, m.dstPort, buf, m.payloadOffset, m.capturedPayloadLen, scratch)) return;
     // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
-    const app = this.slots.app[slot] ?? (this.slots.app[slot] = {});
+    let app = this.slots.app.get(slot);
+    if (app === undefined) this.slots.app.set(slot, (app = {}));
     for (const k of Object.keys(scratch) as Array<keyof AppNames>) {
       if (app[k] === undefined) (app as Record<string, unknown>)[k] = scratch[k];
       delete scratch[k];
@@ -281,7 +286,7 @@ export class FlowTable {
     i32[b + CoreI.ICMP_TC] = (m.icmpType << 8) | m.icmpCode;
     const cls = m.protocol === IPPROTO_TCP ? TimeoutClass.TCP_HALF_OPEN
       : m.protocol === IPPROTO_ICMP || m.protocol === IPPROTO_ICMPV6 ? TimeoutClass.ICMP : TimeoutClass.OTHER;
-    i32[b + CoreI.META] = m.protocol | (m.ipVersion << 8) | (m.tunnelType << 12) | (cls << 16);
+    i32[b + CoreI.META] = m.protocol | (m.ipVersion << 8) | (m.tunnelType << 12) | (cls << META_CLASS_SHIFT);
     this.counters.flowsCreated++;
     const bucket = key & this.mask;
     const head = this.buckets[bucket] - 1;
@@ -308,7 +313,7 @@ export class FlowTable {
 
   private remove(slot: number, reason: EndReasonValue): void {
     this.unindex(slot);
-    this.lists.unlink(this.slots.i32[slot * CoreI.STRIDE + CoreI.META] >>> 16, slot);
+    this.lists.unlink(classOf(this.slots.i32, slot), slot);
     this.finish(slot, reason);
   }
 
@@ -334,11 +339,14 @@ export class FlowTable {
       this.counters.recordsExported++;
       this.onExport(s, slot, reason);
     }
-    const at = slot * CoreI.STRIDE + CoreI.STATE;
+    const at = slot * CoreI.STRIDE + CoreI.META;
     s.i32[at] &= ~StateBit.CLOSED;
-    s.f64[slot * CoreF.STRIDE + CoreF.CLOSED_US] = 0;
     if ((s.i32[at] & StateBit.IN_CLOSING_LIST) === 0) s.release(slot);
   }
+}
+
+function classOf(i32: Int32Array, slot: number): TimeoutClass {
+  return (i32[slot * CoreI.STRIDE + CoreI.META] & META_CLASS_MASK) >>> META_CLASS_SHIFT;
 }
 
 function packetsOf(i32: Int32Array, slot: number): number {

@@ -139,6 +139,17 @@ t.test('a full table exports the least recently seen flow with reason resources'
   t.equal(table.counters.recordsExported, 20, 'every flow leaves exactly once');
 });
 
+t.test('compact SYN/FIN/RST counts stop at 255; the full set counts exactly', async (t) => {
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i < 300; i++) pkts.push({ src: C, dst: S, sport: 40000, dport: 22, flags: TCP_SYN, tsUs: T0 + i * 1000 });
+  const full = meter(pkts).out[0];
+  const compact = meter(pkts, { features: 'compact' }).out[0];
+  t.equal(full.fwd_syn_count, 300);
+  t.equal(compact.fwd_syn_count, 255);
+  t.equal(compact.fwd_packets, 300);
+  t.equal(compact.conn_state, 'S0');
+});
+
 t.test('rows grow past the first allocation and freed rows are reused without mixing flows', async (t) => {
   // 10,000 flows (the slot arrays start at 4,096 rows), two packets each, then 10,000 more after the
   // first ones ended idle: every record has exactly its own packets and addresses.
