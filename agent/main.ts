@@ -17,6 +17,7 @@ import { FlowTable } from './flow/flow-table';
 import { toFlowRecord } from './features/flow-record';
 import { Batcher } from './export/batcher';
 import { RecordWriter } from './export/record-writer';
+import { OutputOffload, type OutputTarget } from './export/output-offload';
 import { flowToJsonLine } from './export/flow-json';
 import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
@@ -58,9 +59,14 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   const refused = new Promise<never>((_, reject) => { refuse = reject; });
   refused.catch(() => {});
 
+  // Files are written by a worker thread from copies of the flows' rows; stdout stays here.
   const writers: RecordWriter[] = [];
-  if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, flowToJsonLine));
-  if (cfg.output.csv) writers.push(new RecordWriter(cfg.output.csv, flowToCicRow, CIC_HEADER));
+  const fileTargets: OutputTarget[] = [];
+  for (const [path, format] of [[cfg.output.jsonl, 'jsonl'], [cfg.output.csv, 'csv']] as const) {
+    if (path === '-') writers.push(format === 'csv' ? new RecordWriter('-', flowToCicRow, CIC_HEADER) : new RecordWriter('-', flowToJsonLine));
+    else if (path) fileTargets.push({ path, format });
+  }
+  const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
   const sender = cfg.collector.url
     ? new Sender({
       url: cfg.collector.url,
@@ -94,9 +100,13 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
 
   const sinks: Array<(r: IFlowRecord) => void> = writers.map((w) => (r: IFlowRecord) => w.write(r));
   if (batcher) sinks.push((r) => batcher.add(r));
-  const onRecord: (r: IFlowRecord) => void = sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
+  const onRecord: ((r: IFlowRecord) => void) | null = sinks.length === 0 ? null
+    : sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
 
-  const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => onRecord(toFlowRecord(slots, slot, reason)));
+  const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => {
+    offload?.add(slots, slot, reason);
+    if (onRecord) onRecord(toFlowRecord(slots, slot, reason));
+  });
   const meter = createMeter(table);
   const { onFrame, decodeEvents } = meter;
 
@@ -167,6 +177,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     }
     if (heartbeat) clearInterval(heartbeat);
     for (const w of writers) await w.close();
+    await offload?.close();
     log.log('info', 'stopped', summary());
     return status;
   }
@@ -174,6 +185,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   let stopLive: () => void = () => {};
   let stopRequested = false;
   const stopAll = (): void => {
+    void offload?.abort();
     sender?.stop();
     batcher?.stop();
     if (heartbeat) clearInterval(heartbeat);
@@ -186,6 +198,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       const gates: Array<() => Promise<void> | null> = [];
       if (sender) gates.push(() => sender.gate());
       for (const w of writers) gates.push(() => w.gate());
+      if (offload) gates.push(() => offload.gate());
       if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, meter.frames));
       const gate = (): Promise<void> | null => {
         if (stopRequested) return Promise.reject(STOP_REPLAY);

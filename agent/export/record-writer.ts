@@ -11,7 +11,6 @@ export type RecordFormatter = (record: IFlowRecord) => string;
 export class RecordWriter {
   private readonly out: Writable;
   private failure: Error | null = null;
-  private pendingDrain = false;
 
   constructor(private readonly target: string, private readonly format: RecordFormatter, header?: string) {
     if (target === '-') {
@@ -28,19 +27,25 @@ export class RecordWriter {
 
   write(record: IFlowRecord): void {
     if (this.failure) return;
-    if (!this.out.write(`${this.format(record)}\n`)) this.pendingDrain = true;
+    this.out.write(`${this.format(record)}\n`);
   }
 
-  /** Resolves once the stream asked for a pause has drained (the file source awaits it between chunks). */
+  /**
+   * Resolves once a stream that asked for a pause has drained (the file source awaits it between
+   * chunks). Asked of the stream itself: a flag of our own could outlive a 'drain' that came before the wait.
+   */
   gate(): Promise<void> | null {
-    if (!this.pendingDrain || this.failure) return null;
-    this.pendingDrain = false;
+    if (!this.out.writableNeedDrain || this.failure) return null;
     return once(this.out, 'drain').then(() => undefined);
   }
 
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.out === process.stdout) return;
+    if (this.out === process.stdout) {
+      // Writes to a pipe are asynchronous: the agent exits right after this, so wait until they are out.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      return;
+    }
     this.out.end();
     await once(this.out, 'finish');
     if (this.failure) throw this.failure;

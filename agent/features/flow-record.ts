@@ -1,7 +1,7 @@
 // A flow record for the wire: computed once per record, never per packet.
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet-meta';
 import {
-  CoreDirF, CoreDirI, CoreF, CoreI, Mo, StatDirF, StatDirI, StatF, StatI, type FlowSlots,
+  CoreDirF, CoreDirI, CoreF, CoreI, Mo, StatDirF, StatDirI, StatF, StatI, type FlowRows,
 } from '../flow/flow-slots';
 import { EndReason, type EndReasonValue, type IAppInfo, type IDirectionStats, type IFlowRecord, type IStats } from '../../proto';
 import type { AppNames } from '../decode/app/app-names';
@@ -46,7 +46,7 @@ function optional(v: number): number | undefined {
   return v < 0 ? undefined : v;
 }
 
-function directionStats(s: FlowSlots, slot: number, fwd: boolean): IDirectionStats {
+function directionStats(s: FlowRows, slot: number, fwd: boolean): IDirectionStats {
   const i32 = s.i32, f64 = s.f64;
   const i = slot * CoreI.STRIDE + (fwd ? CoreI.FWD : CoreI.BWD);
   const f = slot * CoreF.STRIDE + (fwd ? CoreF.FWD : CoreF.BWD);
@@ -134,7 +134,7 @@ function appInfo(a: AppNames | null): IAppInfo | undefined {
   };
 }
 
-export function toFlowRecord(s: FlowSlots, slot: number, reason: EndReasonValue): IFlowRecord {
+export function toFlowRecord(s: FlowRows, slot: number, reason: EndReasonValue): IFlowRecord {
   const i32 = s.i32, b = slot * CoreI.STRIDE, fb = slot * CoreF.STRIDE;
   const meta = i32[b + CoreI.META];
   const protocol = meta & 0xff, ipVersion = (meta >>> 8) & 0xf, tunnelType = (meta >>> 12) & 0xf;

@@ -144,6 +144,19 @@ export const enum Tmp {
 
 export type FeatureSet = 'full' | 'compact';
 
+/** What a flow record is built from (features/flow-record.ts): the table's rows, or a copy of some (export/row-batch.ts). */
+export interface FlowRows {
+  readonly full: boolean;
+  readonly earlyPackets: number;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly si32: Int32Array;
+  readonly sf64: Float64Array;
+  readonly earlySizes: Int32Array;
+  readonly earlyGapsUs: Float64Array;
+  readonly app: ReadonlyMap<number, AppNames>;
+}
+
 const INITIAL_SLOTS = 4096;
 
 /**
@@ -152,7 +165,7 @@ const INITIAL_SLOTS = 4096;
  * zero pages until written). When full the arrays double; readers take `s.i32` etc. afresh after
  * anything that may allocate a slot.
  */
-export class FlowSlots {
+export class FlowSlots implements FlowRows {
   readonly full: boolean;
   readonly earlyPackets: number;
   i32: Int32Array;

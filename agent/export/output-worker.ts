@@ -1,0 +1,48 @@
+// The output worker: turns batches of flow rows into records and writes them to the --jsonl/--csv
+// files, off the capture thread (output-offload.ts posts to it). Each batch is acknowledged once its
+// lines are written or buffered under the streams' limits, which gives the offload its backpressure.
+import { parentPort, workerData } from 'node:worker_threads';
+import { toFlowRecord } from '../features/flow-record';
+import { CIC_HEADER, flowToCicRow } from './cic-csv';
+import { flowToJsonLine } from './flow-json';
+import { RecordWriter } from './record-writer';
+import { RowBatch, type RowBatchMessage } from './row-batch';
+import type { EndReasonValue } from '../../proto';
+import type { OutputTarget, WorkerReply, WorkerRequest } from './output-offload';
+
+const port = parentPort!;
+const targets = (workerData as { targets: OutputTarget[] }).targets;
+const writers = targets.map((t) => (t.format === 'csv'
+  ? new RecordWriter(t.path, flowToCicRow, CIC_HEADER)
+  : new RecordWriter(t.path, flowToJsonLine)));
+
+function reply(r: WorkerReply): void {
+  port.postMessage(r);
+}
+
+async function write(m: RowBatchMessage): Promise<void> {
+  const batch = RowBatch.fromMessage(m);
+  for (let row = 0; row < batch.count; row++) {
+    const record = toFlowRecord(batch, row, batch.reasons[row] as EndReasonValue);
+    for (const w of writers) w.write(record);
+  }
+  await Promise.all(writers.map((w) => w.gate()));
+}
+
+// Messages are handled one at a time, in order: a batch's lines are queued before the next batch's.
+let chain = Promise.resolve();
+port.on('message', (req: WorkerRequest) => {
+  chain = chain.then(async () => {
+    try {
+      if (req.type === 'rows') {
+        await write(req.batch);
+        reply({ type: 'written', records: req.batch.count });
+      } else {
+        for (const w of writers) await w.close();
+        reply({ type: 'closed' });
+      }
+    } catch (err) {
+      reply({ type: 'error', message: (err as Error).message });
+    }
+  });
+});
