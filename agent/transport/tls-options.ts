@@ -97,11 +97,14 @@ export function buildTlsOptions(settings: TlsSettings): ClientTlsOptions {
 /** OpenSSL/Node codes for a certificate the agent does not trust or a handshake the collector refused. */
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
 
-/** The same options for `https.request` (its own connection, no pooling agent, when a pin is checked). */
+/**
+ * The same options for `https.request`. With a pin there must be no `agent` at all (not even
+ * `agent: false`, which makes a fresh Agent): http only calls createConnection when no agent is used.
+ */
 export function httpsRequestOptions(o: ClientTlsOptions): RequestOptions {
   const { createConnection, ...rest } = o;
   if (!createConnection) return rest;
-  return { ...rest, agent: false, createConnection: createConnection as unknown as RequestOptions['createConnection'] };
+  return { ...rest, agent: undefined, createConnection: createConnection as unknown as RequestOptions['createConnection'] };
 }
 
 /** A coded AgentError for a TLS failure (ours or from Node), undefined for anything else. */
