@@ -70,7 +70,7 @@ async function connectSettings(cfg: AgentConfig, log: Logger): Promise<Collector
 }
 
 export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIdentity): AgentRun {
-  const who: CollectorIdentity = identity ?? { agentId: cfg.agent_id, token: cfg.collector.token, tls: {} };
+  const who: CollectorIdentity = identity ?? { agentId: cfg.agent_id, token: cfg.collector.token, tls: buildTlsOptions(cfg.collector.tls) };
   const bootId = randomUUID();
   // A capture file has an end: if the collector refuses our credentials, waiting is pointless.
   let refuse: (err: AgentError) => void = () => {};

@@ -74,7 +74,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const identity = buildIdentity(cfg, store, opts.onIdentityEvent);
   const agents = new AgentEndpoint({
     authenticate: (bearer) => identity.authenticate(bearer),
-    stillValid: (agentId) => identity.stillValid(agentId),
+    stillValid: (who) => identity.stillValid(who),
     revocationCheckMs: cfg.auth.revocation_check_secs * 1000,
     helloTimeoutMs: cfg.limits.handshake_timeout_secs * 1000,
     handlers: pipeline,

@@ -148,13 +148,16 @@ export class Identity {
     const row = await this.opts.store.agentCredential(parts.id);
     if (!secretMatches(parts.secret, row?.secretSha256 ?? '0'.repeat(64)) || !row) return { refused: 'unknown' };
     if (row.revokedUs !== null) return { refused: 'revoked' };
-    return { identity: { agentId: row.agentId } };
+    return { identity: { agentId: row.agentId, credentialId: row.tokenId } };
   }
 
-  /** Still valid? For open connections, after a revocation by another process (the CLI). */
-  async stillValid(agentId: string): Promise<boolean> {
-    if (this.opts.staticAgentIds.has(agentId)) return true;
-    const row = await this.opts.store.agentCredential(agentId);
-    return row !== undefined && row.revokedUs === null;
+  /**
+   * Is the credential a connection was opened with still the agent's, unrevoked? For open connections,
+   * after a revocation (or a revocation and re-enrolment) by another process (the CLI).
+   */
+  async stillValid(who: AgentIdentity): Promise<boolean> {
+    if (who.credentialId === undefined) return this.opts.staticAgentIds.has(who.agentId);
+    const row = await this.opts.store.agentCredential(who.agentId);
+    return row !== undefined && row.revokedUs === null && row.tokenId === who.credentialId;
   }
 }

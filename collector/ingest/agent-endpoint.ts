@@ -21,8 +21,8 @@ export type AgentAuthOutcome = { identity: AgentIdentity } | { refused: 'unknown
 
 export interface AgentEndpointOptions {
   authenticate(bearer: string | undefined): Promise<AgentAuthOutcome>;
-  /** false once the agent's credential is revoked */
-  stillValid(agentId: string): Promise<boolean>;
+  /** false once the credential the connection was opened with is revoked or replaced */
+  stillValid(identity: AgentIdentity): Promise<boolean>;
   revocationCheckMs: number;
   helloTimeoutMs: number;
   handlers: IngestHandlers;
@@ -115,7 +115,7 @@ export class AgentEndpoint implements UpgradeRoute<AgentIdentity> {
   private async checkRevocations(): Promise<void> {
     for (const [session, ws] of this.sessions) {
       try {
-        if (await this.opts.stillValid(session.agentId)) continue;
+        if (await this.opts.stillValid(session.identity)) continue;
       } catch (err) {
         this.opts.log.error('cannot check an agent credential', { agent_id: session.agentId, err: String(err) });
         continue;

@@ -235,12 +235,17 @@ export class SqliteStore implements Store {
     }
   }
 
-  async putEnrolToken(token: EnrolTokenRow): Promise<void> {
+  /** Runs a write, wrapping any failure as COLL_ERR_STORE_WRITE naming `what`. */
+  private written<T>(what: string, write: () => T): T {
     try {
-      this.identity.putToken(token);
+      return write();
     } catch (err) {
-      throw this.writeError('cannot store enrolment token', err);
+      throw this.writeError(what, err);
     }
+  }
+
+  async putEnrolToken(token: EnrolTokenRow): Promise<void> {
+    this.written('cannot store enrolment token', () => this.identity.putToken(token));
   }
 
   async enrolToken(tokenId: string): Promise<EnrolTokenRow | undefined> {
@@ -248,11 +253,7 @@ export class SqliteStore implements Store {
   }
 
   async redeemEnrolToken(tokenId: string, credential: AgentCredentialRow): Promise<RedeemResult> {
-    try {
-      return this.identity.redeem(tokenId, credential);
-    } catch (err) {
-      throw this.writeError(`cannot store the credential of agent ${credential.agentId}`, err);
-    }
+    return this.written(`cannot store the credential of agent ${credential.agentId}`, () => this.identity.redeem(tokenId, credential));
   }
 
   async agentCredential(agentId: string): Promise<AgentCredentialRow | undefined> {
@@ -260,11 +261,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeAgentCredential(agentId: string, nowUs: number): Promise<boolean> {
-    try {
-      return this.identity.revoke(agentId, nowUs);
-    } catch (err) {
-      throw this.writeError(`cannot revoke agent ${agentId}`, err);
-    }
+    return this.written(`cannot revoke agent ${agentId}`, () => this.identity.revoke(agentId, nowUs));
   }
 
   async listAgents(): Promise<AgentListing[]> {
