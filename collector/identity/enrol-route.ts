@@ -23,9 +23,10 @@ const STATUS: Record<string, number> = {
   [CollectorErrorCode.ENROL_AGENT_EXISTS]: 409,
 };
 
+/** Enrolment happens once per agent: the connection is closed after the answer (no idle keep-alive). */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
   res.end(text);
 }
 
@@ -94,7 +95,6 @@ export function enrolHandler(identity: Identity, metrics: Registry, log: Logger)
         log.warn('enrolment refused', { code, err: errorMessage(err), ip: remote });
         if (res.headersSent || res.destroyed) return;
         const message = status === 500 ? 'internal error' : errorMessage(err);
-        res.setHeader('Connection', 'close');
         sendJson(res, status, { error: { code, message } });
       }
     })();
