@@ -217,7 +217,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServerHandle {
         return;
       }
       const conn = req.socket as PendingSocket;
-      (conn[kPending] ?? conn._parent?.[kPending])?.(); // authenticated: counted by `limiter` from now on
+      // Authenticated: counted by `limiter` from now on. Under TLS the request's socket is the TLSSocket
+      // and the counted raw socket is its `_parent` (Node sets it; not in the typings).
+      (conn[kPending] ?? conn._parent?.[kPending])?.();
       route.accept(req, socket, head, principal, url, (status, message, headers) => rejectOnSocket(socket, status, message, headers));
     } catch (err) {
       internalErrors.inc({ where: 'http_upgrade' });

@@ -204,4 +204,15 @@ t.test('TLS listener: a client that never starts the TLS handshake is cut and co
   s.on('data', (d) => (body += d));
   await new Promise((r) => s.on('close', r));
   t.ok((metricValue(body.slice(body.indexOf('\r\n\r\n') + 4), 'connections_rejected_total{reason="handshake_timeout"}') ?? 0) >= 1, 'counted');
+
+  // Upgraded wss connections leave the pending count too (the TLS socket's raw socket is released).
+  const ca = (await import('node:fs')).readFileSync(pki.caCert);
+  const open: WebSocket[] = [];
+  for (let i = 0; i < 10; i++) {
+    const ws = new WebSocket(`wss://127.0.0.1:${c.port}/v1/agent`, { ca, headers: { Authorization: `Bearer ${TOKENS.gw1}` } });
+    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+    open.push(ws);
+  }
+  t.pass('10 wss connections from one address, more than the pending limit of 8');
+  for (const ws of open) ws.terminate();
 });
