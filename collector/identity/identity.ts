@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CollectorError, CollectorErrorCode } from '../errors';
 import type { AgentIdentity } from '../model';
 import type { Store } from '../store';
-import type { TokenTable } from '../ingest/auth';
+import type { AgentAuthOutcome, TokenTable } from '../ingest';
 import {
   AGENT_ID_PATTERN, CREDENTIAL_PREFIX, digestHex, newSecret, secretMatches, splitSecretString, TOKEN_PREFIX,
 } from './secrets';
@@ -50,9 +50,6 @@ export interface Enrolled {
   /** the agent's bearer credential; shown once */
   credential: string;
 }
-
-/** Why a bearer credential was refused, for the agent endpoint's counter. */
-export type AuthOutcome = { identity: AgentIdentity } | { refused: 'unknown' | 'revoked' };
 
 const MAX_TTL_SECS = 365 * 86400;
 
@@ -140,7 +137,7 @@ export class Identity {
   }
 
   /** The agent a bearer credential belongs to: a static config token, or an enrolled credential. */
-  async authenticate(bearer: string | undefined): Promise<AuthOutcome> {
+  async authenticate(bearer: string | undefined): Promise<AgentAuthOutcome> {
     const fixed = this.opts.staticTokens.lookup(bearer);
     if (fixed) return { identity: fixed };
     const parts = bearer ? splitSecretString(bearer, CREDENTIAL_PREFIX) : undefined;
