@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildConfig } from '../../../agent/config';
 import { buildTlsOptions, certificateDigests, normalizePin, tlsFailure } from '../../../agent/transport/tls-options';
 import { enrolUrl } from '../../../agent/transport/enrol';
+import { parseCli } from '../../../agent/cli';
 import { certFingerprint, makePki, spkiPin } from '../../helpers/certs';
 import { tempDir } from '../../helpers/processes';
 
@@ -63,6 +64,12 @@ t.test('config: identity and TLS keys checked at start', async (t) => {
   for (const [collector, re] of bad) {
     t.throws(() => buildConfig(null, { ...base, agent_id: 'gw1', collector }), { code: 'AGENT_ERR_CONFIG_INVALID', message: re });
   }
+  const fromFlags = buildConfig(null, parseCli([
+    '-r', '/x.pcap', '-c', 'wss://c:1', '--credential-file', '/var/lib/gk/cred.json', '--pin-sha256', spkiPin(pki.serverCert),
+    '--ca-file', pki.caCert,
+  ]).overrides);
+  t.same(fromFlags.collector.tls, { ca_file: pki.caCert, pin_sha256: spkiPin(pki.serverCert), cert_file: '', key_file: '' }, 'flags reach collector.tls');
+  t.equal(fromFlags.collector.credential_file, '/var/lib/gk/cred.json');
   t.equal(enrolUrl('wss://c:7470/v1/agent?x=1').href, 'https://c:7470/v1/enrol');
   t.equal(enrolUrl('ws://c:7470/v1/agent').href, 'http://c:7470/v1/enrol');
 });
