@@ -20,6 +20,10 @@ Destination (one or both):
       --token TOKEN        agent token issued by the collector operator
       --token-file FILE    read the token from FILE (keeps it out of the process list)
       --agent-id ID        this agent's id, as registered on the collector
+      --credential-file FILE    the agent's own credential (from enrolment; mode 0600)
+      --enrol-token-file FILE   one-time enrolment token: used once, when --credential-file does not exist
+      --ca-file FILE       CA bundle the collector's certificate must chain to (wss://)
+      --pin-sha256 PIN     sha256 of the collector's public key (SPKI) or certificate (wss://)
       --jsonl FILE         write one JSON object per flow record to FILE ('-' = stdout)
       --csv FILE           write CICFlowMeter-compatible CSV to FILE ('-' = stdout)
 
@@ -77,6 +81,10 @@ export function parseCli(argv: string[]): CliRequest {
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'agent-id': { type: 'string' },
+        'credential-file': { type: 'string' },
+        'enrol-token-file': { type: 'string' },
+        'ca-file': { type: 'string' },
+        'pin-sha256': { type: 'string' },
         jsonl: { type: 'string' },
         csv: { type: 'string' },
         'idle-timeout': { type: 'string' },
@@ -112,7 +120,11 @@ export function parseCli(argv: string[]): CliRequest {
       max_flows: num('max-flows', v['max-flows']),
       features: v.features,
     }),
-    collector: section({ url: v.collector, token: v.token, token_file: v['token-file'] }),
+    collector: section({
+      url: v.collector, token: v.token, token_file: v['token-file'],
+      credential_file: v['credential-file'], enrol_token_file: v['enrol-token-file'],
+      tls: section({ ca_file: v['ca-file'], pin_sha256: v['pin-sha256'] }),
+    }),
     output: section({ jsonl: v.jsonl, csv: v.csv }),
   };
   for (const [name, value] of Object.entries(sections)) if (value) overrides[name] = value;

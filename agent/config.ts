@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AgentError, AgentErrorCode } from './errors';
+import { normalizePin } from './transport/tls-options';
 
 export interface AgentConfig {
   readonly agent_id: string;
@@ -43,6 +44,20 @@ export interface AgentConfig {
     readonly url: string;
     readonly token: string;
     readonly token_file: string;
+    /** One-time enrolment token (from `collector enrol create`), used when credential_file does not exist yet. */
+    readonly enrol_token: string;
+    readonly enrol_token_file: string;
+    /** Where the credential from enrolment is kept (mode 0600); when it exists it is used instead of token. */
+    readonly credential_file: string;
+    readonly tls: {
+      /** PEM CA bundle the collector's certificate must chain to ('' = the system CAs). */
+      readonly ca_file: string;
+      /** sha256 of the collector certificate's public key (SPKI) or of the whole certificate, hex or base64. */
+      readonly pin_sha256: string;
+      /** Client certificate and key (PEM) for collectors that require mutual TLS. */
+      readonly cert_file: string;
+      readonly key_file: string;
+    };
     readonly max_queue_bytes: number;
     readonly window_batches: number;
     readonly connect_timeout_ms: number;
@@ -77,7 +92,9 @@ export function defaultConfig(): Mutable<AgentConfig> {
     },
     export: { max_flows_per_batch: 1000, flush_interval_ms: 1000 },
     collector: {
-      url: '', token: '', token_file: '', max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
+      url: '', token: '', token_file: '', enrol_token: '', enrol_token_file: '', credential_file: '',
+      tls: { ca_file: '', pin_sha256: '', cert_file: '', key_file: '' },
+      max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
       connect_timeout_ms: 10000, backoff_initial_ms: 500, backoff_max_ms: 30000, ping_interval_ms: 15000,
       heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
     },
@@ -164,7 +181,9 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     merge(cfg as unknown as Record<string, unknown>, file.data, '', `config file ${file.path}`);
     const base = dirname(resolve(file.path));
     if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
-    if (cfg.collector.token_file) cfg.collector.token_file = resolve(base, cfg.collector.token_file);
+    const c = cfg.collector;
+    for (const key of ['token_file', 'enrol_token_file', 'credential_file'] as const) if (c[key]) c[key] = resolve(base, c[key]);
+    for (const key of ['ca_file', 'cert_file', 'key_file'] as const) if (c.tls[key]) c.tls[key] = resolve(base, c.tls[key]);
     if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
     if (cfg.output.csv && cfg.output.csv !== '-') cfg.output.csv = resolve(base, cfg.output.csv);
   }
@@ -202,8 +221,9 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
       url.pathname = '/v1/agent';
       cfg.collector.url = url.toString();
     }
-    if (!cfg.agent_id) throw invalid('an agent id is needed to talk to a collector (--agent-id or "agent_id")');
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(cfg.agent_id)) {
+    const c = cfg.collector;
+    if (!cfg.agent_id && !c.credential_file) throw invalid('an agent id is needed to talk to a collector (--agent-id or "agent_id"), or a collector.credential_file to enrol into');
+    if (cfg.agent_id && !/^[A-Za-z0-9._-]{1,64}$/.test(cfg.agent_id)) {
       throw invalid(`agent id "${cfg.agent_id}" must be 1–64 letters, digits, '.', '_' or '-'`);
     }
     if (cfg.collector.token_file) {
@@ -213,7 +233,27 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
         throw new AgentError(AgentErrorCode.CONFIG_UNREADABLE, `cannot read token file ${cfg.collector.token_file}: ${(err as Error).message}`);
       }
     }
-    if (!cfg.collector.token) throw invalid('a token is needed to talk to a collector (--token, --token-file or "collector.token")');
+    if (c.enrol_token_file) {
+      try {
+        c.enrol_token = readFileSync(c.enrol_token_file, 'utf8').trim();
+      } catch (err) {
+        throw new AgentError(AgentErrorCode.CONFIG_UNREADABLE, `cannot read enrolment token file ${c.enrol_token_file}: ${(err as Error).message}`);
+      }
+    }
+    if (c.enrol_token && !c.credential_file) throw invalid('collector.enrol_token needs collector.credential_file (where the credential it buys is kept)');
+    if (!c.token && !c.credential_file) {
+      throw invalid('a token is needed to talk to a collector (--token, --token-file or "collector.token"), or a collector.credential_file (from enrolment)');
+    }
+    const t = c.tls;
+    if ((t.ca_file || t.pin_sha256 || t.cert_file || t.key_file) && url.protocol !== 'wss:') {
+      throw invalid(`collector.tls is set but the collector URL "${c.url}" is not wss://`);
+    }
+    if (Boolean(t.cert_file) !== Boolean(t.key_file)) throw invalid('collector.tls.cert_file and collector.tls.key_file must be given together');
+    if (t.pin_sha256) {
+      const pin = normalizePin(t.pin_sha256);
+      if (!pin) throw invalid(`collector.tls.pin_sha256 "${t.pin_sha256}" must be a sha256: 64 hex digits (colons allowed) or 44 base64 characters`);
+      t.pin_sha256 = pin;
+    }
     if (cfg.collector.backoff_max_ms < cfg.collector.backoff_initial_ms) {
       throw invalid('collector.backoff_max_ms must not be below collector.backoff_initial_ms');
     }

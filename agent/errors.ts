@@ -11,6 +11,11 @@ export const AgentErrorCode = {
   COLLECTOR_UNREACHABLE: 'AGENT_ERR_COLLECTOR_UNREACHABLE',
   COLLECTOR_REJECTED: 'AGENT_ERR_COLLECTOR_REJECTED',
   OUTPUT: 'AGENT_ERR_OUTPUT',
+  TLS_CONFIG: 'AGENT_ERR_TLS_CONFIG',
+  TLS_PIN_MISMATCH: 'AGENT_ERR_TLS_PIN_MISMATCH',
+  TLS_HANDSHAKE: 'AGENT_ERR_TLS_HANDSHAKE',
+  ENROL_REFUSED: 'AGENT_ERR_ENROL_REFUSED',
+  CREDENTIAL_FILE: 'AGENT_ERR_CREDENTIAL_FILE',
 } as const;
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
@@ -26,6 +31,11 @@ export const AGENT_ERROR_DESCRIPTIONS: Record<AgentErrorCodeValue, string> = {
   AGENT_ERR_COLLECTOR_UNREACHABLE: 'no connection to the collector (refused, timed out, closed); the agent keeps its batches and retries',
   AGENT_ERR_COLLECTOR_REJECTED: 'the collector refused this agent (HTTP 401/403: wrong token; or agent id / protocol mismatch)',
   AGENT_ERR_OUTPUT: 'the JSON-lines output cannot be written',
+  AGENT_ERR_TLS_CONFIG: 'a collector.tls file (CA, client certificate, key) cannot be read or is not valid PEM',
+  AGENT_ERR_TLS_PIN_MISMATCH: "the collector's certificate does not match collector.tls.pin_sha256; nothing was sent to it",
+  AGENT_ERR_TLS_HANDSHAKE: "TLS with the collector failed: its certificate is not trusted (collector.tls.ca_file) or names another host, or it refused this agent's client certificate",
+  AGENT_ERR_ENROL_REFUSED: 'the collector refused the enrolment token (unknown, used, expired, or the agent id is taken); the message carries its COLL_ERR_* code',
+  AGENT_ERR_CREDENTIAL_FILE: 'collector.credential_file cannot be read, parsed or written, or is readable by other users (it must be mode 0600)',
 };
 
 export class AgentError extends Error {

@@ -21,6 +21,8 @@ import { OutputOffload, type OutputTarget } from './export/output-offload';
 import { flowToJsonLine } from './export/flow-json';
 import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
+import { resolveCredential, type AgentCredential } from './transport/enrol';
+import { buildTlsOptions, type ClientTlsOptions } from './transport/tls-options';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
 const VERSION = packageVersion();
@@ -52,7 +54,24 @@ function pacer(pps: number, frames: () => number): () => Promise<void> | null {
   };
 }
 
-export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
+/** Who the agent is to the collector and how it reaches it (resolved before the run: see connectSettings). */
+export interface CollectorIdentity extends AgentCredential {
+  tls: ClientTlsOptions;
+}
+
+/** TLS options and credential for the collector, enrolling first when collector.enrol_token says so. */
+async function connectSettings(cfg: AgentConfig, log: Logger): Promise<CollectorIdentity> {
+  const c = cfg.collector;
+  const tls = buildTlsOptions(c.tls);
+  const credential = await resolveCredential({
+    agentId: cfg.agent_id, url: c.url, token: c.token, enrolToken: c.enrol_token, credentialFile: c.credential_file,
+    connectTimeoutMs: c.connect_timeout_ms, backoffInitialMs: c.backoff_initial_ms, backoffMaxMs: c.backoff_max_ms,
+  }, tls, (err, retryInMs) => log.limited('error', 'enrol_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs }));
+  return { ...credential, tls };
+}
+
+export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIdentity): AgentRun {
+  const who: CollectorIdentity = identity ?? { agentId: cfg.agent_id, token: cfg.collector.token, tls: buildTlsOptions(cfg.collector.tls) };
   const bootId = randomUUID();
   // A capture file has an end: if the collector refuses our credentials, waiting is pointless.
   let refuse: (err: AgentError) => void = () => {};
@@ -70,10 +89,11 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   const sender = cfg.collector.url
     ? new Sender({
       url: cfg.collector.url,
-      token: cfg.collector.token,
+      token: who.token,
+      tls: who.tls,
       hello: {
         protocolVersion: PROTOCOL_VERSION,
-        agentId: cfg.agent_id,
+        agentId: who.agentId,
         bootId,
         hostname: hostname(),
         softwareVersion: VERSION,
@@ -259,7 +279,8 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
     throw err;
   }
   try {
-    const run = runAgent(cfg, log);
+    const identity = cfg.collector.url ? await connectSettings(cfg, log) : undefined;
+    const run = runAgent(cfg, log, identity);
     // Repeated signals are harmless: the first one starts an orderly stop that must not be cut short.
     const onSignal = (): void => run.stop();
     process.on('SIGTERM', onSignal);

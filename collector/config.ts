@@ -7,9 +7,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CollectorError, CollectorErrorCode } from './errors';
 
+export interface ListenTlsConfig {
+  /** PEM paths, absolute after loading; '' = plain HTTP (cert_file and key_file come together) */
+  readonly cert_file: string;
+  readonly key_file: string;
+  /** PEM CA bundle; when set, every client (agents, subscribers, enrolment) must present a certificate it signed */
+  readonly client_ca_file: string;
+}
 export interface ListenConfig {
   readonly host: string;
   readonly port: number;
+  readonly tls: ListenTlsConfig;
 }
 export interface StoreConfig {
   /** absolute after loading (or ':memory:') */
@@ -28,6 +36,10 @@ export interface SubscriberCredential {
 export interface AuthConfig {
   readonly agents: readonly AgentCredential[];
   readonly subscribers: readonly SubscriberCredential[];
+  /** how often open agent connections are checked against revocations (made by `agents revoke`) */
+  readonly revocation_check_secs: number;
+  /** default lifetime of a token made by `enrol create` */
+  readonly enrol_token_ttl_secs: number;
 }
 export interface LimitsConfig {
   readonly max_frame_bytes: number;
@@ -35,6 +47,8 @@ export interface LimitsConfig {
   readonly max_connections_per_ip: number;
   readonly ping_interval_secs: number;
   readonly max_clock_skew_secs: number;
+  readonly max_pending_connections_per_ip: number;
+  readonly handshake_timeout_secs: number;
 }
 export interface AlertsConfig {
   readonly max_buffered_bytes_per_subscriber: number;
@@ -82,6 +96,14 @@ const SCHEMA: Spec = {
       fields: {
         host: { t: 'string', def: '127.0.0.1', pattern: /^\S+$/, patternHelp: 'a host name or address' },
         port: { t: 'int', min: 0, max: 65535, def: 7470 },
+        tls: {
+          t: 'object',
+          fields: {
+            cert_file: { t: 'string', def: '' },
+            key_file: { t: 'string', def: '' },
+            client_ca_file: { t: 'string', def: '' },
+          },
+        },
       },
     },
     store: {
@@ -95,8 +117,10 @@ const SCHEMA: Spec = {
       t: 'object',
       required: true,
       fields: {
-        agents: { t: 'array', of: { t: 'object', required: true, fields: { agent_id: NAME, token_sha256: SHA256_HEX } } },
+        agents: { t: 'array', def: [], of: { t: 'object', required: true, fields: { agent_id: NAME, token_sha256: SHA256_HEX } } },
         subscribers: { t: 'array', def: [], of: { t: 'object', required: true, fields: { name: NAME, token_sha256: SHA256_HEX } } },
+        revocation_check_secs: { t: 'int', min: 1, max: 3600, def: 5 },
+        enrol_token_ttl_secs: { t: 'int', min: 1, max: 365 * 86400, def: 86400 },
       },
     },
     limits: {
@@ -109,6 +133,10 @@ const SCHEMA: Spec = {
         ping_interval_secs: { t: 'int', min: 1, max: 3600, def: 30 },
         // Flow timestamps later than now + this are rejected as implausible.
         max_clock_skew_secs: { t: 'int', min: 0, max: 7 * 86400, def: 86400 },
+        // Connections from one address still in their TCP/TLS/HTTP handshake (or on plain GETs).
+        max_pending_connections_per_ip: { t: 'int', min: 1, max: 1_000_000, def: 32 },
+        // TLS handshake and HTTP request headers each; an upgraded agent must send Hello within it too.
+        handshake_timeout_secs: { t: 'int', min: 1, max: 600, def: 10 },
       },
     },
     alerts: {
@@ -234,6 +262,10 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
     auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[] };
   } & CollectorConfig;
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
+  const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
+  for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
+  if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) throw invalid('listen.tls.cert_file and listen.tls.key_file must be given together');
+  if (tls.client_ca_file && !tls.cert_file) throw invalid('listen.tls.client_ca_file needs listen.tls.cert_file and key_file (mutual TLS is TLS)');
   for (const list of [cfg.auth.agents, cfg.auth.subscribers]) {
     for (const c of list) (c as { token_sha256: string }).token_sha256 = c.token_sha256.toLowerCase();
   }

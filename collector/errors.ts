@@ -13,6 +13,13 @@ export const CollectorErrorCode = {
   STORE_SCHEMA: 'COLL_ERR_STORE_SCHEMA',
   STORE_WRITE: 'COLL_ERR_STORE_WRITE',
   SUBSCRIBER_REJECTED: 'COLL_ERR_SUBSCRIBER_REJECTED',
+  TLS_FILES: 'COLL_ERR_TLS_FILES',
+  ENROL_BAD_REQUEST: 'COLL_ERR_ENROL_BAD_REQUEST',
+  ENROL_TOKEN_INVALID: 'COLL_ERR_ENROL_TOKEN_INVALID',
+  ENROL_TOKEN_USED: 'COLL_ERR_ENROL_TOKEN_USED',
+  ENROL_TOKEN_EXPIRED: 'COLL_ERR_ENROL_TOKEN_EXPIRED',
+  ENROL_AGENT_EXISTS: 'COLL_ERR_ENROL_AGENT_EXISTS',
+  AGENT_UNKNOWN: 'COLL_ERR_AGENT_UNKNOWN',
 } as const;
 
 export type CollectorErrorCodeValue = (typeof CollectorErrorCode)[keyof typeof CollectorErrorCode];
@@ -27,6 +34,13 @@ export const COLLECTOR_ERROR_DESCRIPTIONS: Record<CollectorErrorCodeValue, strin
   COLL_ERR_STORE_SCHEMA: 'the SQLite file has a schema version newer than this collector understands',
   COLL_ERR_STORE_WRITE: 'a write to the store failed (the batch is not stored and not acknowledged)',
   COLL_ERR_SUBSCRIBER_REJECTED: 'the alerts subscriber was refused by the collector (bad token or request)',
+  COLL_ERR_TLS_FILES: 'a listen.tls file (certificate, key, client CA) cannot be read or is not valid PEM',
+  COLL_ERR_ENROL_BAD_REQUEST: 'POST /v1/enrol: the body is not a JSON object with a token (or is too large), or agent_id / hostname is malformed',
+  COLL_ERR_ENROL_TOKEN_INVALID: 'the enrolment token is unknown or its secret is wrong',
+  COLL_ERR_ENROL_TOKEN_USED: 'the enrolment token was already used (tokens are one-time)',
+  COLL_ERR_ENROL_TOKEN_EXPIRED: 'the enrolment token is past its expiry (enrol create --ttl-secs)',
+  COLL_ERR_ENROL_AGENT_EXISTS: 'the agent id is taken (an active credential or a static auth.agents entry), or differs from the id the token was made for',
+  COLL_ERR_AGENT_UNKNOWN: 'agents revoke: no enrolled, unrevoked agent with that id',
 };
 
 export class CollectorError extends Error {

@@ -5,12 +5,15 @@
 //   npx tsx collector/main.ts serve --config FILE [--listen HOST:PORT] [--db PATH] [--log-level LEVEL]
 //   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID]
 //   npx tsx collector/main.ts hash-token TOKEN
+//   npx tsx collector/main.ts enrol create --config FILE [--name AGENT_ID] [--ttl-secs S]
+//   npx tsx collector/main.ts agents list|revoke [ID] --config FILE
 import type { AddressInfo } from 'node:net';
 import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
-import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
+import { agentsList, agentsRevoke, enrolCreate, enrolHandler, Identity, type IdentityEvent } from './identity';
+import { AgentEndpoint, bearerToken, createHttpServer, readServerTls, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
@@ -24,11 +27,14 @@ export interface StartOptions {
   detectors?: Detector[];
   /** wraps the store (tests inject failures) */
   wrapStore?: (store: Store) => Store;
+  /** every enrolment, refusal and revocation (the audit trail hooks in here) */
+  onIdentityEvent?: (e: IdentityEvent) => void;
 }
 
 export interface RunningCollector {
   readonly host: string;
   readonly port: number;
+  readonly tls: boolean;
   readonly metrics: Registry;
   readonly hub: AlertHub;
   close(): Promise<void>;
@@ -40,9 +46,19 @@ function buildDetectors(cfg: CollectorConfig): Detector[] {
   return out;
 }
 
+function buildIdentity(cfg: CollectorConfig, store: Store, onEvent?: (e: IdentityEvent) => void): Identity {
+  return new Identity({
+    store,
+    staticTokens: new TokenTable<AgentIdentity>(cfg.auth.agents.map((a) => ({ tokenSha256: a.token_sha256, value: { agentId: a.agent_id } }))),
+    staticAgentIds: new Set(cfg.auth.agents.map((a) => a.agent_id)),
+    onEvent,
+  });
+}
+
 export async function startCollector(cfg: CollectorConfig, opts: StartOptions): Promise<RunningCollector> {
   const { log } = opts;
   const startedAt = Date.now();
+  const tls = readServerTls(cfg.listen.tls);
   const metrics = new Registry();
   const baseStore = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
   const store = opts.wrapStore ? opts.wrapStore(baseStore) : baseStore;
@@ -52,14 +68,15 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
-  const agentTokens = new TokenTable<AgentIdentity>(
-    cfg.auth.agents.map((a) => ({ tokenSha256: a.token_sha256, value: { agentId: a.agent_id } })),
-  );
   const subscriberTokens = new TokenTable<SubscriberPrincipal>(
     cfg.auth.subscribers.map((s) => ({ tokenSha256: s.token_sha256, value: { name: s.name } })),
   );
+  const identity = buildIdentity(cfg, store, opts.onIdentityEvent);
   const agents = new AgentEndpoint({
-    tokens: agentTokens,
+    authenticate: (bearer) => identity.authenticate(bearer),
+    stillValid: (who) => identity.stillValid(who),
+    revocationCheckMs: cfg.auth.revocation_check_secs * 1000,
+    helloTimeoutMs: cfg.limits.handshake_timeout_secs * 1000,
     handlers: pipeline,
     collectorId: cfg.collector_id,
     maxFrameBytes: cfg.limits.max_frame_bytes,
@@ -89,8 +106,12 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
       })),
       '/metrics': metricsHandler(metrics),
     },
+    posts: { '/v1/enrol': enrolHandler(identity, metrics, log.child({ module: 'enrol' })) },
     upgrades: { '/v1/agent': agents, '/v1/alerts': subscribers },
     maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
+    maxPendingPerIp: cfg.limits.max_pending_connections_per_ip,
+    handshakeTimeoutMs: cfg.limits.handshake_timeout_secs * 1000,
+    tls,
     metrics,
     log: log.child({ module: 'http' }),
   });
@@ -122,6 +143,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   return {
     host: addr.address,
     port: addr.port,
+    tls: tls !== undefined,
     metrics,
     hub,
     close: () => (closing ??= closeAll()),
@@ -142,6 +164,15 @@ commands:
       The token may also come from the environment variable GOALKEEPER_TOKEN.
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
+  enrol create --config FILE [--name AGENT_ID] [--ttl-secs S]
+      Make a one-time enrolment token (printed once on stdout; only its hash is stored).
+      --name fixes the agent id it enrols; --ttl-secs defaults to auth.enrol_token_ttl_secs.
+  agents list --config FILE
+      Every known agent as a JSON line: credential (config|enrolled), state, enrolled_at,
+      revoked_at, last_seen.
+  agents revoke AGENT_ID --config FILE
+      Revoke an enrolled agent's credential; a running collector cuts its connection
+      within auth.revocation_check_secs.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.`;
 
@@ -197,8 +228,8 @@ async function serve(args: string[], log: Logger): Promise<number> {
   const cfg = loadConfigFile(flags.config, overrides);
 
   const collector = await startCollector(cfg, { log, onAlert: (a) => writeLine({ event: 'alert', alert: alertToJson(a) }) });
-  log.info('collector started', { host: collector.host, port: collector.port, sqlite_path: cfg.store.sqlite_path });
-  writeLine({ event: 'listening', host: collector.host, port: collector.port });
+  log.info('collector started', { host: collector.host, port: collector.port, tls: collector.tls, sqlite_path: cfg.store.sqlite_path });
+  writeLine({ event: 'listening', host: collector.host, port: collector.port, tls: collector.tls });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -242,6 +273,35 @@ async function alerts(args: string[], log: Logger): Promise<number> {
   return 0;
 }
 
+/** enrol create / agents list / agents revoke: work on the store named by --config, then exit. */
+async function identityCommand(command: string, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const allowed = command === 'enrol' ? ['config', 'name', 'ttl-secs'] : ['config'];
+  const { flags, positional } = parseFlags(rest, allowed);
+  const valid = command === 'enrol' ? sub === 'create' && positional.length === 0
+    : (sub === 'list' && positional.length === 0) || (sub === 'revoke' && positional.length === 1);
+  if (!valid) throw usageError(command === 'enrol' ? 'usage: enrol create --config FILE [--name AGENT_ID] [--ttl-secs S]' : 'usage: agents list --config FILE | agents revoke AGENT_ID --config FILE');
+  if (!flags.config) throw usageError(`${command} ${sub} needs --config FILE`);
+  const cfg = loadConfigFile(flags.config);
+  const store = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
+  const identity = buildIdentity(cfg, store);
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  try {
+    if (command === 'enrol') {
+      const ttl = flags['ttl-secs'];
+      if (ttl !== undefined && !/^\d+$/.test(ttl)) throw usageError('--ttl-secs must be a positive integer');
+      await enrolCreate(identity, { name: flags.name, ttlSecs: ttl === undefined ? cfg.auth.enrol_token_ttl_secs : Number(ttl) }, out);
+    } else if (sub === 'list') {
+      await agentsList(cfg, store, out);
+    } else {
+      await agentsRevoke(identity, positional[0], out);
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   const [command, ...rest] = argv;
@@ -251,6 +311,9 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest, log);
       case 'alerts':
         return await alerts(rest, log);
+      case 'enrol':
+      case 'agents':
+        return await identityCommand(command, rest);
       case 'hash-token':
         if (rest.length !== 1) throw usageError('hash-token needs exactly one TOKEN');
         process.stdout.write(`${sha256Hex(rest[0])}\n`);

@@ -4,6 +4,8 @@
 /** The identity a credential maps to (config auth.agents[]). */
 export interface AgentIdentity {
   readonly agentId: string;
+  /** for an enrolled credential: the enrolment token it was issued for (a re-enrolment changes it) */
+  readonly credentialId?: string;
 }
 
 /** One direction of a flow, numbers as on the wire (DirectionStats in proto/goalkeeper.proto). */

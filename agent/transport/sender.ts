@@ -11,6 +11,7 @@ import {
 import { AgentError, AgentErrorCode } from '../errors';
 import type { EncodedBatch } from '../export/batcher';
 import { Backoff } from './backoff';
+import { tlsFailure, type ClientTlsOptions } from './tls-options';
 
 export interface SenderOptions {
   readonly url: string;
@@ -23,6 +24,8 @@ export interface SenderOptions {
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly pingIntervalMs: number;
+  /** wss:// trust and client certificate (tls-options.ts) */
+  readonly tls?: ClientTlsOptions;
 }
 
 export interface SenderEvents {
@@ -144,6 +147,7 @@ export class Sender {
       handshakeTimeout: this.opts.connectTimeoutMs,
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
+      ...this.opts.tls,
     });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
@@ -168,7 +172,7 @@ export class Sender {
       this.awaitingPong = false;
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
-      failure ??= new AgentError(AgentErrorCode.COLLECTOR_UNREACHABLE,
+      failure ??= tlsFailure(err, this.opts.url) ?? new AgentError(AgentErrorCode.COLLECTOR_UNREACHABLE,
         `cannot reach the collector at ${this.opts.url}: ${err.code ?? err.message}`, { cause: err });
     });
     ws.on('close', (code: number, reason: Buffer) => {

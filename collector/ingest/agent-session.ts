@@ -116,6 +116,10 @@ export class AgentSession {
     return this.identity.agentId;
   }
 
+  get helloReceived(): boolean {
+    return this.bootId !== null;
+  }
+
   private enqueue(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     if (this.inboxBytes + data.length > 2 * this.opts.maxFrameBytes + INBOX_SLACK_BYTES) {

@@ -4,3 +4,5 @@ export { AgentSession, type BatchReply, type IngestHandlers, ERROR_CODE_LABELS }
 export { TokenTable, sha256Hex, bearerToken } from './auth';
 export { startKeepalive } from './keepalive';
 export { validateBatch, u64, MIN_PLAUSIBLE_US, type ValidationLimits, type ValidationResult } from './validate';
+export { readServerTls } from './tls-files';
+export type { AgentAuthOutcome } from './agent-endpoint';

@@ -62,7 +62,7 @@ t.test('serve: listening line, alert lines, alerts follower, SIGTERM → exit 0'
   const serve = run(['serve', '--config', cfg, '--listen', '127.0.0.1:0', '--db', db]);
   t.teardown(() => void serve.child.kill('SIGKILL'));
   const listening = await serve.nextLine();
-  t.same(Object.keys(listening), ['event', 'host', 'port']);
+  t.same(Object.keys(listening), ['event', 'host', 'port', 'tls']);
   t.equal(listening.event, 'listening');
   t.equal(listening.host, '127.0.0.1');
   const port = listening.port as number;

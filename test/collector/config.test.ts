@@ -9,10 +9,12 @@ const minimal = { auth: { agents: [{ agent_id: 'gw1', token_sha256: HASH }] } };
 
 t.test('defaults, relative paths and freezing', async (t) => {
   const cfg = validateConfig(minimal, '/etc/goalkeeper');
-  t.same(cfg.listen, { host: '127.0.0.1', port: 7470 });
+  t.same(cfg.listen, { host: '127.0.0.1', port: 7470, tls: { cert_file: '', key_file: '', client_ca_file: '' } });
   t.equal(cfg.store.sqlite_path, '/etc/goalkeeper/goalkeeper.sqlite', 'relative to the config folder');
   t.equal(cfg.store.synchronous, 'full');
-  t.same(cfg.limits, { max_frame_bytes: 16777216, max_flows_per_batch: 10000, max_connections_per_ip: 64, ping_interval_secs: 30, max_clock_skew_secs: 86400 });
+  t.same(cfg.limits, { max_frame_bytes: 16777216, max_flows_per_batch: 10000, max_connections_per_ip: 64, ping_interval_secs: 30, max_clock_skew_secs: 86400,
+    max_pending_connections_per_ip: 32, handshake_timeout_secs: 10,
+  });
   t.same(cfg.detect.port_scan, { enabled: true, min_ports: 5, window_secs: 300, suppress_secs: 3600, max_tracked_pairs: 100000 });
   t.same(cfg.auth.subscribers, []);
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.detect.port_scan) && Object.isFrozen(cfg.auth.agents[0]), 'deep-frozen');
@@ -27,7 +29,8 @@ t.test('errors name the key', async (t) => {
     ['bad port', { ...minimal, listen: { port: 70000 } }, /listen\.port must be an integer from 0 to 65535 \(got 70000\)/],
     ['port as string', { ...minimal, listen: { port: '80' } }, /listen\.port must be an integer/],
     ['missing auth', {}, /auth is required/],
-    ['missing agents', { auth: {} }, /auth\.agents is required/],
+    ['tls cert without key', { ...minimal, listen: { tls: { cert_file: 'c.pem' } } }, /listen\.tls\.cert_file and listen\.tls\.key_file must be given together/],
+    ['client CA without TLS', { ...minimal, listen: { tls: { client_ca_file: 'ca.pem' } } }, /client_ca_file needs listen\.tls\.cert_file/],
     ['bad hash', { auth: { agents: [{ agent_id: 'gw1', token_sha256: 'nothex' }] } }, /auth\.agents\[0\]\.token_sha256 must be 64 hex digits/],
     ['duplicate agent', { auth: { agents: [{ agent_id: 'gw1', token_sha256: HASH }, { agent_id: 'gw1', token_sha256: 'b'.repeat(64) }] } }, /auth\.agents\[1\]\.agent_id "gw1" is listed twice/],
     ['shared token', { auth: { agents: [{ agent_id: 'gw1', token_sha256: HASH }], subscribers: [{ name: 's', token_sha256: HASH }] } }, /same token_sha256/],
@@ -48,7 +51,7 @@ t.test('loadConfigFile: JSON errors, overrides, path in the message', async (t) 
   t.throws(() => loadConfigFile(path.join(dir, 'missing.json')), { code: 'COLL_ERR_CONFIG_UNREADABLE' });
   fs.writeFileSync(file, JSON.stringify(rawConfig('db/gk.sqlite', { listen: { host: '0.0.0.0', port: 1 } })));
   const cfg = loadConfigFile(file, { listen: { host: '127.0.0.1', port: 0 }, sqlitePath: 'other.sqlite' });
-  t.same(cfg.listen, { host: '127.0.0.1', port: 0 });
+  t.same(cfg.listen, { host: '127.0.0.1', port: 0, tls: { cert_file: '', key_file: '', client_ca_file: '' } });
   t.equal(cfg.store.sqlite_path, path.resolve('other.sqlite'), '--db is relative to the current directory');
   t.equal(loadConfigFile(file).store.sqlite_path, path.join(dir, 'db/gk.sqlite'));
   fs.writeFileSync(file, JSON.stringify({ ...minimal, bogus: 1 }));

@@ -17,6 +17,12 @@ t.test('a store failure → Error STORE_FAILED with the seq and no ack; the rese
     putAlert: (a, ts) => s.putAlert(a, ts),
     alertsSince: (id, n) => s.alertsSince(id, n),
     touchAgent: (u) => s.touchAgent(u),
+    putEnrolToken: (tok) => s.putEnrolToken(tok),
+    enrolToken: (id) => s.enrolToken(id),
+    redeemEnrolToken: (id, c) => s.redeemEnrolToken(id, c),
+    agentCredential: (id) => s.agentCredential(id),
+    revokeAgentCredential: (id, now) => s.revokeAgentCredential(id, now),
+    listAgents: () => s.listAgents(),
     close: () => s.close(),
   });
   const c = await startTestCollector(t, { start: { wrapStore } });

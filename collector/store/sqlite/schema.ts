@@ -79,6 +79,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alerts_ts ON alerts (ts);
   `,
+  // 2: enrolment (collector/identity/): one-time tokens and the per-agent credentials issued for them.
+  // Only sha256 digests of the secrets are kept. A token row stays after use (used_us, used_by) so a
+  // reuse is refused as "used", not "unknown".
+  `
+  CREATE TABLE enrol_tokens (
+    token_id      TEXT PRIMARY KEY,
+    secret_sha256 TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    created_us    INTEGER NOT NULL,
+    expires_us    INTEGER NOT NULL,
+    used_us       INTEGER,
+    used_by       TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE agent_credentials (
+    agent_id      TEXT PRIMARY KEY,
+    secret_sha256 TEXT    NOT NULL,
+    token_id      TEXT    NOT NULL,
+    enrolled_us   INTEGER NOT NULL,
+    hostname      TEXT    NOT NULL,
+    revoked_us    INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../../errors';
 import type { AgentUpdate, Alert, BatchRecord, DirectionStats, NewAlert, PutBatchResult, Severity } from '../../model';
-import type { Store } from '../store';
+import type { AgentCredentialRow, AgentListing, EnrolTokenRow, RedeemResult, Store } from '../store';
+import { IdentityStatements } from './identity-statements';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 export interface SqliteStoreOptions {
@@ -122,6 +123,7 @@ export class SqliteStore implements Store {
   private readonly upsertAgent: Database.Statement;
   private readonly agentSeen: Database.Statement;
   private readonly writeBatch: (batch: BatchRecord) => PutBatchResult;
+  private readonly identity: IdentityStatements;
   private closed = false;
 
   constructor(opts: SqliteStoreOptions) {
@@ -170,6 +172,7 @@ export class SqliteStore implements Store {
       `INSERT INTO agents (agent_id, last_seen_us) VALUES (?, ?)
        ON CONFLICT (agent_id) DO UPDATE SET last_seen_us = max(last_seen_us, excluded.last_seen_us)`,
     );
+    this.identity = new IdentityStatements(db);
     this.writeBatch = db.transaction((b: BatchRecord): PutBatchResult => {
       const r = this.insertBatch.run(b.agentId, b.bootId, b.seq, b.receivedUs, b.flows.length);
       if (r.changes === 0) return 'duplicate';
@@ -230,6 +233,39 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw this.writeError(`cannot update agent ${u.agentId}`, err);
     }
+  }
+
+  /** Runs a write, wrapping any failure as COLL_ERR_STORE_WRITE naming `what`. */
+  private written<T>(what: string, write: () => T): T {
+    try {
+      return write();
+    } catch (err) {
+      throw this.writeError(what, err);
+    }
+  }
+
+  async putEnrolToken(token: EnrolTokenRow): Promise<void> {
+    this.written('cannot store enrolment token', () => this.identity.putToken(token));
+  }
+
+  async enrolToken(tokenId: string): Promise<EnrolTokenRow | undefined> {
+    return this.identity.token(tokenId);
+  }
+
+  async redeemEnrolToken(tokenId: string, credential: AgentCredentialRow): Promise<RedeemResult> {
+    return this.written(`cannot store the credential of agent ${credential.agentId}`, () => this.identity.redeem(tokenId, credential));
+  }
+
+  async agentCredential(agentId: string): Promise<AgentCredentialRow | undefined> {
+    return this.identity.credential(agentId);
+  }
+
+  async revokeAgentCredential(agentId: string, nowUs: number): Promise<boolean> {
+    return this.written(`cannot revoke agent ${agentId}`, () => this.identity.revoke(agentId, nowUs));
+  }
+
+  async listAgents(): Promise<AgentListing[]> {
+    return this.identity.list();
   }
 
   async close(): Promise<void> {
