@@ -6,6 +6,7 @@
 //   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID]
 //   npx tsx collector/main.ts hash-token TOKEN
 import type { AddressInfo } from 'node:net';
+import { AuditLog, verifyChain } from './audit';
 import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
@@ -31,6 +32,8 @@ export interface RunningCollector {
   readonly port: number;
   readonly metrics: Registry;
   readonly hub: AlertHub;
+  /** the audit chain; enrolment and revocation call audit.recordAdminAction(kind, details) */
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -47,7 +50,9 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const baseStore = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
   const store = opts.wrapStore ? opts.wrapStore(baseStore) : baseStore;
 
-  const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }));
+  const audit = new AuditLog(store, metrics, log.child({ module: 'audit' }));
+  await audit.recordConfig(cfg);
+  const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }), audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
   const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
@@ -100,6 +105,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
     http.server.closeAllConnections();
+    await audit.flush();
     await store.close();
   };
 
@@ -124,6 +130,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     port: addr.port,
     metrics,
     hub,
+    audit,
     close: () => (closing ??= closeAll()),
   };
 }
@@ -142,8 +149,12 @@ commands:
       The token may also come from the environment variable GOALKEEPER_TOKEN.
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
+  audit verify --config FILE [--db PATH]
+      Check the audit hash chain (alerts, config changes, administrative actions). Prints one JSON
+      line {"ok":...,"entries":N,"last_hash":...,"broken":{"seq":N,"reason":...}}; exit 0 when intact,
+      3 when a link is broken.
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.`;
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config, 3 audit chain broken.`;
 
 type Flags = Record<string, string>;
 
@@ -242,6 +253,28 @@ async function alerts(args: string[], log: Logger): Promise<number> {
   return 0;
 }
 
+/** Opens the configured store (after --db), for the offline commands. */
+function openStoreFromFlags(flags: Flags): { cfg: CollectorConfig; store: SqliteStore } {
+  if (!flags.config) throw usageError('needs --config FILE');
+  const cfg = loadConfigFile(flags.config, flags.db !== undefined ? { sqlitePath: flags.db } : {});
+  return { cfg, store: new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous }) };
+}
+
+async function auditCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw usageError(`audit needs a subcommand: verify (got ${sub ?? 'nothing'})`);
+  const { flags, positional } = parseFlags(rest, ['config', 'db']);
+  if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
+  const { store } = openStoreFromFlags(flags);
+  try {
+    const r = await verifyChain(store);
+    writeLine({ ok: r.ok, entries: r.entries, last_hash: r.lastHash, broken: r.broken });
+    return r.ok ? 0 : 3;
+  } finally {
+    await store.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   const [command, ...rest] = argv;
@@ -251,6 +284,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest, log);
       case 'alerts':
         return await alerts(rest, log);
+      case 'audit':
+        return await auditCommand(rest);
       case 'hash-token':
         if (rest.length !== 1) throw usageError('hash-token needs exactly one TOKEN');
         process.stdout.write(`${sha256Hex(rest[0])}\n`);
