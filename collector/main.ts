@@ -7,13 +7,14 @@
 //   npx tsx collector/main.ts hash-token TOKEN
 import type { AddressInfo } from 'node:net';
 import { AuditLog, verifyChain } from './audit';
+import { startOutputs, type RunningOutputs } from './alerts/outputs';
 import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert } from './model';
-import { createLogger, healthzHandler, metricsHandler, Registry, type Logger, type LogLevel } from './obs';
+import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
 import { SqliteStore, type Store } from './store';
 
@@ -34,6 +35,7 @@ export interface RunningCollector {
   readonly hub: AlertHub;
   /** the audit chain; enrolment and revocation call audit.recordAdminAction(kind, details) */
   readonly audit: AuditLog;
+  readonly outputs: RunningOutputs;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,18 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   await audit.recordConfig(cfg);
   const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }), audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
+  let outputs: RunningOutputs;
+  try {
+    outputs = startOutputs(cfg.alerts.outputs, {
+      hub,
+      metrics,
+      log: log.child({ module: 'outputs' }),
+      ecs: { collectorId: cfg.collector_id, version: softwareVersion() },
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
@@ -105,6 +119,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
     http.server.closeAllConnections();
+    outputs.close();
     await audit.flush();
     await store.close();
   };
@@ -131,6 +146,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     metrics,
     hub,
     audit,
+    outputs,
     close: () => (closing ??= closeAll()),
   };
 }
@@ -144,8 +160,9 @@ commands:
       Run the collector. Prints {"event":"listening",...} once listening, then one
       {"event":"alert","alert":{...}} line per alert on stdout; logs are JSON lines on stderr.
       --listen and --db override the config file (port 0 = any free port).
-  alerts --url ws://HOST:PORT --token TOKEN [--since ID]
-      Follow the alert stream as a subscriber, one alert JSON per line on stdout.
+  alerts --url ws://HOST:PORT --token TOKEN [--since ID] [--min-severity S] [--category C,..] [--agent A,..] [--host IP,..]
+      Follow the alert stream as a subscriber, one alert JSON per line on stdout; the filters select
+      alerts of severity S or above (low|medium|high|critical), of these categories, agents, hosts.
       The token may also come from the environment variable GOALKEEPER_TOKEN.
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
@@ -231,7 +248,7 @@ async function serve(args: string[], log: Logger): Promise<number> {
 }
 
 async function alerts(args: string[], log: Logger): Promise<number> {
-  const { flags, positional } = parseFlags(args, ['url', 'token', 'since']);
+  const { flags, positional } = parseFlags(args, ['url', 'token', 'since', 'min-severity', 'category', 'agent', 'host']);
   if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
   const token = flags.token ?? process.env.GOALKEEPER_TOKEN;
   if (!flags.url) throw usageError('alerts needs --url ws://HOST:PORT');
@@ -241,12 +258,17 @@ async function alerts(args: string[], log: Logger): Promise<number> {
     since = Number(flags.since);
     if (!/^\d+$/.test(flags.since) || !Number.isSafeInteger(since)) throw usageError('--since must be a non-negative integer alert id');
   }
+  let url: URL;
   try {
-    new URL(flags.url);
+    url = new URL(flags.url);
   } catch {
     throw usageError(`--url is not a URL: ${flags.url}`);
   }
-  const follower = followAlerts({ url: flags.url, token, since, out: (line) => process.stdout.write(`${line}\n`), log });
+  // Filters travel as query parameters; the collector checks them (400 names a bad one).
+  for (const name of ['min-severity', 'category', 'agent', 'host']) {
+    if (flags[name] !== undefined) url.searchParams.set(name.replace('-', '_'), flags[name]);
+  }
+  const follower = followAlerts({ url: url.toString(), token, since, out: (line) => process.stdout.write(`${line}\n`), log });
   process.once('SIGTERM', () => follower.stop());
   process.once('SIGINT', () => follower.stop());
   await follower.done;

@@ -6,13 +6,18 @@
 // Full policy: a subscriber whose socket has more than alerts.max_buffered_bytes_per_subscriber
 // unsent (ws.bufferedAmount) loses the alert (drop newest), counted in subscriber_drops_total. Ingest is
 // never blocked by a slow subscriber. Ids let a subscriber see the gap and reconnect with ?since=.
+//
+// Filters (filter.ts): `?min_severity=high&category=port_scan&agent=gw1&host=10.0.0.5` (lists may be
+// repeated or comma-separated). The replay and the live stream apply the same filter, so a subscriber
+// that reconnects with ?since=<last id it saw> and the same filter misses nothing it asked for.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../errors';
 import { alertToJson, type Alert } from '../model';
 import type { Counter, Logger, Registry } from '../obs';
-import type { Store } from '../store';
+import type { AlertFilter, Store } from '../store';
+import { filterFromQuery, matches, toAlertFilter } from './filter';
 import type { AlertHub } from './hub';
 
 export interface SubscriberPrincipal {
@@ -38,6 +43,7 @@ interface Subscriber {
   lastSentId: number;
   replaying: boolean;
   held: Alert[];
+  filter: AlertFilter | undefined;
 }
 
 const REPLAY_PAGE = 500;
@@ -81,20 +87,27 @@ export class SubscriberEndpoint {
         return;
       }
     }
+    const parsed = filterFromQuery(url.searchParams);
+    if ('error' in parsed) {
+      reject(400, parsed.error);
+      return;
+    }
+    const filter = toAlertFilter(parsed.spec);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.connections.inc({ endpoint: 'subscriber' });
-      const sub: Subscriber = { ws, name: who.name, lastSentId: 0, replaying: since !== undefined, held: [] };
+      const sub: Subscriber = { ws, name: who.name, lastSentId: 0, replaying: since !== undefined, held: [], filter };
       this.subs.add(sub);
       ws.on('error', (err) => this.opts.log.warn('subscriber connection error', { subscriber: sub.name, err: err.message }));
       ws.on('close', () => this.subs.delete(sub));
       this.wss.emit('connection', ws, req);
-      this.opts.log.info('subscriber connected', { subscriber: sub.name, since });
+      this.opts.log.info('subscriber connected', { subscriber: sub.name, since, filter: parsed.spec });
       if (since !== undefined) void this.replay(sub, since);
     });
   }
 
   private publish(alert: Alert): void {
     for (const sub of this.subs) {
+      if (!matches(sub.filter, alert)) continue;
       if (sub.replaying) {
         if (sub.held.length >= MAX_HELD) this.drops.inc();
         else sub.held.push(alert);
@@ -120,7 +133,7 @@ export class SubscriberEndpoint {
     let left = this.opts.maxReplayAlerts;
     try {
       while (left > 0 && sub.ws.readyState === WebSocket.OPEN) {
-        const page = await this.opts.store.alertsSince(cursor, Math.min(REPLAY_PAGE, left));
+        const page = await this.opts.store.alertsSince(cursor, Math.min(REPLAY_PAGE, left), sub.filter);
         if (page.length === 0) break;
         let written: Promise<void> = Promise.resolve();
         for (const a of page) {
