@@ -5,15 +5,16 @@
 //   npx tsx collector/main.ts serve --config FILE [--listen HOST:PORT] [--db PATH] [--log-level LEVEL]
 //   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID]
 //   npx tsx collector/main.ts hash-token TOKEN
+import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { AuditLog, verifyChain } from './audit';
 import { startOutputs, type RunningOutputs } from './alerts/outputs';
-import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
+import { AlertHub, exportStix, followAlerts, isSeverity, parseSince, toAlertFilter, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
-import { alertToJson, type AgentIdentity, type Alert } from './model';
+import { alertToJson, type AgentIdentity, type Alert, type Severity } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
 import { SqliteStore, type Store } from './store';
@@ -166,6 +167,10 @@ commands:
       The token may also come from the environment variable GOALKEEPER_TOKEN.
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
+  stix-export --config FILE [--db PATH] [--since TIME] [--min-severity S] [--category C,..] [--agent A,..]
+              [--host IP,..] [--limit N] [--out FILE]
+      Write the stored alerts (raised at or after TIME: RFC 3339, unix seconds, or an age like 24h/7d)
+      as a STIX 2.1 bundle (indicators, sightings, observed-data) on stdout or to FILE.
   audit verify --config FILE [--db PATH]
       Check the audit hash chain (alerts, config changes, administrative actions). Prints one JSON
       line {"ok":...,"entries":N,"last_hash":...,"broken":{"seq":N,"reason":...}}; exit 0 when intact,
@@ -282,6 +287,32 @@ function openStoreFromFlags(flags: Flags): { cfg: CollectorConfig; store: Sqlite
   return { cfg, store: new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous }) };
 }
 
+async function stixExport(args: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(args, ['config', 'db', 'since', 'min-severity', 'category', 'agent', 'host', 'limit', 'out']);
+  if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
+  let sinceTs: number | undefined;
+  if (flags.since !== undefined) {
+    sinceTs = parseSince(flags.since);
+    if (sinceTs === undefined) throw usageError(`--since must be an RFC 3339 time, unix seconds or an age like 24h/7d (got ${flags.since})`);
+  }
+  const sev = flags['min-severity'];
+  if (sev !== undefined && !isSeverity(sev)) throw usageError(`--min-severity must be low, medium, high or critical (got ${sev})`);
+  const limit = flags.limit === undefined ? 10_000 : Number(flags.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw usageError(`--limit must be a positive integer (got ${flags.limit})`);
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const filter = toAlertFilter({ min_severity: sev as Severity | undefined, categories: list(flags.category), agents: list(flags.agent), hosts: list(flags.host) });
+  const { cfg, store } = openStoreFromFlags(flags);
+  try {
+    const bundle = await exportStix(store, { name: cfg.stix.producer_name, identityClass: cfg.stix.producer_class, collectorId: cfg.collector_id }, { sinceTs, filter, limit });
+    const text = `${JSON.stringify(bundle, null, 2)}\n`;
+    if (flags.out) fs.writeFileSync(flags.out, text);
+    else process.stdout.write(text);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function auditCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') throw usageError(`audit needs a subcommand: verify (got ${sub ?? 'nothing'})`);
@@ -306,6 +337,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest, log);
       case 'alerts':
         return await alerts(rest, log);
+      case 'stix-export':
+        return await stixExport(rest);
       case 'audit':
         return await auditCommand(rest);
       case 'hash-token':
