@@ -11,6 +11,7 @@ export const AgentErrorCode = {
   COLLECTOR_UNREACHABLE: 'AGENT_ERR_COLLECTOR_UNREACHABLE',
   COLLECTOR_REJECTED: 'AGENT_ERR_COLLECTOR_REJECTED',
   OUTPUT: 'AGENT_ERR_OUTPUT',
+  METRICS_LISTEN: 'AGENT_ERR_METRICS_LISTEN',
 } as const;
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
@@ -26,6 +27,7 @@ export const AGENT_ERROR_DESCRIPTIONS: Record<AgentErrorCodeValue, string> = {
   AGENT_ERR_COLLECTOR_UNREACHABLE: 'no connection to the collector (refused, timed out, closed); the agent keeps its batches and retries',
   AGENT_ERR_COLLECTOR_REJECTED: 'the collector refused this agent (HTTP 401/403: wrong token; or agent id / protocol mismatch)',
   AGENT_ERR_OUTPUT: 'the JSON-lines output cannot be written',
+  AGENT_ERR_METRICS_LISTEN: 'the /metrics and /healthz server cannot listen on metrics.listen (address in use, not local)',
 };
 
 export class AgentError extends Error {

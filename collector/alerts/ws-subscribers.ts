@@ -55,6 +55,7 @@ export class SubscriberEndpoint {
   readonly wss: WebSocketServer;
   private readonly subs = new Set<Subscriber>();
   private readonly drops: Counter;
+  private readonly sent: Counter;
   private readonly connections: Counter;
   private readonly unsubscribe: () => void;
 
@@ -63,6 +64,7 @@ export class SubscriberEndpoint {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: true });
     const m = opts.metrics;
     this.drops = m.counter('subscriber_drops_total', 'Alerts not sent to a subscriber because its send buffer was full.');
+    this.sent = m.counter('subscriber_alerts_sent_total', 'Alerts sent to WebSocket subscribers, by phase (replay of stored alerts, or live).', [{ phase: 'replay' }, { phase: 'live' }]);
     this.connections = m.counter('connections_total', 'WebSocket connections accepted (after authentication), by endpoint.');
     this.connections.inc({ endpoint: 'subscriber' }, 0);
     m.gauge('subscribers_connected', 'Alert subscribers connected now.', () => this.subs.size);
@@ -125,6 +127,7 @@ export class SubscriberEndpoint {
       return;
     }
     sub.ws.send(JSON.stringify(alertToJson(alert)));
+    this.sent.inc({ phase: 'live' });
   }
 
   /** Replay paces itself on the socket (waits for each page to be written) instead of dropping. */
@@ -142,6 +145,7 @@ export class SubscriberEndpoint {
           sub.lastSentId = a.id;
         }
         left -= page.length;
+        this.sent.inc({ phase: 'replay' }, page.length);
         await written;
       }
     } catch (err) {
