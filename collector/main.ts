@@ -17,6 +17,7 @@ import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive
 import { alertToJson, type AgentIdentity, type Alert, type Severity } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
+import { Dashboard, detectorState } from './web';
 import { SqliteStore, type Store } from './store';
 
 export interface StartOptions {
@@ -69,7 +70,8 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await store.close();
     throw err;
   }
-  const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
+  const detectors = opts.detectors ?? buildDetectors(cfg);
+  const detect = new DetectRunner(detectors, metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
   const agentTokens = new TokenTable<AgentIdentity>(
@@ -78,6 +80,29 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const subscriberTokens = new TokenTable<SubscriberPrincipal>(
     cfg.auth.subscribers.map((s) => ({ tokenSha256: s.token_sha256, value: { name: s.name } })),
   );
+  const operatorTokens = new TokenTable<{ name: string }>(
+    cfg.auth.operators.map((o) => ({ tokenSha256: o.token_sha256, value: { name: o.name } })),
+  );
+  const dashboard = cfg.web.enabled
+    ? new Dashboard({
+      store,
+      metrics,
+      detectors: detectors.map((d) => ({
+        name: d.name,
+        config: (cfg.detect as unknown as Record<string, Record<string, unknown> | undefined>)[d.name],
+        state: () => detectorState(d),
+      })),
+      producer: { name: cfg.stix.producer_name, identityClass: cfg.stix.producer_class, collectorId: cfg.collector_id },
+      nowSecs: () => Date.now() / 1000,
+      authenticateToken: (token) => operatorTokens.lookup(token),
+      bearerToken: (req) => bearerToken(req, new URL('http://collector.invalid/'), false),
+      sessionTtlSecs: cfg.web.session_ttl_secs,
+      maxSessions: cfg.web.max_sessions,
+      collectorId: cfg.collector_id,
+      version: softwareVersion(),
+      log: log.child({ module: 'web' }),
+    })
+    : undefined;
   const agents = new AgentEndpoint({
     tokens: agentTokens,
     handlers: pipeline,
@@ -92,7 +117,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     store,
     maxBufferedBytes: cfg.alerts.max_buffered_bytes_per_subscriber,
     maxReplayAlerts: cfg.alerts.max_replay_alerts,
-    authenticate: (req, url) => subscriberTokens.lookup(bearerToken(req, url, true)),
+    authenticate: (req, url) => subscriberTokens.lookup(bearerToken(req, url, true)) ?? dashboard?.subscriberFromSession(req),
     metrics,
     log: log.child({ module: 'subscribers' }),
   });
@@ -109,6 +134,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
       })),
       '/metrics': metricsHandler(metrics),
     },
+    fallback: dashboard?.handle,
     upgrades: { '/v1/agent': agents, '/v1/alerts': subscribers },
     maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
     metrics,
