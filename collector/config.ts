@@ -25,10 +25,8 @@ export interface SubscriberCredential {
   readonly name: string;
   readonly token_sha256: string;
 }
-export interface OperatorCredential {
-  readonly name: string;
-  readonly token_sha256: string;
-}
+/** Same shape as a subscriber's: a name and the sha256 of the token. */
+export type OperatorCredential = SubscriberCredential;
 export interface AuthConfig {
   readonly agents: readonly AgentCredential[];
   readonly subscribers: readonly SubscriberCredential[];

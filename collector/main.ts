@@ -3,7 +3,9 @@
 // subscriber sockets (in-flight batches finish and are acked), stop timers, close the store.
 //
 //   npx tsx collector/main.ts serve --config FILE [--listen HOST:PORT] [--db PATH] [--log-level LEVEL]
-//   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID]
+//   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID] [filters]
+//   npx tsx collector/main.ts stix-export --config FILE [--since TIME] [filters] [--out FILE]
+//   npx tsx collector/main.ts audit verify --config FILE
 //   npx tsx collector/main.ts hash-token TOKEN
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
