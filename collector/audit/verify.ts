@@ -23,14 +23,24 @@ export interface VerifyResult {
 
 const PAGE = 1000;
 
-export async function verifyChain(store: Store): Promise<VerifyResult> {
-  let prevSeq = 0;
-  let prevHash = GENESIS_HASH;
-  let entries = 0;
-  const fail = (seq: number, reason: string): VerifyResult => ({ ok: false, entries, lastHash: prevHash, broken: { seq, reason } });
+/** Where to start: the whole chain, or after a link already verified (`seq`, its `hash`, entries so far). */
+export interface VerifyCheckpoint {
+  seq: number;
+  hash: string;
+  entries: number;
+}
+
+export async function verifyChain(store: Store, from: VerifyCheckpoint = { seq: 0, hash: GENESIS_HASH, entries: 0 }): Promise<VerifyResult & { checkpoint: VerifyCheckpoint }> {
+  let prevSeq = from.seq;
+  let prevHash = from.hash;
+  let entries = from.entries;
+  const checkpoint = (): VerifyCheckpoint => ({ seq: prevSeq, hash: prevHash, entries });
+  const fail = (seq: number, reason: string): VerifyResult & { checkpoint: VerifyCheckpoint } => ({
+    ok: false, entries, lastHash: prevHash, broken: { seq, reason }, checkpoint: checkpoint(),
+  });
   for (;;) {
     const page = await store.auditEntries(prevSeq, PAGE);
-    if (page.length === 0) return { ok: true, entries, lastHash: prevHash };
+    if (page.length === 0) return { ok: true, entries, lastHash: prevHash, checkpoint: checkpoint() };
     for (const e of page) {
       if (e.seq !== prevSeq + 1) return fail(prevSeq + 1, `entry ${prevSeq + 1} is missing (next stored entry is ${e.seq})`);
       if (e.prevHash !== prevHash) return fail(e.seq, `prev_hash ${e.prevHash} is not the hash of entry ${prevSeq} (${prevHash})`);

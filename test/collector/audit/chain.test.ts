@@ -122,6 +122,6 @@ t.test('concurrent appends get consecutive seqs and a valid chain', async (t) =>
   await Promise.all(Array.from({ length: 20 }, (_, i) => c.audit.recordAdminAction('token_rotated', { i })));
   await c.close();
   const store = new SqliteStore({ path: path.join(dir, 'gk.sqlite') });
-  t.same(await verifyChain(store), { ok: true, entries: 21, lastHash: (await store.lastAudit())!.hash });
+  t.match(await verifyChain(store), { ok: true, entries: 21, lastHash: (await store.lastAudit())!.hash });
   await store.close();
 });
