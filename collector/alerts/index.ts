@@ -2,5 +2,4 @@ export { AlertHub, type AlertSink } from './hub';
 export { SubscriberEndpoint, type SubscriberEndpointOptions, type SubscriberPrincipal } from './ws-subscribers';
 export { followAlerts, alertsUrl, type FollowOptions, type Follower } from './client';
 export { alertsToStixBundle, exportStix, parseSince, type StixBundle, type StixProducer } from './stix';
-export { filterFromQuery, toAlertFilter, matches, SEVERITIES, isSeverity, type FilterSpec } from './filter';
-export { alertToEcs, alertSummary } from './outputs/ecs';
+export { filterFromQuery, toAlertFilter, isSeverity } from './filter';

@@ -18,7 +18,7 @@ export function sdParamEscape(v: string): string {
 }
 
 /** Printable US-ASCII (33–126), at most `max` characters, '-' for nothing. */
-export function headerField(s: string, max: number): string {
+function headerField(s: string, max: number): string {
   const clean = s.replace(/[^\x21-\x7e]/g, '_').slice(0, max);
   return clean === '' ? '-' : clean;
 }
@@ -46,7 +46,7 @@ export function formatRfc5424(a: Alert, f: SyslogFormat): string {
 }
 
 /** RFC 6587 octet counting: the length is in bytes of the UTF-8 message. */
-export function octetCounted(msg: string): Buffer {
+function octetCounted(msg: string): Buffer {
   const body = Buffer.from(msg, 'utf8');
   return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
 }

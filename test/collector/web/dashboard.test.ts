@@ -58,9 +58,14 @@ t.test('operator dashboard: login, agents, charts, detectors, live filtered feed
   // Real data: the demo capture through a real agent process.
   const dir = tempDir('gk-op-web-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const tokenFile = join(dir, 'agent.token');
-  writeFileSync(tokenFile, TOKENS.gw1);
-  const agent = startTs(['agent/main.ts', '--read', CAPTURE, '--collector', `ws://127.0.0.1:${c.port}`, '--agent-id', 'gw1', '--token-file', tokenFile]);
+  // Paced (about a second) with frequent heartbeats, so the collector also holds the agent's health.
+  const agentCfg = join(dir, 'agent.json');
+  writeFileSync(agentCfg, JSON.stringify({
+    agent_id: 'gw1',
+    source: { file: CAPTURE, replay_pps: 1500 },
+    collector: { url: `ws://127.0.0.1:${c.port}`, token: TOKENS.gw1, heartbeat_interval_ms: 100 },
+  }));
+  const agent = startTs(['agent/main.ts', '--config', agentCfg]);
   const status = await agent.exited;
   if (status !== 0) t.comment(agent.stderr.join('\n'));
   t.equal(status, 0, 'the agent replayed the capture');
@@ -111,6 +116,8 @@ t.test('operator dashboard: login, agents, charts, detectors, live filtered feed
   t.match(cells[5], /^[\d,.]+ pkt\/s$/);
   t.ok(Number(cells[5].replace(/[^\d.]/g, '')) > 0, 'capture rate from the batches of the last minute');
   t.match(cells[4], /gateway-scan\.pcap/);
+  t.equal(cells[6], '0', 'drops from the last heartbeat (none: a file)');
+  t.match(cells[7], /^\d+$/, 'active flows from the last heartbeat');
 
   // Charts drawn from the stored flows.
   await page.waitForSelector('#traffic-chart svg path.area');
