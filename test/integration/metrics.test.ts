@@ -32,7 +32,9 @@ t.test('agent and collector expose Prometheus metrics and health while flows str
   const cfg = join(dir, 'agent.json');
   writeFileSync(cfg, JSON.stringify({
     agent_id: 'gw1',
-    source: { file: CAPTURE, replay_pps: 3000 },
+    // ~4 s of replay; short timeouts so flows (and batches) leave during it, not only at the end
+    source: { file: CAPTURE, replay_pps: 300 },
+    flow: { idle_timeout_secs: 1, tcp_idle_timeout_secs: 1, tcp_half_open_timeout_secs: 1, icmp_idle_timeout_secs: 1, active_timeout_secs: 2 },
     collector: { url: `ws://127.0.0.1:${c.port}`, token: TOKENS.gw1, heartbeat_interval_ms: 200 },
     export: { flush_interval_ms: 100 },
     metrics: { listen: `127.0.0.1:${port}` },
