@@ -103,6 +103,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
       collectorId: cfg.collector_id,
       version: softwareVersion(),
       log: log.child({ module: 'web' }),
+      onLogin: (op, ip) => void audit.recordAdminAction('operator_login', { operator: op.name, ip: ip ?? null }),
     })
     : undefined;
   const agents = new AgentEndpoint({

@@ -22,6 +22,8 @@ export interface DashboardOptions extends ApiDeps {
   version: string;
   log: Logger;
   metrics: Registry;
+  /** a successful login (main.ts records it in the audit chain) */
+  onLogin?(operator: Operator, ip: string | undefined): void;
 }
 
 const ALERT_PATH = /^\/api\/alerts\/(\d{1,15})$/;
@@ -97,6 +99,7 @@ export class Dashboard {
       const value = this.sessions.create(op);
       const secure = (req.socket as TLSSocket).encrypted === true;
       this.opts.log.info('dashboard login', { operator: op.name, ip: req.socket.remoteAddress });
+      this.opts.onLogin?.(op, req.socket.remoteAddress);
       sendJson(res, 200, { name: op.name }, { 'Set-Cookie': this.sessions.cookie(value, secure) });
       return;
     }

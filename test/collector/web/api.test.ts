@@ -63,7 +63,11 @@ t.test('API: bearer auth, paging, filters, bad parameters, STIX, login refusals'
   const ok = await post('/api/login', JSON.stringify({ token: OP }));
   t.equal(ok.status, 200);
   t.match(ok.headers.get('set-cookie'), /^gk_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+  await c.collector.audit.flush();
+  const chain = await (await fetch(`${base}/api/audit`, { headers: { Authorization: `Bearer ${OP}` } })).json();
+  t.match(chain, { ok: true, entries: 1 + 7 + 1 }, 'config, 7 alerts, the login');
   const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /audit_entries_total\{kind="admin.operator_login"\} 1/);
   t.match(metrics, /web_logins_total\{result="refused"\} 1/, 'only the wrong token counts; malformed requests are refused earlier');
   t.match(metrics, /web_logins_total\{result="ok"\} 1/);
 });
