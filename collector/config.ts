@@ -63,7 +63,9 @@ export interface WebhookConfig extends OutputFilterConfig, RetryConfig {
 }
 export interface SyslogConfig extends OutputFilterConfig, RetryConfig {
   readonly name: string;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  /** TLS: the CA bundle (PEM) to verify the receiver with; empty: the system's CAs. Absolute after loading. */
+  readonly ca_file: string;
   readonly host: string;
   readonly port: number;
   readonly format: 'cef' | 'ecs_json';
@@ -212,7 +214,8 @@ const SCHEMA: Spec = {
                 required: true,
                 fields: {
                   name: NAME,
-                  transport: { t: 'string', def: 'udp', oneOf: ['udp', 'tcp'] },
+                  transport: { t: 'string', def: 'udp', oneOf: ['udp', 'tcp', 'tls'] },
+                  ca_file: { t: 'string', def: '' },
                   host: { t: 'string', pattern: /^\S+$/, patternHelp: 'a host name or address' },
                   port: { t: 'int', min: 1, max: 65535, def: 514 },
                   format: { t: 'string', def: 'cef', oneOf: ['cef', 'ecs_json'] },
@@ -378,6 +381,7 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
     () => 'auth: the same token_sha256 is given to more than one agent/subscriber/operator',
   );
   for (const w of cfg.alerts.outputs.webhooks) (w as { secret_file: string }).secret_file = path.resolve(baseDir, w.secret_file);
+  for (const s of cfg.alerts.outputs.syslog) if (s.ca_file) (s as { ca_file: string }).ca_file = path.resolve(baseDir, s.ca_file);
   const outputs = [...cfg.alerts.outputs.webhooks, ...cfg.alerts.outputs.syslog];
   uniqueBy(outputs, (o) => o.name, (_i, k) => `alerts.outputs: the output name "${k}" is used twice`);
   cfg.alerts.outputs.webhooks.forEach((o, i) => checkRetry(o, `alerts.outputs.webhooks[${i}]`));

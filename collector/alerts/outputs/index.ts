@@ -34,13 +34,17 @@ function policy(c: RetryConfig): ConstructorParameters<typeof RetryQueue>[1] {
   return { maxQueue: c.max_queue, maxAttempts: c.max_attempts, initialBackoffMs: c.initial_backoff_ms, maxBackoffMs: c.max_backoff_ms };
 }
 
-function readSecret(w: WebhookConfig, i: number): string {
-  let secret: string;
+/** A file named by the config; `key` names the option in the error. */
+function readFile(file: string, key: string): string {
   try {
-    secret = fs.readFileSync(w.secret_file, 'utf8').trim();
+    return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CollectorError(CollectorErrorCode.CONFIG_UNREADABLE, `alerts.outputs.webhooks[${i}].secret_file: cannot read ${w.secret_file}: ${errorMessage(err)}`);
+    throw new CollectorError(CollectorErrorCode.CONFIG_UNREADABLE, `${key}: cannot read ${file}: ${errorMessage(err)}`);
   }
+}
+
+function readSecret(w: WebhookConfig, i: number): string {
+  const secret = readFile(w.secret_file, `alerts.outputs.webhooks[${i}].secret_file`).trim();
   if (secret.length < 16) {
     throw new CollectorError(CollectorErrorCode.CONFIG_INVALID, `alerts.outputs.webhooks[${i}].secret_file: the secret in ${w.secret_file} is shorter than 16 characters`);
   }
@@ -79,7 +83,7 @@ export function startOutputs(cfg: OutputsConfig, deps: OutputsDeps): RunningOutp
     attach(w, new RetryQueue(w.name, policy(w), deliver, counters, log.child({ output: w.name })));
   });
 
-  for (const s of cfg.syslog) {
+  cfg.syslog.forEach((s, i) => {
     const format = {
       facility: s.facility,
       hostname: deps.ecs.collectorId,
@@ -89,12 +93,14 @@ export function startOutputs(cfg: OutputsConfig, deps: OutputsDeps): RunningOutp
       message: s.format === 'cef' ? (a: Alert) => alertToCef(a, deps.ecs.version) : (a: Alert) => JSON.stringify(alertToEcs(a, deps.ecs)),
     };
     // UDP has no acknowledgement: one attempt, a send error is a dead letter.
-    const sender = s.transport === 'tcp' ? new TcpSyslogSender(s.host, s.port, s.timeout_ms) : new UdpSyslogSender(s.host, s.port);
+    const sender = s.transport === 'udp'
+      ? new UdpSyslogSender(s.host, s.port)
+      : new TcpSyslogSender(s.host, s.port, s.timeout_ms, s.transport === 'tls' ? { ca: s.ca_file ? readFile(s.ca_file, `alerts.outputs.syslog[${i}].ca_file`) : undefined } : undefined);
     const p = policy(s);
     if (s.transport === 'udp') p.maxAttempts = 1;
     attach(s, new RetryQueue(s.name, p, (a) => sender.send(formatRfc5424(a, format)), counters, log.child({ output: s.name })));
     closers.push(() => sender.close());
-  }
+  });
 
   m.gauge('output_queue_length', 'Alerts waiting in an output queue.', () => queues.map((q) => [{ output: q.name }, q.queue.length]));
   return {

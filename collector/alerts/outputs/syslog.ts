@@ -1,6 +1,7 @@
-// Syslog output (RFC 5424) over UDP (RFC 5426: one message per datagram) or TCP (RFC 6587
-// octet-counting: "<length> <message>", so a message may contain newlines). The MSG part is CEF
-// (cef.ts) or the ECS JSON document (ecs.ts).
+// Syslog output (RFC 5424) over UDP (RFC 5426: one message per datagram), TCP (RFC 6587
+// octet-counting: "<length> <message>", so a message may contain newlines) or TLS (RFC 5425: the same
+// octet-counted frames inside TLS; the server's certificate is checked against `ca_file` or the
+// system's CAs). The MSG part is CEF (cef.ts) or the ECS JSON document (ecs.ts).
 //
 //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID name="value" ...] MSG
 //
@@ -9,6 +10,7 @@
 // ('-' when empty). SD-PARAM values escape '"', '\' and ']' with a backslash (RFC 5424 §6.3.3).
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { Alert, Severity } from '../../model';
 
 export const SYSLOG_SEVERITY: Record<Severity, number> = { critical: 2, high: 3, medium: 4, low: 5 };
@@ -73,13 +75,21 @@ export class TcpSyslogSender {
   private connecting: Promise<net.Socket> | undefined;
   private closed = false;
 
-  constructor(private readonly host: string, private readonly port: number, private readonly timeoutMs: number) {}
+  /** `tlsOptions`: connect with TLS (RFC 5425) and verify the server against these options' CAs. */
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly timeoutMs: number,
+    private readonly tlsOptions?: tls.ConnectionOptions,
+  ) {}
 
   private connect(): Promise<net.Socket> {
     this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: this.host, port: this.port });
+      const s = this.tlsOptions
+        ? tls.connect({ ...this.tlsOptions, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
+        : net.connect({ host: this.host, port: this.port });
       s.setTimeout(this.timeoutMs, () => s.destroy(new Error(`syslog ${this.host}:${this.port}: timed out`)));
-      s.once('connect', () => {
+      s.once(this.tlsOptions ? 'secureConnect' : 'connect', () => {
         s.setTimeout(0);
         this.socket = s;
         resolve(s);

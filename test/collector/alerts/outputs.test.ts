@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import type { AddressInfo } from 'node:net';
 import { cefHeaderEscape, cefValueEscape } from '../../../collector/alerts/outputs/cef';
@@ -261,4 +263,49 @@ t.test('syslog over TCP: octet-counted frames (byte lengths), ECS JSON, reconnec
   t.match(ecs, { event: { kind: 'alert', severity: 99 }, source: { ip: '172.16.0.2' } });
   const m = await metrics(c.port);
   t.equal(metricValue(m, 'output_sent_total{output="siem-tcp"}'), 3);
+});
+
+/** A self-signed certificate for 127.0.0.1, made by openssl in a temp folder. */
+function selfSigned(t: Tap): { key: string; cert: string; certFile: string } {
+  const dir = tempDir(t);
+  const key = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=goalkeeper-test-syslog', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', certFile], { stdio: 'ignore' });
+  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+}
+
+t.test('syslog over TLS (RFC 5425): verified against ca_file; an untrusted receiver gets nothing', async (t) => {
+  const good = selfSigned(t);
+  const other = selfSigned(t);
+  const frames: string[] = [];
+  const srv = tls.createServer({ key: good.key, cert: good.cert }, (s) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const sp = buf.indexOf(0x20);
+        const len = Number(buf.subarray(0, sp).toString('ascii'));
+        if (sp < 0 || buf.length < sp + 1 + len) break;
+        frames.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+        buf = buf.subarray(sp + 1 + len);
+      }
+    });
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const port = (srv.address() as AddressInfo).port;
+  const out = (name: string, ca_file: string): Record<string, unknown> =>
+    ({ name, transport: 'tls', host: '127.0.0.1', port, ca_file, max_attempts: 2, initial_backoff_ms: 10, max_backoff_ms: 20 });
+  const c = await startTestCollector(t, { extra: { alerts: { outputs: { syslog: [out('siem-tls', good.certFile), out('wrong-ca', other.certFile)] } } } });
+  await c.collector.hub.raise(alert(3));
+  await c.collector.outputs.drained();
+  for (let i = 0; i < 100 && frames.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(frames.length, 1, 'only the output that trusts the receiver delivered');
+  t.match(parse5424(frames[0]), { msgid: 'port_scan', sd: { src: '172.16.0.3' }, text: /^CEF:0\|Goalkeeper\|/ });
+  const m = await metrics(c.port);
+  t.equal(metricValue(m, 'output_sent_total{output="siem-tls"}'), 1);
+  t.equal(metricValue(m, 'output_dead_letters_total{output="wrong-ca"}'), 1, 'certificate refused on both attempts');
+  t.ok(c.logLines.some((l) => l.output === 'wrong-ca' && /self[- ]signed|certificate/i.test(String(l.err))));
 });
