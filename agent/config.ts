@@ -74,6 +74,10 @@ export interface AgentConfig {
     /** Path for CICFlowMeter-compatible CSV; '-' is stdout; empty: none. */
     readonly csv: string;
   };
+  readonly metrics: {
+    /** HOST:PORT for GET /metrics and /healthz; empty: no server. */
+    readonly listen: string;
+  };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
@@ -99,6 +103,7 @@ export function defaultConfig(): Mutable<AgentConfig> {
       heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
     },
     output: { jsonl: '', csv: '' },
+    metrics: { listen: '' },
   };
 }
 
@@ -157,6 +162,13 @@ function deepFreeze<T>(o: T): T {
   return Object.freeze(o);
 }
 
+/** `HOST:PORT` (IPv6 as `[::1]:9464`), undefined when malformed. */
+export function parseListen(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[3]) > 65535) return undefined;
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
 export function loadConfigFile(path: string): unknown {
   let text: string;
   try {
@@ -204,6 +216,9 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
   if (s.interface && s.file) throw invalid('give either an interface or a capture file, not both');
   if (!cfg.collector.url && !cfg.output.jsonl && !cfg.output.csv) {
     throw invalid('nowhere to send flows: give a collector (--collector URL) or an output (--jsonl FILE, --csv FILE)');
+  }
+  if (cfg.metrics.listen && !parseListen(cfg.metrics.listen)) {
+    throw invalid(`option "metrics.listen" must be HOST:PORT, e.g. 127.0.0.1:9464 (got "${cfg.metrics.listen}")`);
   }
   if (cfg.output.jsonl === '-' && cfg.output.csv === '-') throw invalid('--jsonl and --csv cannot both write to stdout');
   if (cfg.collector.url) {

@@ -16,6 +16,7 @@ export const AgentErrorCode = {
   TLS_HANDSHAKE: 'AGENT_ERR_TLS_HANDSHAKE',
   ENROL_REFUSED: 'AGENT_ERR_ENROL_REFUSED',
   CREDENTIAL_FILE: 'AGENT_ERR_CREDENTIAL_FILE',
+  METRICS_LISTEN: 'AGENT_ERR_METRICS_LISTEN',
 } as const;
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
@@ -36,6 +37,7 @@ export const AGENT_ERROR_DESCRIPTIONS: Record<AgentErrorCodeValue, string> = {
   AGENT_ERR_TLS_HANDSHAKE: "TLS with the collector failed: its certificate is not trusted (collector.tls.ca_file) or names another host, or it refused this agent's client certificate",
   AGENT_ERR_ENROL_REFUSED: 'the collector refused the enrolment token (unknown, used, expired, or the agent id is taken); the message carries its COLL_ERR_* code',
   AGENT_ERR_CREDENTIAL_FILE: 'collector.credential_file cannot be read, parsed or written, or is readable by other users (it must be mode 0600)',
+  AGENT_ERR_METRICS_LISTEN: 'the /metrics and /healthz server cannot listen on metrics.listen (address in use, not local)',
 };
 
 export class AgentError extends Error {

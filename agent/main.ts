@@ -5,10 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { buildConfig, loadConfigFile, type AgentConfig } from './config';
+import { buildConfig, loadConfigFile, parseListen, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
 import { AgentError, AgentErrorCode } from './errors';
 import { Logger } from './obs/log';
+import { agentSamples } from './obs/agent-metrics';
+import { startObsServer, type ObsServer } from './obs/http';
 import { readCaptureFile, type FileReadStats } from './capture/file-source';
 import { LiveSource } from './capture/live-source';
 import { DECODE_EVENT_NAMES, DecodeEvent } from './decode/packet-meta';
@@ -79,6 +81,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
   refused.catch(() => {});
 
   // Files are written by a worker thread from copies of the flows' rows; stdout stays here.
+  let collectorConnected = false;
   const writers: RecordWriter[] = [];
   const fileTargets: OutputTarget[] = [];
   for (const [path, format] of [[cfg.output.jsonl, 'jsonl'], [cfg.output.csv, 'csv']] as const) {
@@ -107,10 +110,14 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
       pingIntervalMs: cfg.collector.ping_interval_ms,
     }, {
       onTrouble: (err, retryInMs) => {
+        collectorConnected = false;
         log.limited('error', 'collector_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs });
         if (err.code === AgentErrorCode.COLLECTOR_REJECTED && !cfg.source.interface) refuse(err);
       },
-      onConnected: () => log.log('info', 'collector_connected', { url: cfg.collector.url, boot_id: bootId }),
+      onConnected: () => {
+        collectorConnected = true;
+        log.log('info', 'collector_connected', { url: cfg.collector.url, boot_id: bootId });
+      },
     })
     : null;
   const batcher = sender
@@ -153,6 +160,36 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
       capture: live?.stats(),
       transport: sender ? { ...sender.counters, queued_batches: sender.queuedBatches, queued_bytes: sender.queuedBytes } : undefined,
     };
+  }
+
+  const startedAt = Date.now();
+  let obs: ObsServer | null = null;
+  async function startObs(): Promise<void> {
+    const at = parseListen(cfg.metrics.listen);
+    if (!at) return;
+    try {
+      obs = await startObsServer(at.host, at.port, () => agentSamples({
+        frames: meter.frames,
+        bytes: meter.bytes,
+        decodeEvents: () => DECODE_EVENT_NAMES.map((name, i) => [name, decodeEvents[i]] as const),
+        capture: live ? () => live.stats() : undefined,
+        flowsActive: () => table.size,
+        flowTable: table.counters,
+        transport: sender
+          ? { counters: sender.counters, queuedBatches: () => sender.queuedBatches, queuedBytes: () => sender.queuedBytes, connected: () => collectorConnected }
+          : undefined,
+      }), () => ({
+        agent_id: cfg.agent_id,
+        boot_id: bootId,
+        version: VERSION,
+        uptime_secs: Math.round((Date.now() - startedAt) / 1000),
+        source: cfg.source.interface || cfg.source.file,
+        collector_connected: sender ? collectorConnected : null,
+      }));
+    } catch (err) {
+      throw new AgentError(AgentErrorCode.METRICS_LISTEN, `cannot listen on metrics.listen ${cfg.metrics.listen}: ${(err as Error).message}`, { cause: err });
+    }
+    log.log('info', 'metrics_listening', { host: at.host, port: obs.port });
   }
 
   let heartbeat: NodeJS.Timeout | null = null;
@@ -198,6 +235,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
     if (heartbeat) clearInterval(heartbeat);
     for (const w of writers) await w.close();
     await offload?.close();
+    await obs?.close();
     log.log('info', 'stopped', summary());
     return status;
   }
@@ -211,6 +249,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
     if (heartbeat) clearInterval(heartbeat);
   };
   const work = (async (): Promise<number> => {
+    await startObs();
     sender?.start();
     batcher?.start();
     startHeartbeats();
@@ -250,6 +289,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
   })();
   const done = Promise.race([work, refused]).catch((err) => {
     stopAll();
+    void obs?.close();
     void live?.stop();
     throw err;
   });

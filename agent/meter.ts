@@ -12,6 +12,8 @@ export interface Meter {
   /** Frames seen, by decode event (index = DecodeEvent). */
   readonly decodeEvents: Float64Array;
   frames(): number;
+  /** Bytes on the wire of every frame seen. */
+  bytes(): number;
 }
 
 /** FlowTable options from the config's `flow` section (seconds → µs). */
@@ -35,8 +37,10 @@ export function createMeter(table: FlowTable): Meter {
   const meta = new PacketMeta();
   const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
   let frames = 0;
+  let bytes = 0;
   function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
     frames++;
+    bytes += wirelen;
     decodeFrame(linkType, buf, start, caplen, meta);
     meta.tsSec = sec;
     meta.tsUsec = usec;
@@ -49,5 +53,5 @@ export function createMeter(table: FlowTable): Meter {
     if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT ||
         ev === DecodeEvent.TUNNEL_INNER_INVALID) table.add(meta, buf);
   }
-  return { onFrame, decodeEvents, frames: () => frames };
+  return { onFrame, decodeEvents, frames: () => frames, bytes: () => bytes };
 }

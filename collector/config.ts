@@ -33,6 +33,8 @@ export interface SubscriberCredential {
   readonly name: string;
   readonly token_sha256: string;
 }
+/** Same shape as a subscriber's: a name and the sha256 of the token. */
+export type OperatorCredential = SubscriberCredential;
 export interface AuthConfig {
   readonly agents: readonly AgentCredential[];
   readonly subscribers: readonly SubscriberCredential[];
@@ -40,6 +42,8 @@ export interface AuthConfig {
   readonly revocation_check_secs: number;
   /** default lifetime of a token made by `enrol create` */
   readonly enrol_token_ttl_secs: number;
+  /** dashboard and /api/ logins */
+  readonly operators: readonly OperatorCredential[];
 }
 export interface LimitsConfig {
   readonly max_frame_bytes: number;
@@ -50,9 +54,58 @@ export interface LimitsConfig {
   readonly max_pending_connections_per_ip: number;
   readonly handshake_timeout_secs: number;
 }
+/** Which alerts an output takes (alerts/filter.ts); empty lists mean any. */
+export interface OutputFilterConfig {
+  readonly min_severity: 'low' | 'medium' | 'high' | 'critical';
+  readonly categories: readonly string[];
+  readonly agents: readonly string[];
+  readonly hosts: readonly string[];
+}
+export interface RetryConfig {
+  readonly max_queue: number;
+  readonly max_attempts: number;
+  readonly initial_backoff_ms: number;
+  readonly max_backoff_ms: number;
+}
+export interface WebhookConfig extends OutputFilterConfig, RetryConfig {
+  readonly name: string;
+  readonly url: string;
+  /** absolute after loading; the file holds the HMAC secret */
+  readonly secret_file: string;
+  readonly format: 'alert' | 'ecs';
+  readonly timeout_ms: number;
+}
+export interface SyslogConfig extends OutputFilterConfig, RetryConfig {
+  readonly name: string;
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  /** TLS: the CA bundle (PEM) to verify the receiver with; empty: the system's CAs. Absolute after loading. */
+  readonly ca_file: string;
+  readonly host: string;
+  readonly port: number;
+  readonly format: 'cef' | 'ecs_json';
+  readonly facility: number;
+  readonly app_name: string;
+  readonly sd_id: string;
+  readonly timeout_ms: number;
+}
+export interface OutputsConfig {
+  readonly webhooks: readonly WebhookConfig[];
+  readonly syslog: readonly SyslogConfig[];
+}
 export interface AlertsConfig {
   readonly max_buffered_bytes_per_subscriber: number;
   readonly max_replay_alerts: number;
+  readonly outputs: OutputsConfig;
+}
+export interface WebConfig {
+  readonly enabled: boolean;
+  readonly session_ttl_secs: number;
+  readonly max_sessions: number;
+}
+export interface StixConfig {
+  /** identity.name of the producer in exported bundles */
+  readonly producer_name: string;
+  readonly producer_class: 'organization' | 'system' | 'group' | 'individual' | 'class' | 'unknown';
 }
 export interface PortScanConfig {
   readonly enabled: boolean;
@@ -72,6 +125,8 @@ export interface CollectorConfig {
   readonly limits: LimitsConfig;
   readonly alerts: AlertsConfig;
   readonly detect: DetectConfig;
+  readonly web: WebConfig;
+  readonly stix: StixConfig;
 }
 
 // ---- schema -------------------------------------------------------------------------------------
@@ -86,6 +141,20 @@ type Spec =
 const MiB = 1024 * 1024;
 const SHA256_HEX = { t: 'string', pattern: /^[0-9a-fA-F]{64}$/, patternHelp: '64 hex digits (sha256 of the token; see `hash-token`)' } as const;
 const NAME = { t: 'string', maxLen: 128, pattern: /^[^\x00-\x1f\x7f]+$/, patternHelp: 'a non-empty name without control characters' } as const;
+const SEVERITY = ['low', 'medium', 'high', 'critical'] as const;
+const STRINGS = { t: 'array', def: [], of: { t: 'string', maxLen: 256 } } as const;
+const FILTER_FIELDS: Record<string, Spec> = {
+  min_severity: { t: 'string', def: 'low', oneOf: SEVERITY },
+  categories: STRINGS,
+  agents: STRINGS,
+  hosts: STRINGS,
+};
+const RETRY_FIELDS: Record<string, Spec> = {
+  max_queue: { t: 'int', min: 1, max: 10_000_000, def: 10_000 },
+  max_attempts: { t: 'int', min: 1, max: 1000, def: 8 },
+  initial_backoff_ms: { t: 'int', min: 1, max: 3_600_000, def: 500 },
+  max_backoff_ms: { t: 'int', min: 1, max: 86_400_000, def: 60_000 },
+};
 
 const SCHEMA: Spec = {
   t: 'object',
@@ -121,6 +190,7 @@ const SCHEMA: Spec = {
         subscribers: { t: 'array', def: [], of: { t: 'object', required: true, fields: { name: NAME, token_sha256: SHA256_HEX } } },
         revocation_check_secs: { t: 'int', min: 1, max: 3600, def: 5 },
         enrol_token_ttl_secs: { t: 'int', min: 1, max: 365 * 86400, def: 86400 },
+        operators: { t: 'array', def: [], of: { t: 'object', required: true, fields: { name: NAME, token_sha256: SHA256_HEX } } },
       },
     },
     limits: {
@@ -144,6 +214,52 @@ const SCHEMA: Spec = {
       fields: {
         max_buffered_bytes_per_subscriber: { t: 'int', min: 1024, max: 1024 * MiB, def: 4 * MiB },
         max_replay_alerts: { t: 'int', min: 0, max: 10_000_000, def: 100_000 },
+        outputs: {
+          t: 'object',
+          fields: {
+            webhooks: {
+              t: 'array',
+              def: [],
+              of: {
+                t: 'object',
+                required: true,
+                fields: {
+                  name: NAME,
+                  url: { t: 'string', pattern: /^https?:\/\/\S+$/, patternHelp: 'an http:// or https:// URL' },
+                  secret_file: { t: 'string', pattern: /\S/, patternHelp: 'a file path' },
+                  format: { t: 'string', def: 'alert', oneOf: ['alert', 'ecs'] },
+                  timeout_ms: { t: 'int', min: 100, max: 600_000, def: 10_000 },
+                  ...FILTER_FIELDS,
+                  ...RETRY_FIELDS,
+                },
+              },
+            },
+            syslog: {
+              t: 'array',
+              def: [],
+              of: {
+                t: 'object',
+                required: true,
+                fields: {
+                  name: NAME,
+                  transport: { t: 'string', def: 'udp', oneOf: ['udp', 'tcp', 'tls'] },
+                  ca_file: { t: 'string', def: '' },
+                  host: { t: 'string', pattern: /^\S+$/, patternHelp: 'a host name or address' },
+                  port: { t: 'int', min: 1, max: 65535, def: 514 },
+                  format: { t: 'string', def: 'cef', oneOf: ['cef', 'ecs_json'] },
+                  // 16 = local0
+                  facility: { t: 'int', min: 0, max: 23, def: 16 },
+                  app_name: { t: 'string', def: 'goalkeeper', maxLen: 48, pattern: /^[\x21-\x7e]+$/, patternHelp: 'printable ASCII without spaces' },
+                  // 32473 is the private enterprise number reserved for documentation (RFC 5612)
+                  sd_id: { t: 'string', def: 'goalkeeper@32473', maxLen: 32, pattern: /^[\x21-\x7e]+$/, patternHelp: 'an SD-ID: printable ASCII without space, =, ] or "' },
+                  timeout_ms: { t: 'int', min: 100, max: 600_000, def: 10_000 },
+                  ...FILTER_FIELDS,
+                  ...RETRY_FIELDS,
+                },
+              },
+            },
+          },
+        },
       },
     },
     detect: {
@@ -159,6 +275,21 @@ const SCHEMA: Spec = {
             max_tracked_pairs: { t: 'int', min: 1, max: 10_000_000, def: 100_000 },
           },
         },
+      },
+    },
+    web: {
+      t: 'object',
+      fields: {
+        enabled: { t: 'bool', def: true },
+        session_ttl_secs: { t: 'int', min: 60, max: 30 * 86400, def: 12 * 3600 },
+        max_sessions: { t: 'int', min: 1, max: 100_000, def: 1000 },
+      },
+    },
+    stix: {
+      t: 'object',
+      fields: {
+        producer_name: { t: 'string', def: 'Goalkeeper collector', maxLen: 256, pattern: /\S/, patternHelp: 'a non-empty name' },
+        producer_class: { t: 'string', def: 'organization', oneOf: ['organization', 'system', 'group', 'individual', 'class', 'unknown'] },
       },
     },
   },
@@ -252,6 +383,10 @@ function uniqueBy<T>(items: readonly T[], key: (t: T) => string, what: (i: numbe
   });
 }
 
+function checkRetry(r: RetryConfig, at: string): void {
+  if (r.max_backoff_ms < r.initial_backoff_ms) throw invalid(`${at}.max_backoff_ms must not be below ${at}.initial_backoff_ms`);
+}
+
 /**
  * Validate a parsed config object. `baseDir` is where relative paths resolve (the config file's folder).
  * Throws CollectorError(COLL_ERR_CONFIG_INVALID) with a message naming the offending key.
@@ -259,23 +394,30 @@ function uniqueBy<T>(items: readonly T[], key: (t: T) => string, what: (i: numbe
 export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
   const cfg = check(SCHEMA, raw, '') as {
     store: { sqlite_path: string };
-    auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[] };
+    auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[]; operators: OperatorCredential[] };
   } & CollectorConfig;
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
   if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) throw invalid('listen.tls.cert_file and listen.tls.key_file must be given together');
   if (tls.client_ca_file && !tls.cert_file) throw invalid('listen.tls.client_ca_file needs listen.tls.cert_file and key_file (mutual TLS is TLS)');
-  for (const list of [cfg.auth.agents, cfg.auth.subscribers]) {
+  for (const list of [cfg.auth.agents, cfg.auth.subscribers, cfg.auth.operators]) {
     for (const c of list) (c as { token_sha256: string }).token_sha256 = c.token_sha256.toLowerCase();
   }
   uniqueBy(cfg.auth.agents, (a) => a.agent_id, (i, k) => `auth.agents[${i}].agent_id "${k}" is listed twice`);
   uniqueBy(cfg.auth.subscribers, (s) => s.name, (i, k) => `auth.subscribers[${i}].name "${k}" is listed twice`);
+  uniqueBy(cfg.auth.operators, (s) => s.name, (i, k) => `auth.operators[${i}].name "${k}" is listed twice`);
   uniqueBy(
-    [...cfg.auth.agents, ...cfg.auth.subscribers],
+    [...cfg.auth.agents, ...cfg.auth.subscribers, ...cfg.auth.operators],
     (c) => c.token_sha256,
-    () => 'auth: the same token_sha256 is given to more than one agent/subscriber',
+    () => 'auth: the same token_sha256 is given to more than one agent/subscriber/operator',
   );
+  for (const w of cfg.alerts.outputs.webhooks) (w as { secret_file: string }).secret_file = path.resolve(baseDir, w.secret_file);
+  for (const s of cfg.alerts.outputs.syslog) if (s.ca_file) (s as { ca_file: string }).ca_file = path.resolve(baseDir, s.ca_file);
+  const outputs = [...cfg.alerts.outputs.webhooks, ...cfg.alerts.outputs.syslog];
+  uniqueBy(outputs, (o) => o.name, (_i, k) => `alerts.outputs: the output name "${k}" is used twice`);
+  cfg.alerts.outputs.webhooks.forEach((o, i) => checkRetry(o, `alerts.outputs.webhooks[${i}]`));
+  cfg.alerts.outputs.syslog.forEach((o, i) => checkRetry(o, `alerts.outputs.syslog[${i}]`));
   return deepFreeze(cfg);
 }
 

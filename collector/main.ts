@@ -3,20 +3,26 @@
 // subscriber sockets (in-flight batches finish and are acked), stop timers, close the store.
 //
 //   npx tsx collector/main.ts serve --config FILE [--listen HOST:PORT] [--db PATH] [--log-level LEVEL]
-//   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID]
+//   npx tsx collector/main.ts alerts --url ws://HOST:PORT --token TOKEN [--since ID] [filters]
+//   npx tsx collector/main.ts stix-export --config FILE [--since TIME] [filters] [--out FILE]
+//   npx tsx collector/main.ts audit verify --config FILE
 //   npx tsx collector/main.ts hash-token TOKEN
 //   npx tsx collector/main.ts enrol create --config FILE [--name AGENT_ID] [--ttl-secs S]
 //   npx tsx collector/main.ts agents list|revoke [ID] --config FILE
+import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
+import { AuditLog, verifyChain } from './audit';
+import { startOutputs, type RunningOutputs } from './alerts/outputs';
+import { AlertHub, exportStix, followAlerts, isSeverity, parseSince, toAlertFilter, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { agentsList, agentsRevoke, enrolCreate, enrolHandler, Identity, type IdentityEvent } from './identity';
 import { AgentEndpoint, bearerToken, createHttpServer, readServerTls, sha256Hex, startKeepalive, TokenTable } from './ingest';
-import { alertToJson, type AgentIdentity, type Alert } from './model';
-import { createLogger, healthzHandler, metricsHandler, Registry, type Logger, type LogLevel } from './obs';
+import { alertToJson, type AgentIdentity, type Alert, type Severity } from './model';
+import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
+import { Dashboard, detectorState } from './web';
 import { SqliteStore, type Store } from './store';
 
 export interface StartOptions {
@@ -37,6 +43,9 @@ export interface RunningCollector {
   readonly tls: boolean;
   readonly metrics: Registry;
   readonly hub: AlertHub;
+  /** the audit chain; enrolment and revocation call audit.recordAdminAction(kind, details) */
+  readonly audit: AuditLog;
+  readonly outputs: RunningOutputs;
   close(): Promise<void>;
 }
 
@@ -63,15 +72,58 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const baseStore = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
   const store = opts.wrapStore ? opts.wrapStore(baseStore) : baseStore;
 
-  const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }));
+  const audit = new AuditLog(store, metrics, log.child({ module: 'audit' }));
+  await audit.recordConfig(cfg);
+  const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }), audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
-  const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
+  let outputs: RunningOutputs;
+  try {
+    outputs = startOutputs(cfg.alerts.outputs, {
+      hub,
+      metrics,
+      log: log.child({ module: 'outputs' }),
+      ecs: { collectorId: cfg.collector_id, version: softwareVersion() },
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const detectors = opts.detectors ?? buildDetectors(cfg);
+  const detect = new DetectRunner(detectors, metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
   const subscriberTokens = new TokenTable<SubscriberPrincipal>(
     cfg.auth.subscribers.map((s) => ({ tokenSha256: s.token_sha256, value: { name: s.name } })),
   );
-  const identity = buildIdentity(cfg, store, opts.onIdentityEvent);
+  // Enrolments, refusals and revocations go into the audit chain too.
+  const identity = buildIdentity(cfg, store, (e) => {
+    opts.onIdentityEvent?.(e);
+    void audit.recordAdminAction(e.kind, e);
+  });
+  const operatorTokens = new TokenTable<{ name: string }>(
+    cfg.auth.operators.map((o) => ({ tokenSha256: o.token_sha256, value: { name: o.name } })),
+  );
+  const dashboard = cfg.web.enabled
+    ? new Dashboard({
+      store,
+      metrics,
+      detectors: detectors.map((d) => ({
+        name: d.name,
+        config: (cfg.detect as unknown as Record<string, Record<string, unknown> | undefined>)[d.name],
+        state: () => detectorState(d),
+      })),
+      producer: { name: cfg.stix.producer_name, identityClass: cfg.stix.producer_class, collectorId: cfg.collector_id },
+      nowSecs: () => Date.now() / 1000,
+      authenticateToken: (token) => operatorTokens.lookup(token),
+      bearerToken: (req) => bearerToken(req, new URL('http://collector.invalid/'), false),
+      sessionTtlSecs: cfg.web.session_ttl_secs,
+      maxSessions: cfg.web.max_sessions,
+      collectorId: cfg.collector_id,
+      version: softwareVersion(),
+      log: log.child({ module: 'web' }),
+      onLogin: (op, ip) => void audit.recordAdminAction('operator_login', { operator: op.name, ip: ip ?? null }),
+    })
+    : undefined;
   const agents = new AgentEndpoint({
     authenticate: (bearer) => identity.authenticate(bearer),
     stillValid: (who) => identity.stillValid(who),
@@ -89,7 +141,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     store,
     maxBufferedBytes: cfg.alerts.max_buffered_bytes_per_subscriber,
     maxReplayAlerts: cfg.alerts.max_replay_alerts,
-    authenticate: (req, url) => subscriberTokens.lookup(bearerToken(req, url, true)),
+    authenticate: (req, url) => subscriberTokens.lookup(bearerToken(req, url, true)) ?? dashboard?.subscriberFromSession(req),
     metrics,
     log: log.child({ module: 'subscribers' }),
   });
@@ -107,6 +159,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
       '/metrics': metricsHandler(metrics),
     },
     posts: { '/v1/enrol': enrolHandler(identity, metrics, log.child({ module: 'enrol' })) },
+    fallback: dashboard?.handle,
     upgrades: { '/v1/agent': agents, '/v1/alerts': subscribers },
     maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
     maxPendingPerIp: cfg.limits.max_pending_connections_per_ip,
@@ -121,6 +174,8 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
     http.server.closeAllConnections();
+    outputs.close();
+    await audit.flush();
     await store.close();
   };
 
@@ -146,6 +201,8 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     tls: tls !== undefined,
     metrics,
     hub,
+    audit,
+    outputs,
     close: () => (closing ??= closeAll()),
   };
 }
@@ -159,8 +216,9 @@ commands:
       Run the collector. Prints {"event":"listening",...} once listening, then one
       {"event":"alert","alert":{...}} line per alert on stdout; logs are JSON lines on stderr.
       --listen and --db override the config file (port 0 = any free port).
-  alerts --url ws://HOST:PORT --token TOKEN [--since ID]
-      Follow the alert stream as a subscriber, one alert JSON per line on stdout.
+  alerts --url ws://HOST:PORT --token TOKEN [--since ID] [--min-severity S] [--category C,..] [--agent A,..] [--host IP,..]
+      Follow the alert stream as a subscriber, one alert JSON per line on stdout; the filters select
+      alerts of severity S or above (low|medium|high|critical), of these categories, agents, hosts.
       The token may also come from the environment variable GOALKEEPER_TOKEN.
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
@@ -173,8 +231,16 @@ commands:
   agents revoke AGENT_ID --config FILE
       Revoke an enrolled agent's credential; a running collector cuts its connection
       within auth.revocation_check_secs.
+  stix-export --config FILE [--db PATH] [--since TIME] [--min-severity S] [--category C,..] [--agent A,..]
+              [--host IP,..] [--limit N] [--out FILE]
+      Write the stored alerts (raised at or after TIME: RFC 3339, unix seconds, or an age like 24h/7d)
+      as a STIX 2.1 bundle (indicators, sightings, observed-data) on stdout or to FILE.
+  audit verify --config FILE [--db PATH]
+      Check the audit hash chain (alerts, config changes, administrative actions). Prints one JSON
+      line {"ok":...,"entries":N,"last_hash":...,"broken":{"seq":N,"reason":...}}; exit 0 when intact,
+      3 when a link is broken.
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.`;
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config, 3 audit chain broken.`;
 
 type Flags = Record<string, string>;
 
@@ -251,7 +317,7 @@ async function serve(args: string[], log: Logger): Promise<number> {
 }
 
 async function alerts(args: string[], log: Logger): Promise<number> {
-  const { flags, positional } = parseFlags(args, ['url', 'token', 'since']);
+  const { flags, positional } = parseFlags(args, ['url', 'token', 'since', 'min-severity', 'category', 'agent', 'host']);
   if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
   const token = flags.token ?? process.env.GOALKEEPER_TOKEN;
   if (!flags.url) throw usageError('alerts needs --url ws://HOST:PORT');
@@ -261,12 +327,17 @@ async function alerts(args: string[], log: Logger): Promise<number> {
     since = Number(flags.since);
     if (!/^\d+$/.test(flags.since) || !Number.isSafeInteger(since)) throw usageError('--since must be a non-negative integer alert id');
   }
+  let url: URL;
   try {
-    new URL(flags.url);
+    url = new URL(flags.url);
   } catch {
     throw usageError(`--url is not a URL: ${flags.url}`);
   }
-  const follower = followAlerts({ url: flags.url, token, since, out: (line) => process.stdout.write(`${line}\n`), log });
+  // Filters travel as query parameters; the collector checks them (400 names a bad one).
+  for (const name of ['min-severity', 'category', 'agent', 'host']) {
+    if (flags[name] !== undefined) url.searchParams.set(name.replace('-', '_'), flags[name]);
+  }
+  const follower = followAlerts({ url: url.toString(), token, since, out: (line) => process.stdout.write(`${line}\n`), log });
   process.once('SIGTERM', () => follower.stop());
   process.once('SIGINT', () => follower.stop());
   await follower.done;
@@ -284,7 +355,9 @@ async function identityCommand(command: string, args: string[]): Promise<number>
   if (!flags.config) throw usageError(`${command} ${sub} needs --config FILE`);
   const cfg = loadConfigFile(flags.config);
   const store = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
-  const identity = buildIdentity(cfg, store);
+  // The running collector may append to the audit chain too: AuditLog re-reads the tail when a seq is taken.
+  const audit = new AuditLog(store, new Registry(), createLogger({ level: 'warn' }));
+  const identity = buildIdentity(cfg, store, (e) => void audit.recordAdminAction(e.kind, e));
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
     if (command === 'enrol') {
@@ -297,9 +370,59 @@ async function identityCommand(command: string, args: string[]): Promise<number>
       await agentsRevoke(identity, positional[0], out);
     }
   } finally {
+    await audit.flush();
     await store.close();
   }
   return 0;
+}
+
+
+/** Opens the configured store (after --db), for the offline commands. */
+function openStoreFromFlags(flags: Flags): { cfg: CollectorConfig; store: SqliteStore } {
+  if (!flags.config) throw usageError('needs --config FILE');
+  const cfg = loadConfigFile(flags.config, flags.db !== undefined ? { sqlitePath: flags.db } : {});
+  return { cfg, store: new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous }) };
+}
+
+async function stixExport(args: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(args, ['config', 'db', 'since', 'min-severity', 'category', 'agent', 'host', 'limit', 'out']);
+  if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
+  let sinceTs: number | undefined;
+  if (flags.since !== undefined) {
+    sinceTs = parseSince(flags.since);
+    if (sinceTs === undefined) throw usageError(`--since must be an RFC 3339 time, unix seconds or an age like 24h/7d (got ${flags.since})`);
+  }
+  const sev = flags['min-severity'];
+  if (sev !== undefined && !isSeverity(sev)) throw usageError(`--min-severity must be low, medium, high or critical (got ${sev})`);
+  const limit = flags.limit === undefined ? 10_000 : Number(flags.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw usageError(`--limit must be a positive integer (got ${flags.limit})`);
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const filter = toAlertFilter({ min_severity: sev as Severity | undefined, categories: list(flags.category), agents: list(flags.agent), hosts: list(flags.host) });
+  const { cfg, store } = openStoreFromFlags(flags);
+  try {
+    const bundle = await exportStix(store, { name: cfg.stix.producer_name, identityClass: cfg.stix.producer_class, collectorId: cfg.collector_id }, { sinceTs, filter, limit });
+    const text = `${JSON.stringify(bundle, null, 2)}\n`;
+    if (flags.out) fs.writeFileSync(flags.out, text);
+    else process.stdout.write(text);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function auditCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw usageError(`audit needs a subcommand: verify (got ${sub ?? 'nothing'})`);
+  const { flags, positional } = parseFlags(rest, ['config', 'db']);
+  if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
+  const { store } = openStoreFromFlags(flags);
+  try {
+    const r = await verifyChain(store);
+    writeLine({ ok: r.ok, entries: r.entries, last_hash: r.lastHash, broken: r.broken });
+    return r.ok ? 0 : 3;
+  } finally {
+    await store.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -314,6 +437,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'enrol':
       case 'agents':
         return await identityCommand(command, rest);
+      case 'stix-export':
+        return await stixExport(rest);
+      case 'audit':
+        return await auditCommand(rest);
       case 'hash-token':
         if (rest.length !== 1) throw usageError('hash-token needs exactly one TOKEN');
         process.stdout.write(`${sha256Hex(rest[0])}\n`);

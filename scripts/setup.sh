@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 need=()
 # libpcap-dev: headers for the `pcap` native module; g++/make/python3: node-gyp builds it and better-sqlite3;
 # iproute2 + iputils-ping: the live-capture test builds network namespaces and pings across them.
-# openssl: the TLS tests make their CA, collector and client certificates at test time.
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping openssl; do
+# chromium: the dashboard test drives it headless through playwright-core (which downloads no browser);
+# openssl: the TLS tests make their CA, collector and client certificates at test time (also syslog over TLS).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,8 +1,10 @@
 // The alert hub: stores an alert (which gives it its id), then hands it to every subscriber sink
 // (stdout printer, WebSocket subscribers). Sinks must not block: each one bounds its own queue and
 // counts its own drops (see ws-subscribers.ts). A sink that throws is counted and skipped.
+// Every stored alert is also appended to the audit hash chain (collector/audit/) before it is published.
+import type { AuditLog } from '../audit';
 import { errorMessage } from '../errors';
-import type { Alert, NewAlert } from '../model';
+import { alertToJson, type Alert, type NewAlert } from '../model';
 import type { Counter, Logger, Registry } from '../obs';
 import type { Store } from '../store';
 
@@ -18,6 +20,7 @@ export class AlertHub {
     private readonly store: Store,
     metrics: Registry,
     private readonly log: Logger,
+    private readonly audit?: AuditLog,
     private readonly nowSecs: () => number = () => Date.now() / 1000,
   ) {
     this.raised = metrics.counter('alerts_raised_total', 'Alerts stored and published, by category.');
@@ -45,6 +48,7 @@ export class AlertHub {
       return undefined;
     }
     this.raised.inc({ category: stored.category });
+    await this.audit?.append('alert', alertToJson(stored));
     this.publish(stored);
     return stored;
   }

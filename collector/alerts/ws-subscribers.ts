@@ -6,13 +6,18 @@
 // Full policy: a subscriber whose socket has more than alerts.max_buffered_bytes_per_subscriber
 // unsent (ws.bufferedAmount) loses the alert (drop newest), counted in subscriber_drops_total. Ingest is
 // never blocked by a slow subscriber. Ids let a subscriber see the gap and reconnect with ?since=.
+//
+// Filters (filter.ts): `?min_severity=high&category=port_scan&agent=gw1&host=10.0.0.5` (lists may be
+// repeated or comma-separated). The replay and the live stream apply the same filter, so a subscriber
+// that reconnects with ?since=<last id it saw> and the same filter misses nothing it asked for.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../errors';
 import { alertToJson, type Alert } from '../model';
 import type { Counter, Logger, Registry } from '../obs';
-import type { Store } from '../store';
+import type { AlertFilter, Store } from '../store';
+import { filterFromQuery, matches, toAlertFilter } from './filter';
 import type { AlertHub } from './hub';
 
 export interface SubscriberPrincipal {
@@ -38,6 +43,7 @@ interface Subscriber {
   lastSentId: number;
   replaying: boolean;
   held: Alert[];
+  filter: AlertFilter | undefined;
 }
 
 const REPLAY_PAGE = 500;
@@ -49,6 +55,7 @@ export class SubscriberEndpoint {
   readonly wss: WebSocketServer;
   private readonly subs = new Set<Subscriber>();
   private readonly drops: Counter;
+  private readonly sent: Counter;
   private readonly connections: Counter;
   private readonly unsubscribe: () => void;
 
@@ -57,6 +64,7 @@ export class SubscriberEndpoint {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: true });
     const m = opts.metrics;
     this.drops = m.counter('subscriber_drops_total', 'Alerts not sent to a subscriber because its send buffer was full.');
+    this.sent = m.counter('subscriber_alerts_sent_total', 'Alerts sent to WebSocket subscribers, by phase (replay of stored alerts, or live).', [{ phase: 'replay' }, { phase: 'live' }]);
     this.connections = m.counter('connections_total', 'WebSocket connections accepted (after authentication), by endpoint.');
     this.connections.inc({ endpoint: 'subscriber' }, 0);
     m.gauge('subscribers_connected', 'Alert subscribers connected now.', () => this.subs.size);
@@ -81,20 +89,27 @@ export class SubscriberEndpoint {
         return;
       }
     }
+    const parsed = filterFromQuery(url.searchParams);
+    if ('error' in parsed) {
+      reject(400, parsed.error);
+      return;
+    }
+    const filter = toAlertFilter(parsed.spec);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.connections.inc({ endpoint: 'subscriber' });
-      const sub: Subscriber = { ws, name: who.name, lastSentId: 0, replaying: since !== undefined, held: [] };
+      const sub: Subscriber = { ws, name: who.name, lastSentId: 0, replaying: since !== undefined, held: [], filter };
       this.subs.add(sub);
       ws.on('error', (err) => this.opts.log.warn('subscriber connection error', { subscriber: sub.name, err: err.message }));
       ws.on('close', () => this.subs.delete(sub));
       this.wss.emit('connection', ws, req);
-      this.opts.log.info('subscriber connected', { subscriber: sub.name, since });
+      this.opts.log.info('subscriber connected', { subscriber: sub.name, since, filter: parsed.spec });
       if (since !== undefined) void this.replay(sub, since);
     });
   }
 
   private publish(alert: Alert): void {
     for (const sub of this.subs) {
+      if (!matches(sub.filter, alert)) continue;
       if (sub.replaying) {
         if (sub.held.length >= MAX_HELD) this.drops.inc();
         else sub.held.push(alert);
@@ -112,6 +127,7 @@ export class SubscriberEndpoint {
       return;
     }
     sub.ws.send(JSON.stringify(alertToJson(alert)));
+    this.sent.inc({ phase: 'live' });
   }
 
   /** Replay paces itself on the socket (waits for each page to be written) instead of dropping. */
@@ -120,7 +136,7 @@ export class SubscriberEndpoint {
     let left = this.opts.maxReplayAlerts;
     try {
       while (left > 0 && sub.ws.readyState === WebSocket.OPEN) {
-        const page = await this.opts.store.alertsSince(cursor, Math.min(REPLAY_PAGE, left));
+        const page = await this.opts.store.alertsSince(cursor, Math.min(REPLAY_PAGE, left), sub.filter);
         if (page.length === 0) break;
         let written: Promise<void> = Promise.resolve();
         for (const a of page) {
@@ -129,6 +145,7 @@ export class SubscriberEndpoint {
           sub.lastSentId = a.id;
         }
         left -= page.length;
+        this.sent.inc({ phase: 'replay' }, page.length);
         await written;
       }
     } catch (err) {

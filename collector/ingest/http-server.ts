@@ -39,6 +39,8 @@ export interface HttpServerOptions {
   requests: Readonly<Record<string, RequestHandler>>;
   /** POST-only routes */
   posts?: Readonly<Record<string, RequestHandler>>;
+  /** every other plain request, any method (the dashboard and its /api/); absent: 404 */
+  fallback?: RequestHandler;
   upgrades: Readonly<Record<string, UpgradeRoute<unknown>>>;
   maxConnectionsPerIp: number;
   /** connections per address not yet upgraded (TCP/TLS/HTTP handshake in progress, or plain requests) */
@@ -118,6 +120,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServerHandle {
       }
       if (opts.upgrades[url.pathname]) {
         res.writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' }).end('WebSocket upgrade required\n');
+        return;
+      }
+      if (opts.fallback) {
+        opts.fallback(req, res);
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');

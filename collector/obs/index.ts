@@ -1,3 +1,4 @@
 export * from './log';
 export * from './metrics';
 export * from './http';
+export * from './version';

@@ -56,8 +56,28 @@ export class Gauge {
   }
 }
 
+/** Cumulative buckets (le = upper bound), _sum and _count, as Prometheus histograms are. */
+export class Histogram {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+  constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+  observe(v: number): void {
+    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]) this.counts[i]++;
+    this.sum += v;
+    this.count++;
+  }
+  render(): string {
+    let out = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} histogram\n`;
+    this.bounds.forEach((b, i) => (out += `${this.name}_bucket{le="${b}"} ${this.counts[i]}\n`));
+    return out + `${this.name}_bucket{le="+Inf"} ${this.count}\n${this.name}_sum ${this.sum}\n${this.name}_count ${this.count}\n`;
+  }
+}
+
 export class Registry {
-  private readonly metrics = new Map<string, Counter | Gauge>();
+  private readonly metrics = new Map<string, Counter | Gauge | Histogram>();
 
   counter(name: string, help: string, initial?: Labels[]): Counter {
     const existing = this.metrics.get(name);
@@ -75,6 +95,14 @@ export class Registry {
     const g = new Gauge(name, help, read);
     this.metrics.set(name, g);
     return g;
+  }
+
+  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+    if (this.metrics.has(name)) throw new Error(`metric ${name} is already registered`);
+    if (!NAME_RE.test(name)) throw new Error(`bad metric name ${name}`);
+    const h = new Histogram(name, help, [...bounds].sort((a, b) => a - b));
+    this.metrics.set(name, h);
+    return h;
   }
 
   /** The Prometheus text format body (Content-Type: text/plain; version=0.0.4). */

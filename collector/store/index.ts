@@ -1,3 +1,3 @@
-export type { Store } from './store';
+export type { AgentView, AlertFilter, AlertQuery, AuditEntry, FlowView, Store, TalkerRow, TrafficBucket } from './store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store';
 export { SCHEMA_VERSION } from './sqlite/schema';

@@ -6,7 +6,93 @@
 // sync setting) and the caller may acknowledge the batch. 'duplicate' means (agentId, bootId, seq) was
 // already stored; nothing was written. A rejected promise means nothing was written. A stored batch
 // also advances the agent's last_seen_us, in the same transaction.
-import type { Alert, AgentUpdate, BatchRecord, NewAlert, PutBatchResult } from '../model';
+//
+// The read-only queries below the writes serve the dashboard, the STIX export and the audit check.
+import type { Alert, AgentUpdate, BatchRecord, NewAlert, PutBatchResult, Severity } from '../model';
+
+/** Which alerts to return; every present field must match (an empty list matches nothing). */
+export interface AlertFilter {
+  readonly severities?: readonly Severity[];
+  readonly categories?: readonly string[];
+  readonly agents?: readonly string[];
+  /** the alert's src_ip or dst_ip is one of these */
+  readonly hosts?: readonly string[];
+}
+
+export interface AlertQuery {
+  /** newest first, ids below this (paging backwards); absent: from the newest */
+  readonly beforeId?: number;
+  /** alerts raised at or after this wall-clock time (seconds) */
+  readonly sinceTs?: number;
+  readonly limit: number;
+  readonly filter?: AlertFilter;
+}
+
+/** An agent as the store knows it (Hello, heartbeats, stored batches). */
+export interface AgentView {
+  agentId: string;
+  lastSeenUs: number;
+  bootId: string | null;
+  hostname: string | null;
+  softwareVersion: string | null;
+  source: string | null;
+  /** the last heartbeat's counters (packets_received, packets_dropped, ...), null before the first */
+  health: Record<string, number> | null;
+  /** packets of the flows in batches received within the rate window */
+  recentPackets: number;
+  recentFlows: number;
+}
+
+export interface TalkerRow {
+  ip: string;
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+export interface TrafficBucket {
+  /** bucket start, seconds (flow time) */
+  ts: number;
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+/** A stored flow record as the dashboard and the evidence view show it. */
+export interface FlowView {
+  agentId: string;
+  bootId: string;
+  flowId: number;
+  recordSeq: number;
+  recordType: string;
+  communityId: string | null;
+  connState: string | null;
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  firstTs: number;
+  lastTs: number;
+  fwdPackets: number;
+  bwdPackets: number;
+  fwdBytes: number;
+  bwdBytes: number;
+  tcpFlags: number;
+  endReason: string;
+  app: Record<string, unknown> | null;
+}
+
+/** One link of the audit chain (collector/audit/). */
+export interface AuditEntry {
+  seq: number;
+  ts: number;
+  kind: string;
+  /** the payload exactly as stored (canonical JSON) */
+  payloadJson: string;
+  prevHash: string;
+  hash: string;
+}
 
 /** A one-time enrolment token as stored: only the digest of its secret. */
 export interface EnrolTokenRow {
@@ -50,8 +136,8 @@ export interface Store {
   putBatch(batch: BatchRecord): Promise<PutBatchResult>;
   /** Stores the alert, assigning its id (monotonic, never reused) and `ts` (wall clock, seconds). */
   putAlert(alert: NewAlert, tsSecs: number): Promise<Alert>;
-  /** Stored alerts with id > afterId, oldest first, at most `limit`. */
-  alertsSince(afterId: number, limit: number): Promise<Alert[]>;
+  /** Stored alerts with id > afterId, oldest first, at most `limit` (matching `filter` when given). */
+  alertsSince(afterId: number, limit: number, filter?: AlertFilter): Promise<Alert[]>;
   touchAgent(update: AgentUpdate): Promise<void>;
   putEnrolToken(token: EnrolTokenRow): Promise<void>;
   enrolToken(tokenId: string): Promise<EnrolTokenRow | undefined>;
@@ -62,5 +148,29 @@ export interface Store {
   revokeAgentCredential(agentId: string, nowUs: number): Promise<boolean>;
   /** Every enrolled or seen agent, by id. */
   listAgents(): Promise<AgentListing[]>;
+
+  /** Newest first. */
+  queryAlerts(q: AlertQuery): Promise<Alert[]>;
+  alertById(id: number): Promise<Alert | undefined>;
+  /** Alerts stored per category. */
+  alertCounts(): Promise<Array<{ category: string; count: number; lastTs: number }>>;
+  /** The flows an alert names in evidence.flow_ids (same agent, overlapping the alert's time window). */
+  evidenceFlows(alert: Alert, limit: number): Promise<FlowView[]>;
+  /** `rateWindowUs`: how far back recentPackets/recentFlows look (by batch receive time). */
+  agents(nowUs: number, rateWindowUs: number): Promise<AgentView[]>;
+  /** Latest flow end time stored (seconds), undefined when there are no flows. */
+  latestFlowTs(): Promise<number | undefined>;
+  /** Addresses by bytes sent + received in flows starting within [fromTs, toTs). */
+  topTalkers(fromTs: number, toTs: number, limit: number): Promise<TalkerRow[]>;
+  /** Flows starting within [fromTs, toTs), summed per bucket of `bucketSecs` (empty buckets left out). */
+  traffic(fromTs: number, toTs: number, bucketSecs: number): Promise<TrafficBucket[]>;
+
+  /** Appends one audit entry; fails (nothing written) when `entry.seq` is taken. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Entries with seq > afterSeq, in order, at most `limit`. */
+  auditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** The newest entry, optionally of one kind. */
+  lastAudit(kind?: string): Promise<AuditEntry | undefined>;
+
   close(): Promise<void>;
 }

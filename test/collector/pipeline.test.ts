@@ -6,25 +6,18 @@ import { TestAgent, batchFrame, fetchText, metricValue, scanFlows, startTestColl
 
 t.test('a store failure → Error STORE_FAILED with the seq and no ack; the resend is stored', async (t) => {
   let failNext = true;
-  const wrapStore = (s: Store): Store => ({
-    putBatch: async (b) => {
+  // Every other method goes through to the real store (prototype delegation).
+  const wrapStore = (s: Store): Store => {
+    const w = Object.create(s) as Store;
+    w.putBatch = async (b) => {
       if (failNext) {
         failNext = false;
         throw new Error('disk full');
       }
       return s.putBatch(b);
-    },
-    putAlert: (a, ts) => s.putAlert(a, ts),
-    alertsSince: (id, n) => s.alertsSince(id, n),
-    touchAgent: (u) => s.touchAgent(u),
-    putEnrolToken: (tok) => s.putEnrolToken(tok),
-    enrolToken: (id) => s.enrolToken(id),
-    redeemEnrolToken: (id, c) => s.redeemEnrolToken(id, c),
-    agentCredential: (id) => s.agentCredential(id),
-    revokeAgentCredential: (id, now) => s.revokeAgentCredential(id, now),
-    listAgents: () => s.listAgents(),
-    close: () => s.close(),
-  });
+    };
+    return w;
+  };
   const c = await startTestCollector(t, { start: { wrapStore } });
   const a = await TestAgent.ready(c.port, 'gw1');
   const frame = batchFrame(3, scanFlows(5));

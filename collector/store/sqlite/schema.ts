@@ -102,6 +102,23 @@ export const MIGRATIONS: readonly string[] = [
     revoked_us    INTEGER
   ) WITHOUT ROWID;
   `,
+  // 3: the tamper-evident audit chain (collector/audit/) and what the dashboard reads. Entries are
+  // only ever appended; hash = sha256(prev_hash || canonical JSON of {seq, ts, kind, payload}).
+  `
+  CREATE TABLE audit_chain (
+    seq          INTEGER PRIMARY KEY,
+    ts           REAL    NOT NULL,
+    kind         TEXT    NOT NULL,
+    payload_json TEXT    NOT NULL,
+    prev_hash    TEXT    NOT NULL,
+    hash         TEXT    NOT NULL
+  );
+  CREATE INDEX audit_chain_kind ON audit_chain (kind, seq);
+  -- capture rate per agent: flows of the batches received in the last minute
+  CREATE INDEX flows_batch ON flows (agent_id, boot_id, seq);
+  CREATE INDEX batches_received ON batches (received_us);
+  CREATE INDEX alerts_agent ON alerts (agent_id, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,10 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../../errors';
 import type { AgentUpdate, Alert, BatchRecord, DirectionStats, NewAlert, PutBatchResult, Severity } from '../../model';
-import type { AgentCredentialRow, AgentListing, EnrolTokenRow, RedeemResult, Store } from '../store';
+import type {
+  AgentCredentialRow, AgentListing, AgentView, AlertFilter, AlertQuery, AuditEntry, EnrolTokenRow, FlowView, RedeemResult, Store,
+  TalkerRow, TrafficBucket,
+} from '../store';
 import { IdentityStatements } from './identity-statements';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
@@ -82,6 +85,75 @@ function rowToAlert(r: AlertDbRow): Alert {
     threshold: r.threshold,
     evidence: JSON.parse(r.evidence_json) as Record<string, unknown>,
   };
+}
+
+interface FlowDbRow {
+  agent_id: string;
+  boot_id: string;
+  flow_id: number;
+  record_seq: number;
+  record_type: string;
+  community_id: string | null;
+  conn_state: string | null;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number;
+  dst_port: number;
+  proto: number;
+  first_ts: number;
+  last_ts: number;
+  fwd_packets: number;
+  bwd_packets: number;
+  fwd_ip_bytes: number;
+  bwd_ip_bytes: number;
+  tcp_flags: number;
+  end_reason: string;
+  app_json: string | null;
+}
+
+function rowToFlow(r: FlowDbRow): FlowView {
+  return {
+    agentId: r.agent_id, bootId: r.boot_id, flowId: r.flow_id, recordSeq: r.record_seq, recordType: r.record_type,
+    communityId: r.community_id, connState: r.conn_state, srcIp: r.src_ip, dstIp: r.dst_ip, srcPort: r.src_port,
+    dstPort: r.dst_port, proto: r.proto, firstTs: r.first_ts, lastTs: r.last_ts, fwdPackets: r.fwd_packets,
+    bwdPackets: r.bwd_packets, fwdBytes: r.fwd_ip_bytes, bwdBytes: r.bwd_ip_bytes, tcpFlags: r.tcp_flags,
+    endReason: r.end_reason, app: r.app_json ? (JSON.parse(r.app_json) as Record<string, unknown>) : null,
+  };
+}
+
+interface AuditDbRow {
+  seq: number;
+  ts: number;
+  kind: string;
+  payload_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function rowToAudit(r: AuditDbRow): AuditEntry {
+  return { seq: r.seq, ts: r.ts, kind: r.kind, payloadJson: r.payload_json, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/** SQL condition + parameters for an AlertFilter (always a valid expression, '1' when unfiltered). */
+function filterSql(f: AlertFilter | undefined): { where: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const inList = (column: string, values: readonly string[]): void => {
+    parts.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  if (f?.severities) inList('severity', f.severities);
+  if (f?.categories) inList('category', f.categories);
+  if (f?.agents) inList('agent_id', f.agents);
+  if (f?.hosts) {
+    if (f.hosts.length === 0) parts.push('0');
+    else {
+      const q = f.hosts.map(() => '?').join(', ');
+      parts.push(`(src_ip IN (${q}) OR dst_ip IN (${q}))`);
+      params.push(...f.hosts, ...f.hosts);
+    }
+  }
+  return { where: parts.length ? parts.join(' AND ') : '1', params };
 }
 
 function openDatabase(opts: SqliteStoreOptions): Database.Database {
@@ -215,8 +287,124 @@ export class SqliteStore implements Store {
     }
   }
 
-  async alertsSince(afterId: number, limit: number): Promise<Alert[]> {
-    return (this.selectAlerts.all(afterId, limit) as AlertDbRow[]).map(rowToAlert);
+  async alertsSince(afterId: number, limit: number, filter?: AlertFilter): Promise<Alert[]> {
+    if (!filter) return (this.selectAlerts.all(afterId, limit) as AlertDbRow[]).map(rowToAlert);
+    const f = filterSql(filter);
+    const rows = this.db.prepare(`SELECT * FROM alerts WHERE id > ? AND ${f.where} ORDER BY id LIMIT ?`).all(afterId, ...f.params, limit);
+    return (rows as AlertDbRow[]).map(rowToAlert);
+  }
+
+  async queryAlerts(q: AlertQuery): Promise<Alert[]> {
+    const f = filterSql(q.filter);
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts WHERE id < ? AND ts >= ? AND ${f.where} ORDER BY id DESC LIMIT ?`)
+      .all(q.beforeId ?? Number.MAX_SAFE_INTEGER, q.sinceTs ?? -Infinity, ...f.params, q.limit);
+    return (rows as AlertDbRow[]).map(rowToAlert);
+  }
+
+  async alertById(id: number): Promise<Alert | undefined> {
+    const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertDbRow | undefined;
+    return row ? rowToAlert(row) : undefined;
+  }
+
+  async alertCounts(): Promise<Array<{ category: string; count: number; lastTs: number }>> {
+    return this.db
+      .prepare('SELECT category, count(*) AS count, max(ts) AS lastTs FROM alerts GROUP BY category ORDER BY category')
+      .all() as Array<{ category: string; count: number; lastTs: number }>;
+  }
+
+  async evidenceFlows(alert: Alert, limit: number): Promise<FlowView[]> {
+    const ids = Array.isArray(alert.evidence.flow_ids)
+      ? (alert.evidence.flow_ids as unknown[]).filter((x): x is number => Number.isSafeInteger(x)).slice(0, limit)
+      : [];
+    if (ids.length === 0) return [];
+    // flow ids are per agent boot; the alert's time window (with a minute of slack) picks the right boot.
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM flows WHERE agent_id = ? AND flow_id IN (${ids.map(() => '?').join(', ')})
+           AND last_ts >= ? AND first_ts <= ? ORDER BY first_ts, flow_id, record_seq LIMIT ?`,
+      )
+      .all(alert.agent_id, ...ids, alert.first_ts - 60, alert.last_ts + 60, limit);
+    return (rows as FlowDbRow[]).map(rowToFlow);
+  }
+
+  async agents(nowUs: number, rateWindowUs: number): Promise<AgentView[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT a.*, coalesce(r.packets, 0) AS recent_packets, coalesce(r.flows, 0) AS recent_flows
+         FROM agents a LEFT JOIN (
+           SELECT f.agent_id, sum(f.fwd_packets + f.bwd_packets) AS packets, count(*) AS flows
+           FROM batches b JOIN flows f ON f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq
+           WHERE b.received_us >= ? GROUP BY f.agent_id
+         ) r ON r.agent_id = a.agent_id ORDER BY a.agent_id`,
+      )
+      .all(nowUs - rateWindowUs) as Array<{
+        agent_id: string; last_seen_us: number; boot_id: string | null; hostname: string | null;
+        software_version: string | null; source: string | null; health_json: string | null;
+        recent_packets: number; recent_flows: number;
+      }>;
+    return rows.map((r) => ({
+      agentId: r.agent_id,
+      lastSeenUs: r.last_seen_us,
+      bootId: r.boot_id,
+      hostname: r.hostname,
+      softwareVersion: r.software_version,
+      source: r.source,
+      health: r.health_json ? (JSON.parse(r.health_json) as Record<string, number>) : null,
+      recentPackets: r.recent_packets,
+      recentFlows: r.recent_flows,
+    }));
+  }
+
+  async latestFlowTs(): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT max(last_ts) AS ts FROM flows').get() as { ts: number | null };
+    return row.ts ?? undefined;
+  }
+
+  async topTalkers(fromTs: number, toTs: number, limit: number): Promise<TalkerRow[]> {
+    return this.db
+      .prepare(
+        `SELECT ip, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows FROM (
+           SELECT src_ip AS ip, fwd_ip_bytes + bwd_ip_bytes AS bytes, fwd_packets + bwd_packets AS packets
+             FROM flows WHERE first_ts >= ? AND first_ts < ?
+           UNION ALL
+           SELECT dst_ip, fwd_ip_bytes + bwd_ip_bytes, fwd_packets + bwd_packets
+             FROM flows WHERE first_ts >= ? AND first_ts < ?
+         ) GROUP BY ip ORDER BY bytes DESC, ip LIMIT ?`,
+      )
+      .all(fromTs, toTs, fromTs, toTs, limit) as TalkerRow[];
+  }
+
+  async traffic(fromTs: number, toTs: number, bucketSecs: number): Promise<TrafficBucket[]> {
+    return this.db
+      .prepare(
+        `SELECT CAST((first_ts - ?) / ? AS INTEGER) * ? + ? AS ts, sum(fwd_ip_bytes + bwd_ip_bytes) AS bytes,
+           sum(fwd_packets + bwd_packets) AS packets, count(*) AS flows
+         FROM flows WHERE first_ts >= ? AND first_ts < ? GROUP BY 1 ORDER BY 1`,
+      )
+      .all(fromTs, bucketSecs, bucketSecs, fromTs, fromTs, toTs) as TrafficBucket[];
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    try {
+      this.db
+        .prepare('INSERT INTO audit_chain (seq, ts, kind, payload_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(e.seq, e.ts, e.kind, e.payloadJson, e.prevHash, e.hash);
+    } catch (err) {
+      throw this.writeError(`cannot append audit entry ${e.seq}`, err);
+    }
+  }
+
+  async auditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const rows = this.db.prepare('SELECT * FROM audit_chain WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit);
+    return (rows as AuditDbRow[]).map(rowToAudit);
+  }
+
+  async lastAudit(kind?: string): Promise<AuditEntry | undefined> {
+    const row = kind === undefined
+      ? this.db.prepare('SELECT * FROM audit_chain ORDER BY seq DESC LIMIT 1').get()
+      : this.db.prepare('SELECT * FROM audit_chain WHERE kind = ? ORDER BY seq DESC LIMIT 1').get(kind);
+    return row ? rowToAudit(row as AuditDbRow) : undefined;
   }
 
   async touchAgent(u: AgentUpdate): Promise<void> {

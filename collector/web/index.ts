@@ -1,0 +1,3 @@
+export { Dashboard, type DashboardOptions } from './dashboard';
+export type { DetectorInfo } from './api';
+export { detectorState } from './api';
