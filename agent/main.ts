@@ -22,7 +22,9 @@ import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
-const VERSION = packageVersion();
+/** Set by the single-executable build (scripts/package/build.ts), which has no package.json beside it. */
+declare const GOALKEEPER_BUILD_VERSION: string | undefined;
+const VERSION = typeof GOALKEEPER_BUILD_VERSION === 'string' ? GOALKEEPER_BUILD_VERSION : packageVersion();
 /** Thrown through the file reader's gate to end a replay early (signal); never escapes runAgent. */
 const STOP_REPLAY = Symbol('stop replay');
 
