@@ -2,13 +2,14 @@
 // capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
 // capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { buildConfig, loadConfigFile, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
 import { AgentError, AgentErrorCode } from './errors';
 import { Logger } from './obs/log';
+import { ProgressBar, type ProgressTarget } from './obs/progress';
 import { readCaptureFile, type FileReadStats } from './capture/file-source';
 import { LiveSource } from './capture/live-source';
 import { DECODE_EVENT_NAMES, DecodeEvent } from './decode/packet-meta';
@@ -53,7 +54,24 @@ function pacer(pps: number, frames: () => number): () => Promise<void> | null {
   };
 }
 
-export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
+export interface RunOptions {
+  /** Where to draw a progress bar while reading a capture file (stderr); none when absent. */
+  progress?: ProgressTarget;
+}
+
+/** A bar over the capture file's bytes, or null when not asked for or the size is unknown. */
+function fileProgress(file: string, out: ProgressTarget | undefined): { bar: ProgressBar; total: number } | null {
+  if (!out) return null;
+  let total: number;
+  try {
+    total = statSync(file).size;
+  } catch {
+    return null; // the reader reports why the file cannot be read
+  }
+  return { bar: new ProgressBar({ label: basename(file), out }), total };
+}
+
+export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}): AgentRun {
   const bootId = randomUUID();
   // A capture file has an end: if the collector refuses our credentials, waiting is pointless.
   let refuse: (err: AgentError) => void = () => {};
@@ -186,11 +204,13 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     startHeartbeats();
     if (!live) {
       const gates: Array<() => Promise<void> | null> = [];
+      const progress = fileProgress(cfg.source.file, opts.progress);
       if (sender) gates.push(() => sender.gate());
       for (const w of writers) gates.push(() => w.gate());
       if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, meter.frames));
-      const gate = (): Promise<void> | null => {
+      const gate = (offset: number): Promise<void> | null => {
         if (stopRequested) return Promise.reject(STOP_REPLAY);
+        progress?.bar.update(offset, progress.total);
         const waits = gates.map((g) => g()).filter((p): p is Promise<void> => p !== null);
         return waits.length ? Promise.all(waits).then(() => undefined) : null;
       };
@@ -200,6 +220,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
           // Small reads when pacing, so that the pace is smooth.
           chunkBytes: cfg.source.replay_pps > 0 ? 64 * 1024 : undefined,
         });
+        progress?.bar.finish(progress.total, progress.total);
         for (const warning of stats.warnings) log.log('warn', 'capture_file', { file: stats.file, message: warning });
         log.log('info', 'file_done', { file: stats.file, format: stats.format, frames: stats.frames, truncated_records: stats.truncatedRecords });
       } catch (err) {
@@ -228,6 +249,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
 
 export async function main(argv: string[], log = new Logger()): Promise<number> {
   let cfg: AgentConfig;
+  const runOpts: RunOptions = {};
   try {
     const req = parseCli(argv);
     if (req.help) {
@@ -240,6 +262,8 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
     }
     const file = req.configPath ? { path: req.configPath, data: loadConfigFile(req.configPath) } : null;
     cfg = buildConfig(file, req.overrides);
+    // A bar on a terminal by default; --progress also draws it into a file or pipe. Always stderr.
+    if (req.progress || process.stderr.isTTY) runOpts.progress = process.stderr;
   } catch (err) {
     if (err instanceof AgentError) {
       log.log('error', 'config', { code: err.code, message: err.message });
@@ -248,7 +272,7 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
     throw err;
   }
   try {
-    const run = runAgent(cfg, log);
+    const run = runAgent(cfg, log, runOpts);
     // Repeated signals are harmless: the first one starts an orderly stop that must not be cut short.
     const onSignal = (): void => run.stop();
     process.on('SIGTERM', onSignal);

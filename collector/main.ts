@@ -13,6 +13,7 @@ import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, type Logger, type LogLevel } from './obs';
+import { softwareVersion } from './obs/version';
 import { Pipeline } from './pipeline';
 import { SqliteStore, type Store } from './store';
 
@@ -143,7 +144,24 @@ commands:
   hash-token TOKEN
       Print the sha256 hex of TOKEN, as config auth.*.token_sha256 wants it.
 
+--help shows this text, COMMAND --help the part about COMMAND, --version the version.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.`;
+
+/** The part of USAGE about `command` (its lines and the indented text under them); undefined if none. */
+export function commandHelp(command: string): string | undefined {
+  const sections: string[] = [];
+  let current: string[] | null = null;
+  for (const line of USAGE.split('\n')) {
+    const head = /^ {2}(\S+)/.exec(line);
+    if (head) {
+      current = head[1] === command ? [line] : null;
+      if (current) sections.push(line);
+    } else if (current && /^ {6}/.test(line)) {
+      sections.push(line);
+    }
+  }
+  return sections.length ? `usage: collector/main.ts\n${sections.join('\n')}` : undefined;
+}
 
 type Flags = Record<string, string>;
 
@@ -246,6 +264,11 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   const [command, ...rest] = argv;
   try {
+    const help = rest.includes('--help') || rest.includes('-h') ? commandHelp(command) : undefined;
+    if (help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     switch (command) {
       case 'serve':
         return await serve(rest, log);
@@ -259,6 +282,11 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case 'help':
         process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case '--version':
+      case '-V':
+      case 'version':
+        process.stdout.write(`${softwareVersion()}\n`);
         return 0;
       case undefined:
         throw usageError('no command given');
