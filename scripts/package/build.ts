@@ -13,24 +13,16 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, 
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
-import { inject } from 'postject';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HERE = __dirname;
 /** Where the package puts the executable and its addon; /usr/bin gets a symlink to it. */
-export const LIB_DIR = '/usr/lib/goalkeeper-agent';
-export const EXECUTABLE = 'goalkeeper-agent';
-export const ADDON = 'pcap_binding.node';
+const LIB_DIR = '/usr/lib/goalkeeper-agent';
+const EXECUTABLE = 'goalkeeper-agent';
+const ADDON = 'pcap_binding.node';
 const ADDON_SOURCE = join(ROOT, 'node_modules', 'pcap', 'build', 'Release', ADDON);
 /** Node's fixed marker for a SEA blob (node/src/node_sea.cc). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-export interface PackageBuild {
-  executable: string;
-  addon: string;
-  deb: string;
-  version: string;
-}
 
 function log(message: string): void {
   process.stderr.write(`package: ${message}\n`);
@@ -68,7 +60,7 @@ async function bundle(outFile: string, version: string): Promise<void> {
 }
 
 /** Copies the machine's node and injects the bundle into it. */
-async function singleExecutable(work: string, bundleFile: string, outFile: string): Promise<void> {
+function singleExecutable(work: string, bundleFile: string, outFile: string): void {
   const blob = join(work, 'sea-prep.blob');
   const seaConfig = join(work, 'sea-config.json');
   writeFileSync(seaConfig, JSON.stringify({
@@ -80,7 +72,9 @@ async function singleExecutable(work: string, bundleFile: string, outFile: strin
   run(process.execPath, ['--experimental-sea-config', seaConfig]);
   copyFileSync(process.execPath, outFile);
   chmodSync(outFile, 0o755);
-  await inject(outFile, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  // postject's CLI in a child process: its ELF parser prints a warning per note section of Debian's
+  // node ("Can't find string offset for section name '.note.100'"), harmless, shown only on failure.
+  run(process.execPath, [require.resolve('postject/dist/cli.js'), outFile, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
 }
 
 function treeBytes(dir: string): number {
@@ -144,7 +138,7 @@ function copyright(): string {
   ].join('\n');
 }
 
-export async function buildPackage(outDir: string): Promise<PackageBuild> {
+async function buildPackage(outDir: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const version: string = pkg.version;
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`builds linux-x64 only, this is ${process.platform}-${process.arch}`);
@@ -160,7 +154,7 @@ export async function buildPackage(outDir: string): Promise<PackageBuild> {
   log(`bundled ${relative(ROOT, bundleFile)} (${statSync(bundleFile).size} bytes)`);
 
   const executable = join(outDir, EXECUTABLE);
-  await singleExecutable(work, bundleFile, executable);
+  singleExecutable(work, bundleFile, executable);
   const addon = join(outDir, ADDON);
   copyFileSync(ADDON_SOURCE, addon);
   const reported = run(executable, ['--version']).trim();
@@ -171,7 +165,6 @@ export async function buildPackage(outDir: string): Promise<PackageBuild> {
   debianPackage(work, executable, addon, version, deb);
   rmSync(work, { recursive: true, force: true });
   log(`${relative(ROOT, deb)} (${statSync(deb).size} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { executable, addon, deb, version };
 }
 
 if (require.main === module) {
