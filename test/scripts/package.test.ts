@@ -12,7 +12,7 @@
 // Needs root, dpkg, util-linux (unshare, nsenter, setpriv), iproute2 and systemd's systemd-analyze.
 import t from 'tap';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ROOT, startCollector, startTs, stop, tempDir } from '../helpers/processes';
@@ -243,4 +243,18 @@ t.test('the .deb installs into a clean root and its agent works there, unprivile
   const denied = await collect(ns.spawn(['chroot', root, ...dropTo(unit.user, []), '/usr/bin/goalkeeper-agent', '-i', IF_A, '--jsonl', '-'], NS_A));
   t.equal(denied.code, 3, 'without the capabilities live capture fails');
   t.match(denied.stderr, /AGENT_ERR_INTERFACE/);
+
+  // ---- upgrade (the same .deb again): the operator's config and token stay ----
+  const editedConfig = readFileSync(join(root, 'etc/goalkeeper/agent.json'), 'utf8');
+  ns.run(['dpkg', `--root=${root}`, '--log=/dev/null', '--force-confold', '-i', deb]);
+  t.equal(readFileSync(join(root, 'etc/goalkeeper/agent.json'), 'utf8'), editedConfig, 'upgrade keeps the edited conffile');
+  t.equal(readFileSync(join(root, 'etc/goalkeeper/agent.token'), 'utf8'), collector.agentToken, 'and the token');
+  t.equal(readFileSync(join(root, 'etc/passwd'), 'utf8'), passwd, 'and adds no user');
+
+  // ---- purge: files, config, token and state go; the user stays ----
+  ns.run(['dpkg', `--root=${root}`, '--log=/dev/null', '--purge', 'goalkeeper-agent']);
+  t.notOk(existsSync(join(root, 'etc/goalkeeper')), '/etc/goalkeeper removed');
+  t.notOk(existsSync(join(root, 'var/lib/goalkeeper')), '/var/lib/goalkeeper removed');
+  t.equal(ns.run(['sh', '-c', `ls ${join(root, 'usr/lib/goalkeeper-agent')} 2>&1 || true`]).includes('No such file'), true, 'the executable removed');
+  t.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^goalkeeper:/m, 'the system user stays');
 });
