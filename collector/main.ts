@@ -150,15 +150,12 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.`;
 /** The part of USAGE about `command` (its lines and the indented text under them); undefined if none. */
 export function commandHelp(command: string): string | undefined {
   const sections: string[] = [];
-  let current: string[] | null = null;
+  let inside = false;
   for (const line of USAGE.split('\n')) {
     const head = /^ {2}(\S+)/.exec(line);
-    if (head) {
-      current = head[1] === command ? [line] : null;
-      if (current) sections.push(line);
-    } else if (current && /^ {6}/.test(line)) {
-      sections.push(line);
-    }
+    if (head) inside = head[1] === command;
+    else if (!/^ {6}/.test(line)) inside = false;
+    if (inside) sections.push(line);
   }
   return sections.length ? `usage: collector/main.ts\n${sections.join('\n')}` : undefined;
 }

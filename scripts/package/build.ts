@@ -28,8 +28,8 @@ function log(message: string): void {
   process.stderr.write(`package: ${message}\n`);
 }
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
 /** One CommonJS file with every dependency inside; the pcap addon is swapped for its loader. */
@@ -157,7 +157,8 @@ async function buildPackage(outDir: string): Promise<void> {
   singleExecutable(work, bundleFile, executable);
   const addon = join(outDir, ADDON);
   copyFileSync(ADDON_SOURCE, addon);
-  const reported = run(executable, ['--version']).trim();
+  // Without NODE_OPTIONS: a SEA honours it, and a caller's loaders (tsx, tap) are not the agent's.
+  const reported = run(executable, ['--version'], { PATH: process.env.PATH }).trim();
   if (reported !== version) throw new Error(`${executable} --version printed "${reported}", expected ${version}`);
   log(`executable ${relative(ROOT, executable)} (${statSync(executable).size} bytes), version ${reported}`);
 
