@@ -118,8 +118,9 @@ function debianPackage(work: string, executable: string, addon: string, version:
   put('/DEBIAN/control', { text: template('deb/control', { VERSION: version, INSTALLED_SIZE_KB: String(installedKb) }) }, 0o644);
   put('/DEBIAN/conffiles', { file: join(HERE, 'deb', 'conffiles') }, 0o644);
   for (const script of ['postinst', 'prerm', 'postrm']) put(`/DEBIAN/${script}`, { file: join(HERE, 'deb', script) }, 0o755);
-  // gzip: xz would save a third of the size and cost a minute of CPU on every build.
-  run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, outFile]);
+  // gzip -6, which every dpkg reads: here 34 MB in 6 s, where gzip -9 took 36 s for 0.2 MB less and
+  // xz -1 22 s for 27 MB (zstd, 0.7 s, needs dpkg >= 1.21.18: Debian 12, not 11).
+  run('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z6', '--build', root, outFile]);
 }
 
 function copyright(): string {
