@@ -17,7 +17,9 @@ function load() {
     try {
       addon = createRequire(process.execPath)(addonPath);
     } catch (err) {
-      throw new Error(`cannot load the libpcap addon ${addonPath}: ${err.message}`);
+      // A missing file, or a library it needs (libpcap.so.0.8) that the dynamic loader cannot find.
+      const why = err.code === 'MODULE_NOT_FOUND' ? 'no such file (it ships beside the executable)' : err.message;
+      throw new Error(`cannot load the libpcap addon ${addonPath}: ${why}`);
     }
   }
   return addon;

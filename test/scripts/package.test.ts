@@ -12,7 +12,7 @@
 // Needs root, dpkg, util-linux (unshare, nsenter, setpriv), iproute2 and systemd's systemd-analyze.
 import t from 'tap';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ROOT, startCollector, startTs, stop, tempDir } from '../helpers/processes';
@@ -161,6 +161,19 @@ t.test('the .deb installs into a clean root and its agent works there, unprivile
     t.ok(contents.includes(p), `the .deb holds ${p}`);
   }
   t.notMatch(contents, /\/work\/|node_modules/, 'nothing from the build tree');
+
+  // The executable alone: files need no libpcap; a live capture names the missing addon.
+  const alone = join(dir, 'alone');
+  mkdirSync(alone);
+  copyFileSync(join(out, 'goalkeeper-agent'), join(alone, 'goalkeeper-agent'));
+  chmodSync(join(alone, 'goalkeeper-agent'), 0o755);
+  const env = { PATH: process.env.PATH };
+  const offline = await collect(spawn(join(alone, 'goalkeeper-agent'), ['--read', CAPTURE, '--jsonl', '-'], { env }));
+  t.equal(offline.code, 0, 'reads a capture file without the addon', { stderr: offline.stderr });
+  t.equal(offline.stdout.trim().split('\n').length, 91, 'all 91 flows of the demo capture');
+  const noAddon = await collect(spawn(join(alone, 'goalkeeper-agent'), ['-i', 'lo', '--jsonl', '-'], { env }));
+  t.equal(noAddon.code, 3);
+  t.match(noAddon.stderr, new RegExp(`AGENT_ERR_INTERFACE.*cannot load the libpcap addon ${join(alone, 'pcap_binding.node')}: no such file`));
 
   // ---- install into a clean root ----
   await ns.ready();
