@@ -15,7 +15,7 @@ Source (one of):
       --no-promisc         do not put the interface in promiscuous mode
       --replay-pps N       pace a file replay at N packets/s (default: as fast as possible)
       --progress           draw a progress bar for --read on stderr even when it is not a terminal
-                           (on a terminal it is drawn anyway)
+                           (on a terminal it is drawn anyway, unless flows print there too)
 
 Destination (one or both):
   -c, --collector URL      collector WebSocket URL, e.g. ws://127.0.0.1:7470

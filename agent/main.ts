@@ -262,8 +262,10 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
     }
     const file = req.configPath ? { path: req.configPath, data: loadConfigFile(req.configPath) } : null;
     cfg = buildConfig(file, req.overrides);
-    // A bar on a terminal by default; --progress also draws it into a file or pipe. Always stderr.
-    if (req.progress || process.stderr.isTTY) runOpts.progress = process.stderr;
+    // Always on stderr: by default when that is a terminal (unless flows are being printed on the
+    // same terminal), and with --progress into a file or pipe too.
+    const flowsOnTerminal = (cfg.output.jsonl === '-' || cfg.output.csv === '-') && process.stdout.isTTY;
+    if (req.progress || (process.stderr.isTTY && !flowsOnTerminal)) runOpts.progress = process.stderr;
   } catch (err) {
     if (err instanceof AgentError) {
       log.log('error', 'config', { code: err.code, message: err.message });

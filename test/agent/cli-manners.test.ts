@@ -87,4 +87,8 @@ t.test('on a terminal the bar is drawn by default, in place', async (t) => {
   // script(1) runs the agent on a pseudo-terminal.
   const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
   t.match(out, /\rgateway-scan\.pcap \[#{24}\] 100% .*\x1b\[K\r?\n/);
+  // Flows printed on that same terminal: no bar in between them, unless asked for.
+  const toTerminal = cmd.replace("'/dev/null'", "'-'");
+  t.notMatch(execFileSync('script', ['-qec', toTerminal, '/dev/null'], { cwd: ROOT, encoding: 'utf8' }), /gateway-scan\.pcap \[/);
+  t.match(execFileSync('script', ['-qec', `${toTerminal} --progress`, '/dev/null'], { cwd: ROOT, encoding: 'utf8' }), /gateway-scan\.pcap \[#{24}\] 100%/);
 });
