@@ -24,14 +24,11 @@ t.test('every flag --help lists is one the parser takes, and the reverse', async
 });
 
 t.test('--version and -v print the package version, --help and -h the usage; exit 0', async (t) => {
-  for (const flag of ['--version', '-v']) {
-    const p = startTs(['agent/main.ts', flag]);
-    t.equal(await p.exited, 0);
-    t.same(p.stdout, [VERSION], flag);
-  }
-  for (const flag of ['--help', '-h']) {
-    const p = startTs(['agent/main.ts', flag]);
-    t.equal(await p.exited, 0);
+  const [version, v, help, h] = ['--version', '-v', '--help', '-h'].map((flag) => startTs(['agent/main.ts', flag]));
+  for (const p of [version, v, help, h]) t.equal(await p.exited, 0);
+  t.same(version.stdout, [VERSION]);
+  t.same(v.stdout, [VERSION]);
+  for (const p of [help, h]) {
     t.match(p.stdout.join('\n'), /^Usage: goalkeeper-agent/);
     t.match(p.stdout.join('\n'), /Exit status: 0 .*\n2 bad usage or configuration; 3 capture or delivery failed; 70/);
   }
@@ -41,19 +38,20 @@ t.test('a config error names the file and the option (or the command line)', asy
   const dir = tempDir();
   const file = join(dir, 'agent.json');
   writeFileSync(file, JSON.stringify({ flow: { max_flows: 3 } }));
+  const urlFile = join(dir, 'url.json');
+  writeFileSync(urlFile, JSON.stringify({ agent_id: 'gw1', collector: { url: 'http://collector', token: 'x' } }));
   const p = startTs(['agent/main.ts', '--config', file, '--read', DEMO, '--jsonl', '-']);
+  const cli = startTs(['agent/main.ts', '--config', file, '--read', DEMO, '--jsonl', '-', '--max-flows', '8']);
+  const url = startTs(['agent/main.ts', '--config', urlFile, '--read', DEMO]);
+
   t.equal(await p.exited, 2);
   const e = JSON.parse(p.stderr.find((l) => l.includes('AGENT_ERR_CONFIG_INVALID'))!);
   t.equal(e.message, `config file ${file}: option "flow.max_flows" must be a number from 16 to 16777216, got 3`);
-
-  const cli = startTs(['agent/main.ts', '--config', file, '--read', DEMO, '--jsonl', '-', '--max-flows', '8']);
   t.equal(await cli.exited, 2);
   t.match(cli.stderr.join('\n'), /command line: option \\"flow.max_flows\\"/, 'the flag overrode the file, so the flag is blamed');
 
-  writeFileSync(file, JSON.stringify({ agent_id: 'gw1', collector: { url: 'http://collector', token: 'x' } }));
-  const url = startTs(['agent/main.ts', '--config', file, '--read', DEMO]);
   t.equal(await url.exited, 2);
-  t.match(url.stderr.join('\n'), new RegExp(`config file ${file}: collector URL`));
+  t.match(url.stderr.join('\n'), new RegExp(`config file ${urlFile}: collector URL`));
 });
 
 function progressLines(stderr: string[]): string[] {
