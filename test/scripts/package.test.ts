@@ -203,6 +203,21 @@ t.test('the .deb installs into a clean root and its agent works there, unprivile
   t.same(unit.caps.sort(), ['net_admin', 'net_raw']);
   t.equal(unit.user, 'goalkeeper');
 
+  // What LoadCredential= does before each start: a private copy of the token the service's user can read.
+  const loadCredential = (): void => {
+    mkdirSync(join(root, CREDENTIALS), { recursive: true });
+    copyFileSync(join(root, 'etc/goalkeeper/agent.token'), join(root, CREDENTIALS, 'agent.token'));
+    sh('chown', ['-R', String(uid), join(root, CREDENTIALS)]);
+  };
+  const asService = (extra: string[]): ChildProcess => ns.spawn(['chroot', root, ...dropTo(unit.user, unit.caps), ...unit.argv, ...extra]);
+
+  // ---- freshly installed: the shipped config has no token, so the agent stops with 2, not restarted ----
+  loadCredential();
+  const unconfigured = await collect(asService([]));
+  t.equal(unconfigured.code, 2, 'exit 2 with the shipped config and the empty token');
+  t.match(unconfigured.stderr, /AGENT_ERR_CONFIG_INVALID.*a token is needed/);
+  t.match(ns.run(['cat', join(root, UNIT)]), /^RestartPreventExitStatus=2$/m, 'which the unit does not restart');
+
   // ---- replay to a collector, as the unit starts it ----
   const collector = await startCollector(dir);
   t.teardown(() => stop(collector.proc));
@@ -211,13 +226,10 @@ t.test('the .deb installs into a clean root and its agent works there, unprivile
     collector: { url: collector.url },
   }));
   writeFileSync(join(root, 'etc/goalkeeper/agent.token'), collector.agentToken);
-  // What LoadCredential= does: a private copy the service's user can read.
-  mkdirSync(join(root, CREDENTIALS), { recursive: true });
-  copyFileSync(join(root, 'etc/goalkeeper/agent.token'), join(root, CREDENTIALS, 'agent.token'));
-  sh('chown', ['-R', String(uid), join(root, CREDENTIALS)]);
+  loadCredential();
   copyFileSync(CAPTURE, join(root, 'var/lib/goalkeeper/input.pcap'));
 
-  const replay = await collect(ns.spawn(['chroot', root, ...dropTo(unit.user, unit.caps), ...unit.argv, '--read', '/var/lib/goalkeeper/input.pcap']));
+  const replay = await collect(asService(['--read', '/var/lib/goalkeeper/input.pcap']));
   t.equal(replay.code, 0, 'the installed agent replays the capture', { stderr: replay.stderr });
   t.match(replay.stderr, /"event":"collector_connected"/);
 
