@@ -77,8 +77,10 @@ function singleExecutable(work: string, bundleFile: string, outFile: string): vo
   run(process.execPath, [require.resolve('postject/dist/cli.js'), outFile, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
 }
 
+/** Bytes of the files below `dir`; sets every folder to 0755 on the way, whatever the umask made them. */
 function treeBytes(dir: string): number {
   let total = 0;
+  chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) total += treeBytes(p);
@@ -99,7 +101,7 @@ function debianPackage(work: string, executable: string, addon: string, version:
   const root = join(work, 'deb-root');
   const put = (path: string, from: { file?: string; text?: string }, mode: number): void => {
     const dest = join(root, path);
-    mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
+    mkdirSync(dirname(dest), { recursive: true });
     if (from.file) copyFileSync(from.file, dest);
     else writeFileSync(dest, from.text ?? '');
     chmodSync(dest, mode);
@@ -115,6 +117,8 @@ function debianPackage(work: string, executable: string, addon: string, version:
   put('/usr/share/doc/goalkeeper-agent/copyright', { text: copyright() }, 0o644);
 
   const installedKb = Math.ceil(treeBytes(root) / 1024);
+  mkdirSync(join(root, 'DEBIAN'));
+  chmodSync(join(root, 'DEBIAN'), 0o755);
   put('/DEBIAN/control', { text: template('deb/control', { VERSION: version, INSTALLED_SIZE_KB: String(installedKb) }) }, 0o644);
   put('/DEBIAN/conffiles', { file: join(HERE, 'deb', 'conffiles') }, 0o644);
   for (const script of ['postinst', 'prerm', 'postrm']) put(`/DEBIAN/${script}`, { file: join(HERE, 'deb', script) }, 0o755);
