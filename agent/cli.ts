@@ -14,6 +14,8 @@ Source (one of):
       --snaplen BYTES      bytes captured per packet (default 262144)
       --no-promisc         do not put the interface in promiscuous mode
       --replay-pps N       pace a file replay at N packets/s (default: as fast as possible)
+      --progress           draw a progress bar for --read on stderr even when it is not a terminal
+                           (on a terminal it is drawn anyway, unless flows print there too)
 
 Destination (one or both):
   -c, --collector URL      collector WebSocket URL, e.g. ws://127.0.0.1:7470
@@ -40,11 +42,14 @@ Other:
   -h, --help               show this help
   -v, --version            print the version
 
-Exit status: 0 done, 2 bad configuration, 3 capture or delivery failed.`;
+Exit status: 0 done (file read and every flow delivered, or stopped by SIGTERM/SIGINT);
+2 bad usage or configuration; 3 capture or delivery failed; 70 internal error (a bug).`;
 
 export interface CliRequest {
   help: boolean;
   version: boolean;
+  /** Draw the file-reading progress bar even when stderr is not a terminal. */
+  progress: boolean;
   configPath: string;
   overrides: Record<string, Record<string, unknown> | unknown>;
 }
@@ -77,6 +82,7 @@ export function parseCli(argv: string[]): CliRequest {
         snaplen: { type: 'string' },
         'no-promisc': { type: 'boolean' },
         'replay-pps': { type: 'string' },
+        progress: { type: 'boolean' },
         collector: { type: 'string', short: 'c' },
         token: { type: 'string' },
         'token-file': { type: 'string' },
@@ -131,6 +137,7 @@ export function parseCli(argv: string[]): CliRequest {
   return {
     help: v.help === true,
     version: v.version === true,
+    progress: v.progress === true,
     configPath: v.config ?? '',
     overrides,
   };

@@ -138,8 +138,11 @@ function invalid(message: string): AgentError {
   return new AgentError(AgentErrorCode.CONFIG_INVALID, message);
 }
 
-/** Copies `from` onto `into`, rejecting keys and types the defaults do not have. */
-function merge(into: Record<string, unknown>, from: unknown, path: string, where: string): void {
+/**
+ * Copies `from` onto `into`, rejecting keys and types the defaults do not have. `origins` learns
+ * where each option was set ("config file X" or "command line"), for errors found after merging.
+ */
+function merge(into: Record<string, unknown>, from: unknown, path: string, where: string, origins: Map<string, string>): void {
   if (typeof from !== 'object' || from === null || Array.isArray(from)) {
     throw invalid(`${where}: ${path || 'the top level'} must be an object`);
   }
@@ -148,11 +151,12 @@ function merge(into: Record<string, unknown>, from: unknown, path: string, where
     if (!(key in into)) throw invalid(`${where}: unknown option "${full}"`);
     const current = into[key];
     if (typeof current === 'object' && current !== null) {
-      merge(current as Record<string, unknown>, value, full, where);
+      merge(current as Record<string, unknown>, value, full, where, origins);
     } else if (typeof value !== typeof current) {
       throw invalid(`${where}: option "${full}" must be a ${typeof current}, got ${JSON.stringify(value)}`);
     } else {
       into[key] = value;
+      origins.set(full, where);
     }
   }
 }
@@ -189,8 +193,11 @@ export function loadConfigFile(path: string): unknown {
  */
 export function buildConfig(file: { path: string; data: unknown } | null, overrides: unknown): AgentConfig {
   const cfg = defaultConfig();
+  const origins = new Map<string, string>();
+  /** "config file X: " or "command line: " before a message about one option. */
+  const from = (option: string): string => (origins.has(option) ? `${origins.get(option)}: ` : '');
   if (file) {
-    merge(cfg as unknown as Record<string, unknown>, file.data, '', `config file ${file.path}`);
+    merge(cfg as unknown as Record<string, unknown>, file.data, '', `config file ${file.path}`, origins);
     const base = dirname(resolve(file.path));
     if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
     const c = cfg.collector;
@@ -199,13 +206,13 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
     if (cfg.output.csv && cfg.output.csv !== '-') cfg.output.csv = resolve(base, cfg.output.csv);
   }
-  merge(cfg as unknown as Record<string, unknown>, overrides, '', 'command line');
+  merge(cfg as unknown as Record<string, unknown>, overrides, '', 'command line', origins);
 
   for (const [path, [min, max]] of Object.entries(RANGES)) {
     const [section, key] = path.split('.');
     const value = (cfg as unknown as Record<string, Record<string, number>>)[section][key];
     if (!Number.isFinite(value) || value < min || value > max) {
-      throw invalid(`option "${path}" must be a number from ${min} to ${max}, got ${value}`);
+      throw invalid(`${from(path)}option "${path}" must be a number from ${min} to ${max}, got ${value}`);
     }
   }
   if (cfg.flow.features !== 'full' && cfg.flow.features !== 'compact') {
@@ -226,10 +233,10 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     try {
       url = new URL(cfg.collector.url);
     } catch {
-      throw invalid(`collector URL "${cfg.collector.url}" is not a URL`);
+      throw invalid(`${from('collector.url')}collector URL "${cfg.collector.url}" is not a URL`);
     }
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-      throw invalid(`collector URL "${cfg.collector.url}" must start with ws:// or wss://`);
+      throw invalid(`${from('collector.url')}collector URL "${cfg.collector.url}" must start with ws:// or wss://`);
     }
     // A bare collector address means its agent endpoint.
     if (url.pathname === '/' || url.pathname === '') {
@@ -239,7 +246,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     const c = cfg.collector;
     if (!cfg.agent_id && !c.credential_file) throw invalid('an agent id is needed to talk to a collector (--agent-id or "agent_id"), or a collector.credential_file to enrol into');
     if (cfg.agent_id && !/^[A-Za-z0-9._-]{1,64}$/.test(cfg.agent_id)) {
-      throw invalid(`agent id "${cfg.agent_id}" must be 1–64 letters, digits, '.', '_' or '-'`);
+      throw invalid(`${from('agent_id')}agent id "${cfg.agent_id}" must be 1–64 letters, digits, '.', '_' or '-'`);
     }
     if (cfg.collector.token_file) {
       try {
@@ -270,7 +277,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
       t.pin_sha256 = pin;
     }
     if (cfg.collector.backoff_max_ms < cfg.collector.backoff_initial_ms) {
-      throw invalid('collector.backoff_max_ms must not be below collector.backoff_initial_ms');
+      throw invalid(`${from('collector.backoff_max_ms')}collector.backoff_max_ms must not be below collector.backoff_initial_ms`);
     }
   }
   return deepFreeze(cfg);

@@ -2,8 +2,8 @@
 // capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
 // capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { buildConfig, loadConfigFile, parseListen, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
@@ -11,6 +11,7 @@ import { AgentError, AgentErrorCode } from './errors';
 import { Logger } from './obs/log';
 import { agentSamples } from './obs/agent-metrics';
 import { startObsServer, type ObsServer } from './obs/http';
+import { ProgressBar, type ProgressTarget } from './obs/progress';
 import { readCaptureFile, type FileReadStats } from './capture/file-source';
 import { LiveSource } from './capture/live-source';
 import { DECODE_EVENT_NAMES, DecodeEvent } from './decode/packet-meta';
@@ -27,7 +28,9 @@ import { resolveCredential, type AgentCredential } from './transport/enrol';
 import { buildTlsOptions, type ClientTlsOptions } from './transport/tls-options';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
-const VERSION = packageVersion();
+/** Set by the single-executable build (scripts/package/build.ts), which has no package.json beside it. */
+declare const GOALKEEPER_BUILD_VERSION: string | undefined;
+const VERSION = typeof GOALKEEPER_BUILD_VERSION === 'string' ? GOALKEEPER_BUILD_VERSION : packageVersion();
 /** Thrown through the file reader's gate to end a replay early (signal); never escapes runAgent. */
 const STOP_REPLAY = Symbol('stop replay');
 
@@ -72,7 +75,24 @@ async function connectSettings(cfg: AgentConfig, log: Logger): Promise<Collector
   return { ...credential, tls };
 }
 
-export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIdentity): AgentRun {
+export interface RunOptions {
+  /** Where to draw a progress bar while reading a capture file (stderr); none when absent. */
+  progress?: ProgressTarget;
+}
+
+/** A bar over the capture file's bytes, or null when not asked for or the size is unknown. */
+function fileProgress(file: string, out: ProgressTarget | undefined): { bar: ProgressBar; total: number } | null {
+  if (!out) return null;
+  let total: number;
+  try {
+    total = statSync(file).size;
+  } catch {
+    return null; // the reader reports why the file cannot be read
+  }
+  return { bar: new ProgressBar({ label: basename(file), out }), total };
+}
+
+export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, identity?: CollectorIdentity): AgentRun {
   const who: CollectorIdentity = identity ?? { agentId: cfg.agent_id, token: cfg.collector.token, tls: buildTlsOptions(cfg.collector.tls) };
   const bootId = randomUUID();
   // A capture file has an end: if the collector refuses our credentials, waiting is pointless.
@@ -85,8 +105,9 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
   const writers: RecordWriter[] = [];
   const fileTargets: OutputTarget[] = [];
   for (const [path, format] of [[cfg.output.jsonl, 'jsonl'], [cfg.output.csv, 'csv']] as const) {
-    if (path === '-') writers.push(format === 'csv' ? new RecordWriter('-', flowToCicRow, CIC_HEADER) : new RecordWriter('-', flowToJsonLine));
-    else if (path) fileTargets.push({ path, format });
+    if (!path) continue;
+    if (path !== '-' && OutputOffload.supported()) fileTargets.push({ path, format });
+    else writers.push(format === 'csv' ? new RecordWriter(path, flowToCicRow, CIC_HEADER) : new RecordWriter(path, flowToJsonLine));
   }
   const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
   const sender = cfg.collector.url
@@ -255,12 +276,14 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
     startHeartbeats();
     if (!live) {
       const gates: Array<() => Promise<void> | null> = [];
+      const progress = fileProgress(cfg.source.file, opts.progress);
       if (sender) gates.push(() => sender.gate());
       for (const w of writers) gates.push(() => w.gate());
       if (offload) gates.push(() => offload.gate());
       if (cfg.source.replay_pps > 0) gates.push(pacer(cfg.source.replay_pps, meter.frames));
-      const gate = (): Promise<void> | null => {
+      const gate = (offset: number): Promise<void> | null => {
         if (stopRequested) return Promise.reject(STOP_REPLAY);
+        progress?.bar.update(offset, progress.total);
         const waits = gates.map((g) => g()).filter((p): p is Promise<void> => p !== null);
         return waits.length ? Promise.all(waits).then(() => undefined) : null;
       };
@@ -270,6 +293,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
           // Small reads when pacing, so that the pace is smooth.
           chunkBytes: cfg.source.replay_pps > 0 ? 64 * 1024 : undefined,
         });
+        progress?.bar.finish(progress.total, progress.total);
         for (const warning of stats.warnings) log.log('warn', 'capture_file', { file: stats.file, message: warning });
         log.log('info', 'file_done', { file: stats.file, format: stats.format, frames: stats.frames, truncated_records: stats.truncatedRecords });
       } catch (err) {
@@ -299,6 +323,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, identity?: CollectorIden
 
 export async function main(argv: string[], log = new Logger()): Promise<number> {
   let cfg: AgentConfig;
+  const runOpts: RunOptions = {};
   try {
     const req = parseCli(argv);
     if (req.help) {
@@ -311,6 +336,10 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
     }
     const file = req.configPath ? { path: req.configPath, data: loadConfigFile(req.configPath) } : null;
     cfg = buildConfig(file, req.overrides);
+    // Always on stderr: by default when that is a terminal (unless flows are being printed on the
+    // same terminal), and with --progress into a file or pipe too.
+    const flowsOnTerminal = (cfg.output.jsonl === '-' || cfg.output.csv === '-') && process.stdout.isTTY;
+    if (req.progress || (process.stderr.isTTY && !flowsOnTerminal)) runOpts.progress = process.stderr;
   } catch (err) {
     if (err instanceof AgentError) {
       log.log('error', 'config', { code: err.code, message: err.message });
@@ -320,7 +349,7 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
   }
   try {
     const identity = cfg.collector.url ? await connectSettings(cfg, log) : undefined;
-    const run = runAgent(cfg, log, identity);
+    const run = runAgent(cfg, log, runOpts, identity);
     // Repeated signals are harmless: the first one starts an orderly stop that must not be cut short.
     const onSignal = (): void => run.stop();
     process.on('SIGTERM', onSignal);

@@ -240,7 +240,21 @@ commands:
       line {"ok":...,"entries":N,"last_hash":...,"broken":{"seq":N,"reason":...}}; exit 0 when intact,
       3 when a link is broken.
 
+--help shows this text, COMMAND --help the part about COMMAND, --version the version.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config, 3 audit chain broken.`;
+
+/** The part of USAGE about `command` (its lines and the indented text under them); undefined if none. */
+export function commandHelp(command: string): string | undefined {
+  const sections: string[] = [];
+  let inside = false;
+  for (const line of USAGE.split('\n')) {
+    const head = /^ {2}(\S+)/.exec(line);
+    if (head) inside = head[1] === command;
+    else if (!/^ {6}/.test(line)) inside = false;
+    if (inside) sections.push(line);
+  }
+  return sections.length ? `usage: collector/main.ts\n${sections.join('\n')}` : undefined;
+}
 
 type Flags = Record<string, string>;
 
@@ -429,6 +443,11 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   const [command, ...rest] = argv;
   try {
+    const help = rest.includes('--help') || rest.includes('-h') ? commandHelp(command) : undefined;
+    if (help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     switch (command) {
       case 'serve':
         return await serve(rest, log);
@@ -449,6 +468,11 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case 'help':
         process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case '--version':
+      case '-V':
+      case 'version':
+        process.stdout.write(`${softwareVersion()}\n`);
         return 0;
       case undefined:
         throw usageError('no command given');

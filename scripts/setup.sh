@@ -8,8 +8,10 @@ need=()
 # libpcap-dev: headers for the `pcap` native module; g++/make/python3: node-gyp builds it and better-sqlite3;
 # iproute2 + iputils-ping: the live-capture test builds network namespaces and pings across them.
 # chromium: the dashboard test drives it headless through playwright-core (which downloads no browser);
-# openssl: the TLS tests make their CA, collector and client certificates at test time (also syslog over TLS).
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl; do
+# openssl: the TLS tests make their CA, collector and client certificates at test time (also syslog over TLS);
+# systemd: systemd-analyze verifies the agent's unit in the packaging test (dpkg-deb, unshare,
+# nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

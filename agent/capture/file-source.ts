@@ -16,8 +16,11 @@ export type { FileReadStats, FrameHandler } from './record-parser';
 export interface FileSourceOptions {
   /** Size of the read buffer, default 4 MiB (at least 64 bytes). */
   chunkBytes?: number;
-  /** Called between chunks; if it returns a promise, reading waits for it (backpressure). */
-  gate?: () => Promise<void> | null;
+  /**
+   * Called between chunks with the file offset reached (progress); if it returns a promise, reading
+   * waits for it (backpressure).
+   */
+  gate?: (offset: number) => Promise<void> | null;
   /** Captured bytes above which a record counts as corrupt and reading stops; default 256 KiB. */
   maxRecordBytes?: number;
 }
@@ -153,7 +156,7 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
         break;
       }
       if (gate) {
-        const wait = gate();
+        const wait = gate(bufFileOffset + pos);
         if (wait) await wait;
       }
       await refill(parser.need);

@@ -2,6 +2,7 @@
 // flow's rows into a batch (no record built on the capture thread), and full batches are posted to
 // output-worker.ts. Building and formatting records took about half of the offline meter's time and,
 // live, would stall capture during a burst of expiring flows. stdout ('-') stays on the main thread.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AgentError, AgentErrorCode } from '../errors';
@@ -21,9 +22,13 @@ const BATCH_ROWS = 256;
 const MAX_IN_FLIGHT = 16;
 
 /** The worker's entry: the compiled .js next to this file, or the TypeScript source under tsx. */
-function startWorker(targets: readonly OutputTarget[]): Worker {
+function workerEntry(): { entry: string; compiled: boolean } {
   const compiled = __filename.endsWith('.js');
-  const entry = join(__dirname, compiled ? 'output-worker.js' : 'output-worker.ts');
+  return { entry: join(__dirname, compiled ? 'output-worker.js' : 'output-worker.ts'), compiled };
+}
+
+function startWorker(targets: readonly OutputTarget[]): Worker {
+  const { entry, compiled } = workerEntry();
   const workerData = { targets };
   return compiled
     ? new Worker(entry, { workerData })
@@ -31,6 +36,11 @@ function startWorker(targets: readonly OutputTarget[]): Worker {
 }
 
 export class OutputOffload {
+  /** False in a single-file build (the packaged agent), which has no worker entry beside it: write inline there. */
+  static supported(): boolean {
+    return existsSync(workerEntry().entry);
+  }
+
   private batch: RowBatch;
   private inFlight = 0;
   private failure: AgentError | null = null;

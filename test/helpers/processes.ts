@@ -50,7 +50,8 @@ export function startTs(args: string[], opts: { cwd?: string; prefix?: string[] 
   };
   createInterface({ input: child.stdout! }).on('line', onLine(stdout));
   createInterface({ input: child.stderr! }).on('line', onLine(stderr));
-  const exited = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))));
+  // 'close', not 'exit': only then has every line the process wrote been read (and pushed above).
+  const exited = new Promise<number>((r) => child.once('close', (code, signal) => r(code ?? (signal ? 128 : 1))));
   return {
     child,
     stdout,
