@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
-import { DetectRunner, PortScanDetector, type Detector } from './detect';
+import { buildDetectors, DetectRunner, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert } from './model';
@@ -31,13 +31,9 @@ export interface RunningCollector {
   readonly port: number;
   readonly metrics: Registry;
   readonly hub: AlertHub;
+  /** Re-reads the threat-intel sources (serve calls it on SIGHUP). */
+  reloadIntel(): Promise<void>;
   close(): Promise<void>;
-}
-
-function buildDetectors(cfg: CollectorConfig): Detector[] {
-  const out: Detector[] = [];
-  if (cfg.detect.port_scan.enabled) out.push(new PortScanDetector(cfg.detect.port_scan));
-  return out;
 }
 
 export async function startCollector(cfg: CollectorConfig, opts: StartOptions): Promise<RunningCollector> {
@@ -49,7 +45,9 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
 
   const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }));
   if (opts.onAlert) hub.subscribe(opts.onAlert);
-  const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
+  const detectLog = log.child({ module: 'detect' });
+  const detectorSet = await buildDetectors(cfg.detect, { log: detectLog, metrics });
+  const detect = new DetectRunner(opts.detectors ?? detectorSet.detectors, metrics, detectLog, cfg.detect.suppress_secs);
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
   const agentTokens = new TokenTable<AgentIdentity>(
@@ -99,6 +97,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     http.server.close();
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
+    detectorSet.close();
     http.server.closeAllConnections();
     await store.close();
   };
@@ -124,6 +123,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     port: addr.port,
     metrics,
     hub,
+    reloadIntel: () => detectorSet.reloadIntel(),
     close: () => (closing ??= closeAll()),
   };
 }
@@ -216,6 +216,10 @@ async function serve(args: string[], log: Logger): Promise<number> {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading threat-intel sources');
+      void collector.reloadIntel();
+    });
   });
 }
 

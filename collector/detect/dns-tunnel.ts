@@ -1,0 +1,105 @@
+// DNS tunnelling (MITRE ATT&CK T1071.004, Application Layer Protocol: DNS): data carried in query
+// names under one domain the attacker controls. Three signs, per (agent, source, registered domain)
+// within tumbling windows of `window_secs` of flow time:
+//   - encoded names: the labels before the registered domain hold ≥ `min_label_chars` characters
+//     (dots not counted) with a Shannon entropy ≥ `min_entropy_bits_per_char` bits per character
+//     (base32/base64/hex payloads; ordinary names are short or repetitive). Counted per query
+//     (a flow's fwd packets, since one socket may send many queries of which the agent keeps the
+//     first name); alert when ≥ `min_suspicious_queries`;
+//   - TXT/NULL heavy: queries of type TXT (16) or NULL (10) with a non-empty subdomain, alert when ≥
+//     `min_txt_null_queries` (per query, as above);
+//   - many unique subdomains: ≥ `max_unique_subdomains` distinct names (RITA's C2-over-DNS count).
+// Reverse lookups (*.arpa) and mDNS/LLMNR names (*.local) are ignored. One alert (severity high,
+// evidence: rule, counts, sample names); then the key is quiet for `suppress_secs`.
+//
+// Thresholds (detect.dns_tunnel): min_label_chars 30 characters; min_entropy_bits_per_char 3.3
+// bits/char; min_suspicious_queries 5 queries; min_txt_null_queries 10 queries;
+// max_unique_subdomains 100 names; window_secs 300 s; suppress_secs 1800 s; max_tracked_domains
+// 100000 (LRU). Fixed: at most max_unique_subdomains names remembered per key, 5 samples in evidence.
+import { LRUCache } from 'lru-cache';
+import type { DnsTunnelConfig } from '../config';
+import type { FlowRow } from '../model';
+import type { Detector, EmitAlert } from './detector';
+import { alertFrom, FlowEvidence } from './evidence';
+import { charsWithoutDots, entropyBitsPerChar, splitRegistered } from './dns-names';
+
+const QTYPE_NULL = 10;
+const QTYPE_TXT = 16;
+
+interface DomainState {
+  startUs: number;
+  encoded: number;
+  txtNull: number;
+  subdomains: Set<string>;
+  samples: string[];
+  maxEntropy: number;
+  ev: FlowEvidence;
+  quietUntilUs: number;
+}
+
+export class DnsTunnelDetector implements Detector {
+  readonly name = 'dns_tunnel';
+  private readonly domains: LRUCache<string, DomainState>;
+
+  constructor(private readonly opts: DnsTunnelConfig) {
+    this.domains = new LRUCache({ max: opts.max_tracked_domains });
+  }
+
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+    const o = this.opts;
+    for (const f of flows) {
+      const q = f.app?.dns_query;
+      if (typeof q !== 'string' || f.recordSeq !== 0 || q.endsWith('.arpa') || q.endsWith('.local')) continue;
+      const [sub, domain] = splitRegistered(q);
+      if (sub === '') continue;
+      const key = `${f.agentId}\u0000${f.srcIp}\u0000${domain}`;
+      let st = this.domains.get(key);
+      if (!st) {
+        st = { startUs: f.firstUs, encoded: 0, txtNull: 0, subdomains: new Set(), samples: [], maxEntropy: 0, ev: new FlowEvidence(), quietUntilUs: -Infinity };
+        this.domains.set(key, st);
+      }
+      if (f.firstUs < st.quietUntilUs) continue;
+      if (f.firstUs - st.startUs > o.window_secs * 1e6) this.reset(st, f.firstUs);
+      const queries = Math.max(1, f.fwd.packets);
+      const entropy = entropyBitsPerChar(sub);
+      const encoded = charsWithoutDots(sub) >= o.min_label_chars && entropy >= o.min_entropy_bits_per_char;
+      const qtype = f.app?.dns_qtype;
+      const txtNull = qtype === QTYPE_TXT || qtype === QTYPE_NULL;
+      if (encoded) st.encoded += queries;
+      if (txtNull) st.txtNull += queries;
+      if (st.subdomains.size < o.max_unique_subdomains) st.subdomains.add(sub);
+      if (encoded || txtNull || st.samples.length < 5) {
+        if (st.samples.length < 5) st.samples.push(q);
+        st.ev.add(f);
+      }
+      if (entropy > st.maxEntropy) st.maxEntropy = entropy;
+      let rule: string | undefined;
+      let score = 0;
+      let threshold = 0;
+      if (st.encoded >= o.min_suspicious_queries) [rule, score, threshold] = ['encoded_names', st.encoded, o.min_suspicious_queries];
+      else if (st.txtNull >= o.min_txt_null_queries) [rule, score, threshold] = ['txt_null_queries', st.txtNull, o.min_txt_null_queries];
+      else if (st.subdomains.size >= o.max_unique_subdomains) [rule, score, threshold] = ['unique_subdomains', st.subdomains.size, o.max_unique_subdomains];
+      if (!rule) continue;
+      emit(alertFrom({
+        category: 'dns_tunnel', severity: 'high', attack_id: 'T1071.004', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: f.dstIp,
+        dst_port: f.dstPort, score, threshold,
+        evidence: {
+          rule, domain, encoded_queries: st.encoded, txt_null_queries: st.txtNull, unique_subdomains: st.subdomains.size,
+          max_entropy_bits_per_char: Math.round(st.maxEntropy * 100) / 100, sample_names: st.samples.slice(), window_secs: o.window_secs,
+        },
+      }, st.ev));
+      st.quietUntilUs = f.firstUs + o.suppress_secs * 1e6;
+      this.reset(st, f.firstUs);
+    }
+  }
+
+  private reset(st: DomainState, startUs: number): void {
+    st.startUs = startUs;
+    st.encoded = 0;
+    st.txtNull = 0;
+    st.subdomains.clear();
+    st.samples.length = 0;
+    st.maxEntropy = 0;
+    st.ev.clear();
+  }
+}
