@@ -41,3 +41,14 @@ export function charsWithoutDots(s: string): number {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== 46) n++;
   return n;
 }
+
+/** Share of ASCII digits among the characters of `s` without its dots. */
+export function digitShare(s: string): number {
+  let digits = 0;
+  const n = charsWithoutDots(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  return n === 0 ? 0 : digits / n;
+}

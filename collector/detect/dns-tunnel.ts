@@ -1,13 +1,15 @@
 // DNS tunnelling (MITRE ATT&CK T1071.004, Application Layer Protocol: DNS): data carried in query
 // names under one domain the attacker controls. Three signs, per (agent, source, registered domain)
 // within tumbling windows of `window_secs` of flow time:
-//   - encoded names: the labels before the registered domain hold ≥ `min_label_chars` characters
-//     (dots not counted) with a Shannon entropy ≥ `min_entropy_bits_per_char` bits per character
-//     (base32/base64/hex payloads; ordinary names are short or repetitive). Counted per query
-//     (a flow's fwd packets, since one socket may send many queries of which the agent keeps the
-//     first name); alert when ≥ `min_suspicious_queries`;
+//   - encoded names: DISTINCT names whose labels before the registered domain hold ≥
+//     `min_label_chars` characters (dots not counted) with a Shannon entropy ≥
+//     `min_entropy_bits_per_char` bits per character, and look machine-made: at least 10 % digits
+//     (hex, base32 and base64 payloads all carry digits) or an entropy above 4.5 bits per character
+//     (only large alphabets reach it; readable text stays near 4). Alert when ≥
+//     `min_suspicious_queries` such names;
 //   - TXT/NULL heavy: queries of type TXT (16) or NULL (10) with a non-empty subdomain, alert when ≥
-//     `min_txt_null_queries` (per query, as above);
+//     `min_txt_null_queries`, counted per query (a flow's fwd packets: one socket may send many
+//     queries, of which the agent keeps the first name);
 //   - many unique subdomains: ≥ `max_unique_subdomains` distinct names (RITA's C2-over-DNS count).
 // Reverse lookups (*.arpa) and mDNS/LLMNR names (*.local) are ignored. One alert (severity high,
 // evidence: rule, counts, sample names); then the key is quiet for `suppress_secs`.
@@ -21,7 +23,16 @@ import type { DnsTunnelConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { charsWithoutDots, entropyBitsPerChar, splitRegistered } from './dns-names';
+import { charsWithoutDots, digitShare, entropyBitsPerChar, splitRegistered } from './dns-names';
+
+/** Entropy only a large alphabet (base64-like) reaches, bits per character. */
+const HIGH_ENTROPY_BITS = 4.5;
+const MIN_DIGIT_SHARE = 0.1;
+
+function looksEncoded(sub: string, entropy: number, minChars: number, minEntropy: number): boolean {
+  if (entropy < minEntropy || charsWithoutDots(sub) < minChars) return false;
+  return entropy >= HIGH_ENTROPY_BITS || digitShare(sub) >= MIN_DIGIT_SHARE;
+}
 
 const QTYPE_NULL = 10;
 const QTYPE_TXT = 16;
@@ -62,10 +73,11 @@ export class DnsTunnelDetector implements Detector {
       if (f.firstUs - st.startUs > o.window_secs * 1e6) this.reset(st, f.firstUs);
       const queries = Math.max(1, f.fwd.packets);
       const entropy = entropyBitsPerChar(sub);
-      const encoded = charsWithoutDots(sub) >= o.min_label_chars && entropy >= o.min_entropy_bits_per_char;
+      const isNew = !st.subdomains.has(sub);
+      const encoded = isNew && looksEncoded(sub, entropy, o.min_label_chars, o.min_entropy_bits_per_char);
       const qtype = f.app?.dns_qtype;
       const txtNull = qtype === QTYPE_TXT || qtype === QTYPE_NULL;
-      if (encoded) st.encoded += queries;
+      if (encoded) st.encoded++;
       if (txtNull) st.txtNull += queries;
       if (st.subdomains.size < o.max_unique_subdomains) st.subdomains.add(sub);
       if (encoded || txtNull || st.samples.length < 5) {
