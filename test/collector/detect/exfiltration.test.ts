@@ -38,10 +38,10 @@ t.test('exfiltration: a long flow reported as interim records counts only its gr
   const base = uploads(13, () => 2_000_000);
   const long = Array.from({ length: 3 }, (_, k) => flow({
     flowId: 999_999, recordSeq: k, recordType: k < 2 ? 'interim' as const : 'final' as const, srcIp: '10.0.0.5', dstIp: '198.51.100.9',
-    firstUs: T0 + 13 * BUCKET, lastUs: T0 + 13 * BUCKET + (k + 1) * 20 * SEC, ...established(20_000_000 * (k + 1), 0),
+    firstUs: T0 + 13 * BUCKET, lastUs: T0 + 13 * BUCKET + (k + 1) * 20 * SEC, ...established(15_000_000 * (k + 1), 0),
   }));
-  t.same(run(new ExfiltrationDetector(cfg.exfiltration, local), base, long), [], '60 MB in total: above the old mean, below min_bytes');
+  t.same(run(new ExfiltrationDetector(cfg.exfiltration, local), base, long), [], '45 MB in total: far above the old mean, below min_bytes');
   const alerts = run(new ExfiltrationDetector(cfg.exfiltration, local), base, long.map((f) => ({ ...f, ...established(40_000_000 * (f.recordSeq + 1), 0) })));
-  t.equal(alerts.length, 1, '120 MB in total crosses min_bytes once');
-  t.equal(alerts[0].score, 120_000_000);
+  t.equal(alerts.length, 1, 'growth of 40 MB per record crosses min_bytes once');
+  t.equal(alerts[0].score, 80_000_000, 'raised at the record that crossed the limit (40 + 40 MB)');
 });

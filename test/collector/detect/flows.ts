@@ -1,4 +1,5 @@
 // Hand-built flows and a detector harness for the detector tests.
+import type { Test } from 'tap';
 import type { DetectConfig } from '../../../collector/config';
 import { validateConfig } from '../../../collector/config';
 import type { Detector } from '../../../collector/detect';
@@ -52,7 +53,7 @@ export function run(d: Detector, ...batches: FlowRow[][]): NewAlert[] {
 }
 
 /** Checks the fields every alert must carry. */
-export function assertAlertShape(t: { ok(v: unknown, m?: string): void; type(v: unknown, c: string, m?: string): void }, a: NewAlert): void {
+export function assertAlertShape(t: Test, a: NewAlert): void {
   t.type(a.category, 'string');
   t.ok(['low', 'medium', 'high', 'critical'].includes(a.severity), 'severity');
   t.type(a.agent_id, 'string');
