@@ -14,11 +14,11 @@
 //
 // Alerts: severity low, score = anomaly in [0, 1], threshold = the calibrated cut-off, evidence: the
 // network, the flow's features and which were outside the learned range. Memory: at most
-// `max_networks` models (LRU), each trees × 2^(tree_height+1) nodes × 24 bytes plus learning_flows/2
+// `max_networks` models (bounded-map.ts), each trees × 2^(tree_height+1) nodes × 24 bytes plus learning_flows/2
 // scores. Seeded trees, so a replay gives the same alerts every time.
-import { LRUCache } from 'lru-cache';
 import type { AnomalyConfig } from '../config';
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence, round } from './evidence';
 import { FEATURE_COUNT, FEATURE_NAMES, flowFeatures } from './flow-features';
@@ -39,13 +39,16 @@ interface Model {
 
 export class AnomalyDetector implements Detector {
   readonly name = 'anomaly';
-  private readonly models: LRUCache<string, Model>;
+  private readonly models: BoundedMap<string, Model>;
+  /** no prefixes: one network per agent, keyed by the agent id alone */
+  private readonly perAgent: boolean;
   private readonly raw = new Float64Array(FEATURE_COUNT);
   private readonly scaled = new Float64Array(FEATURE_COUNT);
   private readonly half: number;
 
   constructor(private readonly opts: AnomalyConfig) {
-    this.models = new LRUCache({ max: opts.max_networks });
+    this.models = new BoundedMap(opts.max_networks);
+    this.perAgent = opts.network_prefix_v4 === 0 && opts.network_prefix_v6 === 0;
     this.half = Math.floor(opts.learning_flows / 2);
   }
 
@@ -59,8 +62,7 @@ export class AnomalyDetector implements Detector {
   onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
     const o = this.opts;
     for (const f of flows) {
-      const net = networkOf(f.srcIp, o.network_prefix_v4, o.network_prefix_v6);
-      const key = `${f.agentId}\u0000${net}`;
+      const key = this.perAgent ? f.agentId : `${f.agentId}\u0000${networkOf(f.srcIp, o.network_prefix_v4, o.network_prefix_v6)}`;
       let m = this.models.get(key);
       if (!m) this.models.set(key, (m = this.newModel()));
       flowFeatures(f, this.raw);
@@ -81,7 +83,7 @@ export class AnomalyDetector implements Detector {
         continue;
       }
       if (score > m.threshold) {
-        emit(this.alert(f, net, m, score));
+        emit(this.alert(f, networkOf(f.srcIp, o.network_prefix_v4, o.network_prefix_v6), m, score));
       } else this.keep(m, score);
       if ((m.seen - o.learning_flows) % o.learning_flows === 0) this.calibrate(m);
     }

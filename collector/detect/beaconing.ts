@@ -13,16 +13,23 @@
 //
 // Thresholds (detect.beaconing): min_connections 12 connections; min_span_secs 20 s;
 // min_interval_secs 1 s; ignore_ports [53, 123, 137, 138, 5353, 5355]; min_score 0.8 (RITA's "medium" bucket starts at 0.7, "high" at 0.9);
-// max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 (LRU).
-import { LRUCache } from 'lru-cache';
+// max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 pairs with a history
+// plus as many seen once (bounded-map.ts).
 import type { BeaconingConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
+import { BoundedMap } from './bounded-map';
 import { regularityScore } from './rita-score';
 
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
+
+interface Single {
+  ref: FlowRef;
+  firstUs: number;
+  bytes: number;
+}
 
 interface Series {
   /** ring buffers of start times (µs) and client bytes */
@@ -36,13 +43,16 @@ interface Series {
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
-  private readonly pairs: LRUCache<string, Series>;
+  private readonly pairs: BoundedMap<string, Series>;
+  /** pairs seen once: most connections are one-offs, so a pair's history is only built on its second */
+  private readonly singles: BoundedMap<string, Single>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
   private readonly ignored: Set<number>;
 
   constructor(private readonly opts: BeaconingConfig) {
-    this.pairs = new LRUCache({ max: opts.max_tracked_pairs });
+    this.pairs = new BoundedMap(opts.max_tracked_pairs);
+    this.singles = new BoundedMap(opts.max_tracked_pairs);
     this.a = new Float64Array(opts.max_history);
     this.b = new Float64Array(opts.max_history);
     this.ignored = new Set(opts.ignore_ports);
@@ -54,17 +64,31 @@ export class BeaconingDetector implements Detector {
       if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}\u0000${f.dstPort}\u0000${f.proto}`;
       let s = this.pairs.get(key);
-      if (!s) this.pairs.set(key, (s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity }));
+      if (!s) {
+        const first = this.singles.get(key);
+        if (!first) {
+          this.singles.set(key, { ref: flowRef(f), firstUs: f.firstUs, bytes: f.fwd.ipBytes });
+          continue;
+        }
+        this.singles.delete(key);
+        this.pairs.set(key, (s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity }));
+        this.append(s, first.firstUs, first.bytes, first.ref);
+      }
       if (f.firstUs < s.quietUntilUs) continue;
-      s.starts[s.next] = f.firstUs;
-      s.bytes[s.next] = f.fwd.ipBytes;
-      s.next = (s.next + 1) % h;
-      if (s.n < h) s.n++;
-      s.refs.push(flowRef(f));
-      if (s.refs.length > EVIDENCE_FLOWS) s.refs.shift();
+      this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
       // a full history is rescored every 8th connection (scoring sorts max_history values twice)
       if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);
     }
+  }
+
+  private append(s: Series, firstUs: number, bytes: number, ref: FlowRef): void {
+    const h = this.opts.max_history;
+    s.starts[s.next] = firstUs;
+    s.bytes[s.next] = bytes;
+    s.next = (s.next + 1) % h;
+    if (s.n < h) s.n++;
+    s.refs.push(ref);
+    if (s.refs.length > EVIDENCE_FLOWS) s.refs.shift();
   }
 
   private score(f: FlowRow, s: Series, emit: EmitAlert): void {

@@ -6,18 +6,21 @@ const SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or
 
 /** Splits `name` into [subdomain part, registered domain]; the subdomain part is '' for a bare domain. */
 export function splitRegistered(name: string): [string, string] {
-  const labels = name.split('.');
-  let keep = 2;
-  if (labels.length >= 3 && labels[labels.length - 1].length === 2 && SECOND_LEVEL.has(labels[labels.length - 2])) keep = 3;
-  if (labels.length <= keep) return ['', name];
-  return [labels.slice(0, labels.length - keep).join('.'), labels.slice(labels.length - keep).join('.')];
+  const last = name.lastIndexOf('.');
+  if (last <= 0) return ['', name];
+  let cut = name.lastIndexOf('.', last - 1); // the dot before the registered domain
+  if (cut < 0) return ['', name];
+  if (last === name.length - 3 && SECOND_LEVEL.has(name.slice(cut + 1, last))) {
+    cut = name.lastIndexOf('.', cut - 1);
+    if (cut < 0) return ['', name];
+  }
+  return [name.slice(0, cut), name.slice(cut + 1)];
 }
 
 const counts = new Uint16Array(256);
 
 /** Shannon entropy in bits per character of `s` without its dots (char codes folded to one byte). */
 export function entropyBitsPerChar(s: string): number {
-  counts.fill(0);
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -25,12 +28,14 @@ export function entropyBitsPerChar(s: string): number {
     counts[c & 0xff]++;
     n++;
   }
-  if (n === 0) return 0;
   let h = 0;
-  for (let i = 0; i < 256; i++) {
-    if (counts[i] === 0) continue;
-    const p = counts[i] / n;
+  // each distinct character is summed once, then its count cleared (no 256-entry sweep per name)
+  for (let i = 0; i < s.length; i++) {
+    const k = s.charCodeAt(i) & 0xff;
+    if (s.charCodeAt(i) === 46 || counts[k] === 0) continue;
+    const p = counts[k] / n;
     h -= p * Math.log2(p);
+    counts[k] = 0;
   }
   return h;
 }

@@ -17,10 +17,10 @@
 // Thresholds (detect.dns_tunnel): min_label_chars 30 characters; min_entropy_bits_per_char 3.3
 // bits/char; min_suspicious_queries 5 queries; min_txt_null_queries 10 queries;
 // max_unique_subdomains 100 names; window_secs 300 s; suppress_secs 1800 s; max_tracked_domains
-// 100000 (LRU). Fixed: at most max_unique_subdomains names remembered per key, 5 samples in evidence.
-import { LRUCache } from 'lru-cache';
+// 100000 (bounded-map.ts). Fixed: at most max_unique_subdomains names remembered per key, 5 samples in evidence.
 import type { DnsTunnelConfig } from '../config';
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { charsWithoutDots, digitShare, entropyBitsPerChar, splitRegistered } from './dns-names';
@@ -50,10 +50,10 @@ interface DomainState {
 
 export class DnsTunnelDetector implements Detector {
   readonly name = 'dns_tunnel';
-  private readonly domains: LRUCache<string, DomainState>;
+  private readonly domains: BoundedMap<string, DomainState>;
 
   constructor(private readonly opts: DnsTunnelConfig) {
-    this.domains = new LRUCache({ max: opts.max_tracked_domains });
+    this.domains = new BoundedMap(opts.max_tracked_domains);
   }
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {

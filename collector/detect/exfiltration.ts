@@ -14,10 +14,10 @@
 //
 // Thresholds (detect.exfiltration): bucket_secs 300 s; learning_buckets 12 buckets; min_bytes
 // 50,000,000 bytes; deviation_factor 6 (standard deviations); suppress_secs 3600 s;
-// max_tracked_hosts 100000 (LRU). Fixed: growth of at most 100000 long flows is tracked.
-import { LRUCache } from 'lru-cache';
+// max_tracked_hosts 100000 (bounded-map.ts). Fixed: growth of at most 100000 long flows is tracked.
 import type { ExfiltrationConfig } from '../config';
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import type { PrefixSet } from './prefix-set';
@@ -38,14 +38,14 @@ interface Host {
 
 export class ExfiltrationDetector implements Detector {
   readonly name = 'exfiltration';
-  private readonly hosts: LRUCache<string, Host>;
+  private readonly hosts: BoundedMap<string, Host>;
   /** cumulative outbound bytes already counted, per long flow (agent, flow id) */
-  private readonly seen = new LRUCache<string, number>({ max: MAX_LONG_FLOWS });
+  private readonly seen = new BoundedMap<string, number>(MAX_LONG_FLOWS);
   private readonly bucketUs: number;
   private readonly alpha: number;
 
   constructor(private readonly opts: ExfiltrationConfig, private readonly local: PrefixSet) {
-    this.hosts = new LRUCache({ max: opts.max_tracked_hosts });
+    this.hosts = new BoundedMap(opts.max_tracked_hosts);
     this.bucketUs = opts.bucket_secs * 1e6;
     this.alpha = 2 / (opts.learning_buckets + 1);
   }

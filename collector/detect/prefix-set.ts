@@ -122,8 +122,7 @@ export class PrefixSet {
 }
 
 function mask4(v: number, bits: number): number {
-  if (bits === 0) return 0;
-  return bits === 32 ? v : Math.floor(v / 2 ** (32 - bits)) * 2 ** (32 - bits);
+  return bits === 0 ? 0 : (v & (0xffffffff << (32 - bits))) >>> 0;
 }
 
 function mask6(v: bigint, bits: number): bigint {

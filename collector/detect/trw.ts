@@ -12,15 +12,15 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources (LRU). Fixed: at most 4096 contacted hosts remembered per source.
-import { LRUCache } from 'lru-cache';
+// 100000 sources (bounded-map.ts). Fixed: at most 4096 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { byStart, Probe, probeOutcome } from './probes';
 
-const MAX_CONTACTED = 4096;
+const MAX_CONTACTED = 256;
 
 interface Walk {
   llr: number;
@@ -34,14 +34,14 @@ interface Walk {
 
 export class TrwDetector implements Detector {
   readonly name = 'trw';
-  private readonly walks: LRUCache<string, Walk>;
+  private readonly walks: BoundedMap<string, Walk>;
   private readonly up: number;
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
 
   constructor(private readonly opts: TrwConfig) {
-    this.walks = new LRUCache({ max: opts.max_tracked_sources });
+    this.walks = new BoundedMap(opts.max_tracked_sources);
     const { benign_success_prob: t0, scanner_success_prob: t1, false_positive_prob: a, detection_prob: b } = opts;
     this.up = Math.log((1 - t1) / (1 - t0));
     this.down = Math.log(t1 / t0);
@@ -91,6 +91,7 @@ export class TrwDetector implements Detector {
   }
 
   private restart(w: Walk): void {
+    w.contacted.clear();
     w.llr = 0;
     w.failures = 0;
     w.successes = 0;
