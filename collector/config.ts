@@ -413,23 +413,17 @@ function check(spec: Spec, value: unknown, at: string): unknown {
   const where = at || 'config';
   switch (spec.t) {
     case 'int':
+    case 'number': {
       if (value === undefined) {
         if (spec.def === undefined) throw invalid(`${where} is required`);
         return spec.def;
       }
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw invalid(`${where} must be an integer from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`);
+      const int = spec.t === 'int';
+      if (typeof value !== 'number' || !(int ? Number.isInteger(value) : Number.isFinite(value)) || value < spec.min || value > spec.max) {
+        throw invalid(`${where} must be ${int ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`);
       }
       return value;
-    case 'number':
-      if (value === undefined) {
-        if (spec.def === undefined) throw invalid(`${where} is required`);
-        return spec.def;
-      }
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) {
-        throw invalid(`${where} must be a number from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`);
-      }
-      return value;
+    }
     case 'bool':
       if (value === undefined) {
         if (spec.def === undefined) throw invalid(`${where} is required`);

@@ -1,6 +1,6 @@
 // What every alert carries about the flows that triggered it: a bounded list of flow references
 // (id + 5-tuple), so an analyst can find them in the store, and the common NewAlert fields.
-import type { FlowRow, NewAlert, Severity } from '../model';
+import type { FlowRow, NewAlert } from '../model';
 
 /** At most this many flows are listed in an alert's evidence (counts are always complete). */
 export const EVIDENCE_FLOWS = 20;
@@ -41,18 +41,8 @@ export class FlowEvidence {
   }
 }
 
-export interface AlertParts {
-  category: string;
-  severity: Severity;
-  attack_id: string | null;
-  agent_id: string;
-  src_ip: string | null;
-  dst_ip: string | null;
-  dst_port?: number | null;
-  score: number;
-  threshold: number;
-  evidence: Record<string, unknown>;
-}
+/** What a detector says about an alert; the time window and the flow list come from its evidence. */
+export type AlertParts = Omit<NewAlert, 'first_ts' | 'last_ts' | 'dst_port'> & { dst_port?: number | null };
 
 /** The flows and time span an alert covers (a FlowEvidence, or built by hand). */
 export type EvidenceWindow = Pick<FlowEvidence, 'flows' | 'count' | 'firstUs' | 'lastUs'>;
