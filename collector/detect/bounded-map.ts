@@ -53,3 +53,20 @@ export class BoundedMap<K, V> {
     this.young.set(key, value);
   }
 }
+
+/**
+ * BoundedMaps per agent, keyed by a string the flow already holds (an address): no key is built
+ * per flow, and the address string's hash, once computed by one detector, serves every other.
+ * `max` bounds each agent's map; agents are few (one per configured credential).
+ */
+export class PerAgentMap<V> {
+  private readonly agents = new Map<string, BoundedMap<string, V>>();
+
+  constructor(private readonly max: number) {}
+
+  of(agentId: string): BoundedMap<string, V> {
+    let m = this.agents.get(agentId);
+    if (!m) this.agents.set(agentId, (m = new BoundedMap(this.max)));
+    return m;
+  }
+}

@@ -14,10 +14,10 @@
 //
 // Thresholds (detect.exfiltration): bucket_secs 300 s; learning_buckets 12 buckets; min_bytes
 // 50,000,000 bytes; deviation_factor 6 (standard deviations); suppress_secs 3600 s;
-// max_tracked_hosts 100000 (bounded-map.ts). Fixed: growth of at most 100000 long flows is tracked.
+// max_tracked_hosts 100000 per agent (bounded-map.ts). Fixed: growth of at most 100000 long flows is tracked.
 import type { ExfiltrationConfig } from '../config';
 import type { FlowRow } from '../model';
-import { BoundedMap } from './bounded-map';
+import { BoundedMap, PerAgentMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import type { PrefixSet } from './prefix-set';
@@ -38,14 +38,14 @@ interface Host {
 
 export class ExfiltrationDetector implements Detector {
   readonly name = 'exfiltration';
-  private readonly hosts: BoundedMap<string, Host>;
+  private readonly hosts: PerAgentMap<Host>;
   /** cumulative outbound bytes already counted, per long flow (agent, flow id) */
   private readonly seen = new BoundedMap<string, number>(MAX_LONG_FLOWS);
   private readonly bucketUs: number;
   private readonly alpha: number;
 
   constructor(private readonly opts: ExfiltrationConfig, private readonly local: PrefixSet) {
-    this.hosts = new BoundedMap(opts.max_tracked_hosts);
+    this.hosts = new PerAgentMap(opts.max_tracked_hosts);
     this.bucketUs = opts.bucket_secs * 1e6;
     this.alpha = 2 / (opts.learning_buckets + 1);
   }
@@ -70,12 +70,12 @@ export class ExfiltrationDetector implements Detector {
   }
 
   private add(f: FlowRow, hostIp: string, peer: string, sent: number, emit: EmitAlert): void {
-    const key = `${f.agentId}\u0000${hostIp}`;
+    const hosts = this.hosts.of(f.agentId);
     const bucket = Math.floor(f.lastUs / this.bucketUs);
-    let h = this.hosts.get(key);
+    let h = hosts.get(hostIp);
     if (!h) {
       h = { bucket, bytes: 0, destinations: new Map(), ev: new FlowEvidence(), mean: 0, variance: 0, learned: 0, alerted: false, quietUntilUs: -Infinity };
-      this.hosts.set(key, h);
+      hosts.set(hostIp, h);
     }
     if (bucket > h.bucket) this.roll(h, bucket);
     else if (bucket < h.bucket) return; // a late record for a finished bucket: too late to judge

@@ -12,10 +12,10 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources (bounded-map.ts). Fixed: at most 4096 contacted hosts remembered per source.
+// 100000 sources per agent (bounded-map.ts). Fixed: at most 4096 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
-import { BoundedMap } from './bounded-map';
+import { PerAgentMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { byStart, Probe, probeOutcome } from './probes';
@@ -34,14 +34,14 @@ interface Walk {
 
 export class TrwDetector implements Detector {
   readonly name = 'trw';
-  private readonly walks: BoundedMap<string, Walk>;
+  private readonly walks: PerAgentMap<Walk>;
   private readonly up: number;
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
 
   constructor(private readonly opts: TrwConfig) {
-    this.walks = new BoundedMap(opts.max_tracked_sources);
+    this.walks = new PerAgentMap(opts.max_tracked_sources);
     const { benign_success_prob: t0, scanner_success_prob: t1, false_positive_prob: a, detection_prob: b } = opts;
     this.up = Math.log((1 - t1) / (1 - t0));
     this.down = Math.log(t1 / t0);
@@ -55,11 +55,11 @@ export class TrwDetector implements Detector {
     if (!trials) return;
     const idleUs = this.opts.idle_secs * 1e6;
     for (const f of byStart(trials)) {
-      const key = `${f.agentId}\u0000${f.srcIp}`;
-      let w = this.walks.get(key);
+      const walks = this.walks.of(f.agentId);
+      let w = walks.get(f.srcIp);
       if (!w || f.firstUs - w.lastUs > idleUs) {
         w = { llr: 0, contacted: new Set(), failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
-        this.walks.set(key, w);
+        walks.set(f.srcIp, w);
       }
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
       if (w.contacted.has(f.dstIp)) continue; // not a first contact
