@@ -7,8 +7,9 @@
 // `id` counts from 1 and `ts` is the alert's last_ts, so output is the same on every run).
 // agent_id is the capture file's base name. --config takes a collector config file and uses its
 // `detect` section (other sections are ignored; `auth` may be left out). --flows also prints every
-// flow as {"flow":{...}} before the alerts it led to. Logs go to stderr. Exit 0, or 2 on bad usage
-// or config, 1 when a file cannot be read.
+// flow as {"flow":{...}} before the alerts it led to. Logs and a last summary line (files, frames,
+// flows, alerts, invalid batches, detector failures) go to stderr. Exit 0, or 2 on bad usage or
+// config, 1 when a file cannot be read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateConfig } from '../collector/config';
@@ -50,12 +51,13 @@ async function main(argv: string[]): Promise<number> {
     const cfg = validateConfig({ auth: { agents: [] }, ...raw }, baseDir);
     let id = 0;
     const out = (line: unknown): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
-    await replayFiles(files, {
+    const stats = await replayFiles(files, {
       detect: cfg.detect,
       log,
       onAlert: (a) => out(alertToJson({ ...a, id: ++id, ts: a.last_ts })),
       onFlow: printFlows ? (f) => out({ flow: f }) : undefined,
     });
+    process.stderr.write(`replay: files=${stats.files} frames=${stats.frames} flows=${stats.flows} alerts=${id} invalid_batches=${stats.invalidBatches} detector_failures=${stats.detectorFailures}\n`);
     return 0;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
