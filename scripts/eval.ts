@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { validateConfig } from '../collector/config';
 import { evaluateFolder, renderTable } from './eval/evaluate';
 
-export const DEFAULT_LABELED_DIR = path.resolve(__dirname, '..', '..', 'shared', 'pcaps', 'labeled');
+const DEFAULT_LABELED_DIR = path.resolve(__dirname, '..', '..', 'shared', 'pcaps', 'labeled');
 
 async function main(argv: string[]): Promise<number> {
   let dir = DEFAULT_LABELED_DIR;

@@ -69,8 +69,3 @@ export function round(x: number, digits = 4): number {
   const k = 10 ** digits;
   return Math.round(x * k) / k;
 }
-
-/** Flow duration in seconds (0 for one-packet flows). */
-export function durationSecs(f: FlowRow): number {
-  return (f.lastUs - f.firstUs) / 1e6;
-}
