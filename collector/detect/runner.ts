@@ -4,8 +4,8 @@
 //
 // Repeats are merged: an alert whose (agent, category, source address) already raised an alert less
 // than `suppressSecs` of FLOW time before is not raised again; it is counted in
-// alerts_merged_total{category} and extends the window of the one raised. Alerts without a source
-// address are never merged. At most MAX_SUPPRESSION_KEYS keys are remembered (least recent forgotten).
+// alerts_merged_total{category} and slides the suppression window on to its own last_ts. Alerts
+// without a source address are never merged. At most MAX_SUPPRESSION_KEYS keys are remembered (least recent forgotten).
 import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import { LogLimiter, type Counter, type Logger, type Registry } from '../obs';

@@ -25,30 +25,9 @@ export class ThreatIntelDetector implements Detector {
     const set = this.indicators();
     if (set.size === 0) return;
     for (const f of flows) {
-      let hit: IndicatorMeta | undefined;
-      let field = '';
-      let observed = '';
-      const check = (m: IndicatorMeta | undefined, where: string, value: string): void => {
-        if (m && !hit) [hit, field, observed] = [m, where, value];
-      };
-      check(set.matchIp(f.dstIp), 'dst_ip', f.dstIp);
-      check(set.matchIp(f.srcIp), 'src_ip', f.srcIp);
-      const app = f.app;
-      if (app && !hit) {
-        for (const key of ['tls_sni', 'http_host', 'dns_query'] as const) {
-          const v = app[key];
-          if (typeof v === 'string') check(set.matchDomain(v), key, v);
-        }
-        if (typeof app.ja4 === 'string') check(set.matchJa4(app.ja4), 'ja4', app.ja4);
-        if (Array.isArray(app.dns_answers)) {
-          for (const a of app.dns_answers) {
-            if (typeof a !== 'string') continue;
-            check(a.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(a) ? set.matchIp(a) : set.matchDomain(a), 'dns_answers', a);
-          }
-        }
-      }
-      if (!hit) continue;
-      const meta: IndicatorMeta = hit;
+      const m = match(set, f);
+      if (!m) continue;
+      const [meta, field, observed] = m;
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${meta.kind}\u0000${meta.value}`;
       const last = this.lastAlertUs.get(key);
       if (last !== undefined && f.firstUs < last + this.opts.suppress_secs * 1e6 && f.firstUs >= last) continue;
@@ -66,3 +45,27 @@ export class ThreatIntelDetector implements Detector {
     }
   }
 }
+
+/** The first indicator the flow matches: [indicator, field, observed value], or undefined. */
+function match(set: IndicatorSet, f: FlowRow): [IndicatorMeta, string, string] | undefined {
+  let m = set.matchIp(f.dstIp);
+  if (m) return [m, 'dst_ip', f.dstIp];
+  if ((m = set.matchIp(f.srcIp))) return [m, 'src_ip', f.srcIp];
+  const app = f.app;
+  if (!app) return undefined;
+  for (const key of APP_NAME_FIELDS) {
+    const v = app[key];
+    if (typeof v === 'string' && (m = set.matchDomain(v))) return [m, key, v];
+  }
+  if (typeof app.ja4 === 'string' && (m = set.matchJa4(app.ja4))) return [m, 'ja4', app.ja4];
+  if (Array.isArray(app.dns_answers)) {
+    for (const a of app.dns_answers) {
+      if (typeof a !== 'string') continue;
+      m = a.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(a) ? set.matchIp(a) : set.matchDomain(a);
+      if (m) return [m, 'dns_answers', a];
+    }
+  }
+  return undefined;
+}
+
+const APP_NAME_FIELDS = ['tls_sni', 'http_host', 'dns_query'] as const;
