@@ -25,12 +25,6 @@ import { regularityScore } from './rita-score';
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
 
-interface Single {
-  ref: FlowRef;
-  firstUs: number;
-  bytes: number;
-}
-
 interface Series {
   /** ring buffers of start times (µs) and client bytes */
   starts: Float64Array;
@@ -44,8 +38,9 @@ interface Series {
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly pairs: BoundedMap<string, Series>;
-  /** pairs seen once: most connections are one-offs, so a pair's history is only built on its second */
-  private readonly singles: BoundedMap<string, Single>;
+  /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
+   * on its second (the first connection then counts in the intervals, not in the sizes) */
+  private readonly singles: BoundedMap<string, number>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
   private readonly ignored: Set<number>;
@@ -62,17 +57,17 @@ export class BeaconingDetector implements Detector {
     const h = this.opts.max_history;
     for (const f of flows) {
       if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}\u0000${f.dstPort}\u0000${f.proto}`;
+      const key = `${f.agentId}|${f.srcIp}|${f.dstIp}|${f.dstPort + 65536 * f.proto}`;
       let s = this.pairs.get(key);
       if (!s) {
-        const first = this.singles.get(key);
-        if (!first) {
-          this.singles.set(key, { ref: flowRef(f), firstUs: f.firstUs, bytes: f.fwd.ipBytes });
+        const firstUs = this.singles.get(key);
+        if (firstUs === undefined) {
+          this.singles.set(key, f.firstUs);
           continue;
         }
         this.singles.delete(key);
         this.pairs.set(key, (s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity }));
-        this.append(s, first.firstUs, first.bytes, first.ref);
+        this.append(s, firstUs, NaN, undefined);
       }
       if (f.firstUs < s.quietUntilUs) continue;
       this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
@@ -81,12 +76,14 @@ export class BeaconingDetector implements Detector {
     }
   }
 
-  private append(s: Series, firstUs: number, bytes: number, ref: FlowRef): void {
+  /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
+  private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {
     const h = this.opts.max_history;
     s.starts[s.next] = firstUs;
     s.bytes[s.next] = bytes;
     s.next = (s.next + 1) % h;
     if (s.n < h) s.n++;
+    if (!ref) return;
     s.refs.push(ref);
     if (s.refs.length > EVIDENCE_FLOWS) s.refs.shift();
   }
@@ -111,8 +108,9 @@ export class BeaconingDetector implements Detector {
     const tsScore = regularityScore(intervals, m, this.a, RITA_MIN_IQR, 1);
     const medianInterval = intervals[Math.floor(m / 2)];
     if (medianInterval < this.opts.min_interval_secs) return;
-    const sizes = s.bytes.slice(0, n);
-    const dsScore = regularityScore(sizes, n, this.a, RITA_MIN_IQR, 0);
+    let k = 0;
+    for (let i = 0; i < n; i++) if (!Number.isNaN(s.bytes[i])) this.b[k++] = s.bytes[i];
+    const dsScore = regularityScore(this.b, k, this.a, RITA_MIN_IQR, 0);
     const score = (tsScore + dsScore) / 2;
     if (score < this.opts.min_score) return;
     emit(alertFrom({

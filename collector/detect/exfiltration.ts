@@ -14,7 +14,8 @@
 //
 // Thresholds (detect.exfiltration): bucket_secs 300 s; learning_buckets 12 buckets; min_bytes
 // 50,000,000 bytes; deviation_factor 6 (standard deviations); suppress_secs 3600 s;
-// max_tracked_hosts 100000 per agent (bounded-map.ts). Fixed: growth of at most 100000 long flows is tracked.
+// max_tracked_hosts 100000 per agent (bounded-map.ts). Fixed: growth of at most 100000 long flows is tracked; 65536 addresses'
+// local/remote verdicts are cached.
 import type { ExfiltrationConfig } from '../config';
 import type { FlowRow } from '../model';
 import { BoundedMap, PerAgentMap } from './bounded-map';
@@ -23,6 +24,7 @@ import { alertFrom, FlowEvidence } from './evidence';
 import type { PrefixSet } from './prefix-set';
 
 const MAX_LONG_FLOWS = 100_000;
+const MAX_CACHED_ADDRESSES = 65_536;
 
 interface Host {
   bucket: number;
@@ -50,10 +52,19 @@ export class ExfiltrationDetector implements Detector {
     this.alpha = 2 / (opts.learning_buckets + 1);
   }
 
+  /** address → is it local: parsing and prefix lookups once per address, not per flow */
+  private readonly localCache = new BoundedMap<string, boolean>(MAX_CACHED_ADDRESSES);
+
+  private isLocal(ip: string): boolean {
+    let v = this.localCache.get(ip);
+    if (v === undefined) this.localCache.set(ip, (v = this.local.match(ip)));
+    return v;
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
     for (const f of flows) {
-      const srcLocal = this.local.match(f.srcIp);
-      if (srcLocal === this.local.match(f.dstIp)) continue; // internal, or transit between outside hosts
+      const srcLocal = this.isLocal(f.srcIp);
+      if (srcLocal === this.isLocal(f.dstIp)) continue; // internal, or transit between outside hosts
       const host = srcLocal ? f.srcIp : f.dstIp;
       const peer = srcLocal ? f.dstIp : f.srcIp;
       let sent = srcLocal ? f.fwd.payloadBytes : f.bwd.payloadBytes;

@@ -32,8 +32,8 @@ export class HalfSpaceTrees {
   private readonly nodes: number;
   private readonly splitDim: Int32Array;
   private readonly splitValue: Float64Array;
-  private readonly r: Float64Array;
-  private readonly l: Float64Array;
+  private readonly r: Int32Array;
+  private readonly l: Int32Array;
   private readonly sizeLimit: number;
   private readonly maxScore: number;
   private seen = 0;
@@ -43,8 +43,8 @@ export class HalfSpaceTrees {
     const total = this.nodes * o.trees;
     this.splitDim = new Int32Array(total);
     this.splitValue = new Float64Array(total);
-    this.r = new Float64Array(total);
-    this.l = new Float64Array(total);
+    this.r = new Int32Array(total);
+    this.l = new Int32Array(total);
     this.sizeLimit = 0.1 * o.windowSize;
     this.maxScore = o.trees * o.windowSize * 2 ** o.height;
     const rand = prng(o.seed);
@@ -83,6 +83,12 @@ export class HalfSpaceTrees {
     const { trees, height } = this.o;
     const nodes = this.nodes;
     const warm = this.seen >= this.o.windowSize;
+    // locals, not `this.` loads, in the loop that runs trees × height times per flow
+    const r = this.r;
+    const l = this.l;
+    const dim = this.splitDim;
+    const split = this.splitValue;
+    const sizeLimit = this.sizeLimit;
     let score = 0;
     for (let t = 0; t < trees; t++) {
       const base = t * nodes;
@@ -91,13 +97,13 @@ export class HalfSpaceTrees {
       let scored = !warm;
       for (;;) {
         const i = base + node;
-        this.l[i]++;
-        if (!scored && (this.r[i] < this.sizeLimit || depth === height)) {
-          score += this.r[i] * 2 ** depth;
+        l[i]++;
+        if (!scored && (r[i] < sizeLimit || depth === height)) {
+          score += r[i] * (1 << depth);
           scored = true;
         }
         if (depth === height) break;
-        node = x[this.splitDim[i]] < this.splitValue[i] ? 2 * node + 1 : 2 * node + 2;
+        node = x[dim[i]] < split[i] ? 2 * node + 1 : 2 * node + 2;
         depth++;
       }
     }
