@@ -114,8 +114,125 @@ export interface PortScanConfig {
   readonly suppress_secs: number;
   readonly max_tracked_pairs: number;
 }
+export interface HostScanConfig {
+  readonly enabled: boolean;
+  readonly min_hosts: number;
+  readonly min_echo_hosts: number;
+  readonly window_secs: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_sources: number;
+}
+export interface TrwConfig {
+  readonly enabled: boolean;
+  readonly benign_success_prob: number;
+  readonly scanner_success_prob: number;
+  readonly false_positive_prob: number;
+  readonly detection_prob: number;
+  readonly idle_secs: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_sources: number;
+}
+export interface FloodConfig {
+  readonly enabled: boolean;
+  readonly min_packets_per_sec: number;
+  readonly min_packets: number;
+  readonly window_secs: number;
+  readonly max_reply_ratio: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_targets: number;
+}
+export interface BruteForceConfig {
+  readonly enabled: boolean;
+  readonly min_connections: number;
+  readonly window_secs: number;
+  readonly max_duration_secs: number;
+  readonly max_client_payload_bytes: number;
+  readonly ports: readonly number[];
+  readonly http_post_ports: readonly number[];
+  readonly suppress_secs: number;
+  readonly max_tracked_pairs: number;
+}
+export interface SlowDosConfig {
+  readonly enabled: boolean;
+  readonly min_connections: number;
+  readonly min_duration_secs: number;
+  readonly max_client_bytes_per_sec: number;
+  readonly window_secs: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_targets: number;
+}
+export interface BeaconingConfig {
+  readonly enabled: boolean;
+  readonly min_connections: number;
+  readonly min_span_secs: number;
+  readonly min_interval_secs: number;
+  readonly min_score: number;
+  readonly ignore_ports: readonly number[];
+  readonly max_history: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_pairs: number;
+}
+export interface ExfiltrationConfig {
+  readonly enabled: boolean;
+  readonly bucket_secs: number;
+  readonly learning_buckets: number;
+  readonly min_bytes: number;
+  readonly deviation_factor: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_hosts: number;
+}
+export interface DnsTunnelConfig {
+  readonly enabled: boolean;
+  readonly min_label_chars: number;
+  readonly min_entropy_bits_per_char: number;
+  readonly min_suspicious_queries: number;
+  readonly min_txt_null_queries: number;
+  readonly max_unique_subdomains: number;
+  readonly window_secs: number;
+  readonly suppress_secs: number;
+  readonly max_tracked_domains: number;
+}
+export interface IntelSourceConfig {
+  readonly name: string;
+  /** exactly one of path / url; path absolute after loading */
+  readonly path: string;
+  readonly url: string;
+  readonly format: 'list' | 'stix';
+}
+export interface ThreatIntelConfig {
+  readonly enabled: boolean;
+  readonly sources: readonly IntelSourceConfig[];
+  readonly reload_secs: number;
+  readonly max_indicators: number;
+  readonly suppress_secs: number;
+}
+export interface AnomalyConfig {
+  readonly enabled: boolean;
+  readonly learning_flows: number;
+  readonly alert_rate: number;
+  readonly trees: number;
+  readonly tree_height: number;
+  readonly window_flows: number;
+  readonly max_networks: number;
+  readonly network_prefix_v4: number;
+  readonly network_prefix_v6: number;
+}
 export interface DetectConfig {
+  readonly suppress_secs: number;
+  readonly local_networks: readonly string[];
   readonly port_scan: PortScanConfig;
+  readonly host_scan: HostScanConfig;
+  readonly trw: TrwConfig;
+  readonly syn_flood: FloodConfig;
+  readonly udp_flood: FloodConfig;
+  readonly icmp_flood: FloodConfig;
+  readonly brute_force: BruteForceConfig;
+  readonly slow_dos: SlowDosConfig;
+  readonly beaconing: BeaconingConfig;
+  readonly exfiltration: ExfiltrationConfig;
+  readonly dns_tunnel: DnsTunnelConfig;
+  readonly threat_intel: ThreatIntelConfig;
+  readonly anomaly: AnomalyConfig;
 }
 export interface CollectorConfig {
   readonly collector_id: string;
@@ -133,6 +250,7 @@ export interface CollectorConfig {
 
 type Spec =
   | { t: 'int'; min: number; max: number; def?: number }
+  | { t: 'number'; min: number; max: number; def?: number }
   | { t: 'bool'; def?: boolean }
   | { t: 'string'; def?: string; maxLen?: number; pattern?: RegExp; patternHelp?: string; oneOf?: readonly string[] }
   | { t: 'object'; fields: Record<string, Spec>; required?: boolean }
@@ -154,6 +272,165 @@ const RETRY_FIELDS: Record<string, Spec> = {
   max_attempts: { t: 'int', min: 1, max: 1000, def: 8 },
   initial_backoff_ms: { t: 'int', min: 1, max: 3_600_000, def: 500 },
   max_backoff_ms: { t: 'int', min: 1, max: 86_400_000, def: 60_000 },
+};
+
+// Thresholds of the detectors; docs/detection.md explains each with its unit.
+const DAY = 86400;
+const enabled = { t: 'bool', def: true } as const;
+const secs = (def: number, min = 1, max = 30 * DAY): Spec => ({ t: 'int', min, max, def });
+const count = (def: number, min = 1, max = 10_000_000): Spec => ({ t: 'int', min, max, def });
+const ratio = (def: number, min = 0, max = 1): Spec => ({ t: 'number', min, max, def });
+const PORT_LIST = (def: readonly number[]): Spec => ({ t: 'array', of: { t: 'int', min: 0, max: 65535 }, def });
+const flood = (pps: number, minPackets: number, replyRatio: number): Spec => ({
+  t: 'object',
+  fields: {
+    enabled, min_packets_per_sec: count(pps), min_packets: count(minPackets), window_secs: secs(1, 1, 3600),
+    max_reply_ratio: ratio(replyRatio, 0, 1000), suppress_secs: secs(300, 0), max_tracked_targets: count(100_000),
+  },
+});
+const DETECT_SCHEMA: Spec = {
+  t: 'object',
+  fields: {
+    suppress_secs: secs(600, 0),
+    local_networks: {
+      t: 'array',
+      of: { t: 'string', pattern: /^[0-9a-fA-F:.]+\/\d{1,3}$/, patternHelp: 'an address prefix like 10.0.0.0/8 or fc00::/7' },
+      def: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8', 'fc00::/7', 'fe80::/10', '::1/128'],
+    },
+    port_scan: {
+      t: 'object',
+      fields: {
+        enabled,
+        min_ports: { t: 'int', min: 2, max: 65536, def: 5 },
+        window_secs: { t: 'int', min: 1, max: 7 * DAY, def: 300 },
+        suppress_secs: { t: 'int', min: 0, max: 30 * DAY, def: 3600 },
+        max_tracked_pairs: { t: 'int', min: 1, max: 10_000_000, def: 100_000 },
+      },
+    },
+    host_scan: {
+      t: 'object',
+      fields: { enabled, min_hosts: count(25, 2), min_echo_hosts: count(15, 2), window_secs: secs(300), suppress_secs: secs(3600, 0), max_tracked_sources: count(100_000) },
+    },
+    trw: {
+      t: 'object',
+      fields: {
+        enabled,
+        benign_success_prob: ratio(0.8, 0.01, 0.99),
+        scanner_success_prob: ratio(0.2, 0.01, 0.99),
+        false_positive_prob: ratio(0.01, 0.0001, 0.5),
+        detection_prob: ratio(0.99, 0.5, 0.9999),
+        idle_secs: secs(DAY),
+        suppress_secs: secs(3600, 0),
+        max_tracked_sources: count(100_000),
+      },
+    },
+    syn_flood: flood(100, 100, 0.1),
+    udp_flood: flood(1000, 1000, 0.1),
+    icmp_flood: flood(100, 200, 1),
+    brute_force: {
+      t: 'object',
+      fields: {
+        enabled,
+        min_connections: count(10, 2),
+        window_secs: secs(900),
+        max_duration_secs: secs(30),
+        max_client_payload_bytes: count(4096),
+        ports: PORT_LIST([21, 22, 23, 25, 110, 143, 465, 587, 902, 993, 995, 1433, 3306, 3389, 5432, 5900]),
+        http_post_ports: PORT_LIST([80, 8000, 8080]),
+        suppress_secs: secs(1800, 0),
+        max_tracked_pairs: count(100_000),
+      },
+    },
+    slow_dos: {
+      t: 'object',
+      fields: {
+        enabled,
+        min_connections: count(20, 2),
+        min_duration_secs: secs(60),
+        max_client_bytes_per_sec: count(200),
+        window_secs: secs(600),
+        suppress_secs: secs(1800, 0),
+        max_tracked_targets: count(100_000),
+      },
+    },
+    beaconing: {
+      t: 'object',
+      fields: {
+        enabled,
+        min_connections: count(12, 4),
+        min_span_secs: secs(20),
+        min_interval_secs: secs(1),
+        min_score: ratio(0.8),
+        ignore_ports: PORT_LIST([53, 123, 137, 138, 5353, 5355]),
+        max_history: count(64, 8, 4096),
+        suppress_secs: secs(3600, 0),
+        max_tracked_pairs: count(100_000),
+      },
+    },
+    exfiltration: {
+      t: 'object',
+      fields: {
+        enabled,
+        bucket_secs: secs(300, 10),
+        learning_buckets: count(12, 2, 100_000),
+        min_bytes: count(50_000_000, 1, Number.MAX_SAFE_INTEGER),
+        deviation_factor: ratio(6, 1, 1000),
+        suppress_secs: secs(3600, 0),
+        max_tracked_hosts: count(100_000),
+      },
+    },
+    dns_tunnel: {
+      t: 'object',
+      fields: {
+        enabled,
+        min_label_chars: count(30, 8, 253),
+        min_entropy_bits_per_char: ratio(3.3, 0, 8),
+        min_suspicious_queries: count(5),
+        min_txt_null_queries: count(10),
+        max_unique_subdomains: count(100, 2),
+        window_secs: secs(300),
+        suppress_secs: secs(1800, 0),
+        max_tracked_domains: count(100_000),
+      },
+    },
+    threat_intel: {
+      t: 'object',
+      fields: {
+        enabled,
+        sources: {
+          t: 'array',
+          def: [],
+          of: {
+            t: 'object',
+            required: true,
+            fields: {
+              name: { t: 'string', def: '', maxLen: 128 },
+              path: { t: 'string', def: '' },
+              url: { t: 'string', def: '', pattern: /^(|https?:\/\/\S+)$/, patternHelp: 'an http:// or https:// URL' },
+              format: { t: 'string', def: 'list', oneOf: ['list', 'stix'] },
+            },
+          },
+        },
+        reload_secs: secs(300),
+        max_indicators: count(1_000_000),
+        suppress_secs: secs(3600, 0),
+      },
+    },
+    anomaly: {
+      t: 'object',
+      fields: {
+        enabled,
+        learning_flows: count(20_000, 100),
+        alert_rate: ratio(0.0001, 0.000001, 0.5),
+        trees: count(10, 1, 200),
+        tree_height: count(8, 2, 16),
+        window_flows: count(1000, 10),
+        max_networks: count(64),
+        network_prefix_v4: { t: 'int', min: 0, max: 32, def: 0 },
+        network_prefix_v6: { t: 'int', min: 0, max: 128, def: 0 },
+      },
+    },
+  },
 };
 
 const SCHEMA: Spec = {
@@ -262,21 +539,7 @@ const SCHEMA: Spec = {
         },
       },
     },
-    detect: {
-      t: 'object',
-      fields: {
-        port_scan: {
-          t: 'object',
-          fields: {
-            enabled: { t: 'bool', def: true },
-            min_ports: { t: 'int', min: 2, max: 65536, def: 5 },
-            window_secs: { t: 'int', min: 1, max: 7 * 86400, def: 300 },
-            suppress_secs: { t: 'int', min: 0, max: 30 * 86400, def: 3600 },
-            max_tracked_pairs: { t: 'int', min: 1, max: 10_000_000, def: 100_000 },
-          },
-        },
-      },
-    },
+    detect: DETECT_SCHEMA,
     web: {
       t: 'object',
       fields: {
@@ -309,14 +572,17 @@ function check(spec: Spec, value: unknown, at: string): unknown {
   const where = at || 'config';
   switch (spec.t) {
     case 'int':
+    case 'number': {
       if (value === undefined) {
         if (spec.def === undefined) throw invalid(`${where} is required`);
         return spec.def;
       }
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw invalid(`${where} must be an integer from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`);
+      const int = spec.t === 'int';
+      if (typeof value !== 'number' || !(int ? Number.isInteger(value) : Number.isFinite(value)) || value < spec.min || value > spec.max) {
+        throw invalid(`${where} must be ${int ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`);
       }
       return value;
+    }
     case 'bool':
       if (value === undefined) {
         if (spec.def === undefined) throw invalid(`${where} is required`);
@@ -383,6 +649,26 @@ function uniqueBy<T>(items: readonly T[], key: (t: T) => string, what: (i: numbe
   });
 }
 
+/** Cross-field checks of `detect` (the schema checks each key alone); resolves intel file paths. */
+function checkDetect(d: DetectConfig, baseDir: string): void {
+  d.threat_intel.sources.forEach((src, i) => {
+    const at = `detect.threat_intel.sources[${i}]`;
+    if ((src.path === '') === (src.url === '')) throw invalid(`${at}: give exactly one of "path" and "url"`);
+    const s = src as { path: string; name: string };
+    if (s.path) s.path = path.resolve(baseDir, s.path);
+    if (!s.name) s.name = src.url || path.basename(s.path);
+  });
+  uniqueBy(d.threat_intel.sources, (s) => s.name, (i, k) => `detect.threat_intel.sources[${i}].name "${k}" is listed twice`);
+  for (const [i, p] of d.local_networks.entries()) {
+    const [addr, bits] = p.split('/');
+    const max = addr.includes(':') ? 128 : 32;
+    if (Number(bits) > max) throw invalid(`detect.local_networks[${i}]: prefix length ${bits} is over ${max}`);
+  }
+  if (d.trw.scanner_success_prob >= d.trw.benign_success_prob) {
+    throw invalid('detect.trw.scanner_success_prob must be below detect.trw.benign_success_prob');
+  }
+}
+
 function checkRetry(r: RetryConfig, at: string): void {
   if (r.max_backoff_ms < r.initial_backoff_ms) throw invalid(`${at}.max_backoff_ms must not be below ${at}.initial_backoff_ms`);
 }
@@ -397,6 +683,7 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
     auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[]; operators: OperatorCredential[] };
   } & CollectorConfig;
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
+  checkDetect(cfg.detect, baseDir);
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
   if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) throw invalid('listen.tls.cert_file and listen.tls.key_file must be given together');

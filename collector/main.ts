@@ -15,7 +15,7 @@ import { AuditLog, verifyChain } from './audit';
 import { startOutputs, type RunningOutputs } from './alerts/outputs';
 import { AlertHub, exportStix, followAlerts, isSeverity, parseSince, toAlertFilter, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
-import { DetectRunner, PortScanDetector, type Detector } from './detect';
+import { buildDetectors, DetectRunner, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { agentsList, agentsRevoke, enrolCreate, enrolHandler, Identity, type IdentityEvent } from './identity';
 import { AgentEndpoint, bearerToken, createHttpServer, readServerTls, sha256Hex, startKeepalive, TokenTable } from './ingest';
@@ -46,13 +46,9 @@ export interface RunningCollector {
   /** the audit chain; enrolment and revocation call audit.recordAdminAction(kind, details) */
   readonly audit: AuditLog;
   readonly outputs: RunningOutputs;
+  /** Re-reads the threat-intel sources (serve calls it on SIGHUP). */
+  reloadIntel(): Promise<void>;
   close(): Promise<void>;
-}
-
-function buildDetectors(cfg: CollectorConfig): Detector[] {
-  const out: Detector[] = [];
-  if (cfg.detect.port_scan.enabled) out.push(new PortScanDetector(cfg.detect.port_scan));
-  return out;
 }
 
 function buildIdentity(cfg: CollectorConfig, store: Store, onEvent?: (e: IdentityEvent) => void): Identity {
@@ -88,8 +84,10 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await store.close();
     throw err;
   }
-  const detectors = opts.detectors ?? buildDetectors(cfg);
-  const detect = new DetectRunner(detectors, metrics, log.child({ module: 'detect' }));
+  const detectLog = log.child({ module: 'detect' });
+  const detectorSet = await buildDetectors(cfg.detect, { log: detectLog, metrics });
+  const detectors = opts.detectors ?? detectorSet.detectors;
+  const detect = new DetectRunner(detectors, metrics, detectLog, cfg.detect.suppress_secs);
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
 
   const subscriberTokens = new TokenTable<SubscriberPrincipal>(
@@ -173,6 +171,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     http.server.close();
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
+    detectorSet.close();
     http.server.closeAllConnections();
     outputs.close();
     await audit.flush();
@@ -203,6 +202,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     hub,
     audit,
     outputs,
+    reloadIntel: () => detectorSet.reloadIntel(),
     close: () => (closing ??= closeAll()),
   };
 }
@@ -327,6 +327,10 @@ async function serve(args: string[], log: Logger): Promise<number> {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading threat-intel sources');
+      void collector.reloadIntel();
+    });
   });
 }
 

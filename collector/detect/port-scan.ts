@@ -26,10 +26,12 @@
 //   max_tracked_pairs  100000   (agent, src, dst) pairs held in an LRU; the least recently probed pair
 //                               is forgotten first
 // Fixed bounds: at most 4096 attempts remembered per pair (oldest dropped first); evidence lists at
-// most 100 ports and 100 flow ids.
+// most 100 ports and 100 flow ids, and the first 20 flows with their 5-tuples (`flows`, as every
+// detector's evidence).
 import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import type { Detector, EmitAlert } from './detector';
+import { EVIDENCE_FLOWS, type FlowRef } from './evidence';
 
 export interface PortScanOptions {
   min_ports: number;
@@ -58,6 +60,7 @@ export function isConnectionAttempt(f: FlowRow): boolean {
 }
 
 interface Attempt {
+  srcPort: number;
   port: number;
   firstUs: number;
   lastUs: number;
@@ -81,6 +84,7 @@ interface Pending {
   triggerUs: number;
   ports: Set<number>;
   flowIds: number[];
+  flows: FlowRef[];
   flowCount: number;
   firstUs: number;
   lastUs: number;
@@ -116,7 +120,7 @@ export class PortScanDetector implements Detector {
         st = { attempts: [], portHits: new Map(), newestUs: 0, suppressUntilUs: -Infinity };
         this.pairs.set(key, st);
       }
-      const attempt: Attempt = { port: f.dstPort, firstUs: f.firstUs, lastUs: f.lastUs, flowId: f.flowId };
+      const attempt: Attempt = { srcPort: f.srcPort, port: f.dstPort, firstUs: f.firstUs, lastUs: f.lastUs, flowId: f.flowId };
       if (f.firstUs < st.suppressUntilUs) {
         const p = pending.get(key);
         if (p && f.firstUs <= p.triggerUs + this.windowUs) addToPending(p, attempt);
@@ -127,7 +131,7 @@ export class PortScanDetector implements Detector {
       if (st.portHits.size >= this.opts.min_ports) {
         const p: Pending = {
           agentId: f.agentId, srcIp: f.srcIp, dstIp: f.dstIp, triggerUs: f.firstUs,
-          ports: new Set(), flowIds: [], flowCount: 0, firstUs: Infinity, lastUs: -Infinity,
+          ports: new Set(), flowIds: [], flows: [], flowCount: 0, firstUs: Infinity, lastUs: -Infinity,
         };
         for (const a of st.attempts) addToPending(p, a);
         pending.set(key, p);
@@ -175,6 +179,7 @@ export class PortScanDetector implements Detector {
         ports: ports.slice(0, EVIDENCE_CAP),
         flow_count: p.flowCount,
         flow_ids: p.flowIds,
+        flows: p.flows,
       },
     };
   }
@@ -184,6 +189,9 @@ function addToPending(p: Pending, a: Attempt): void {
   p.ports.add(a.port);
   p.flowCount++;
   if (p.flowIds.length < EVIDENCE_CAP) p.flowIds.push(a.flowId);
+  if (p.flows.length < EVIDENCE_FLOWS) {
+    p.flows.push({ flow_id: a.flowId, src_ip: p.srcIp, src_port: a.srcPort, dst_ip: p.dstIp, dst_port: a.port, proto: 6, first_ts: a.firstUs / 1e6 });
+  }
   if (a.firstUs < p.firstUs) p.firstUs = a.firstUs;
   if (a.lastUs > p.lastUs) p.lastUs = a.lastUs;
 }

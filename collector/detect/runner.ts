@@ -1,33 +1,58 @@
 // Runs every detector on a batch's flows. A detector that throws is counted
 // (detector_failures_total{detector}) and logged (rate-limited); the others still run and the alerts
 // it emitted before throwing are kept.
+//
+// Repeats are merged: an alert whose (agent, category, source address) already raised an alert less
+// than `suppressSecs` of FLOW time before is not raised again; it is counted in
+// alerts_merged_total{category} and slides the suppression window on to its own last_ts. Alerts
+// without a source address are never merged. At most MAX_SUPPRESSION_KEYS keys are remembered (least recent forgotten).
+import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import { LogLimiter, type Counter, type Logger, type Registry } from '../obs';
 import type { Detector } from './detector';
 
+export const MAX_SUPPRESSION_KEYS = 100_000;
+
 export class DetectRunner {
   private readonly failures: Counter;
+  private readonly merged: Counter;
   private readonly limiter = new LogLimiter(10_000);
+  private readonly lastRaised = new LRUCache<string, { lastTs: number }>({ max: MAX_SUPPRESSION_KEYS });
+  private failed = 0;
 
-  constructor(private readonly detectors: readonly Detector[], metrics: Registry, private readonly log: Logger) {
+  constructor(
+    private readonly detectors: readonly Detector[],
+    metrics: Registry,
+    private readonly log: Logger,
+    private readonly suppressSecs = 0,
+  ) {
     this.failures = metrics.counter(
       'detector_failures_total',
       'Detector invocations that threw; the other detectors still ran.',
       detectors.map((d) => ({ detector: d.name })),
     );
+    this.merged = metrics.counter('alerts_merged_total', 'Alerts merged into an earlier one for the same (category, source) within detect.suppress_secs.');
   }
 
   get names(): string[] {
     return this.detectors.map((d) => d.name);
   }
 
+  /** Detector invocations that threw, all detectors together. */
+  get failureCount(): number {
+    return this.failed;
+  }
+
   run(flows: readonly FlowRow[]): NewAlert[] {
     const alerts: NewAlert[] = [];
-    const emit = (a: NewAlert): void => void alerts.push(a);
+    const emit = (a: NewAlert): void => {
+      if (!this.isRepeat(a)) alerts.push(a);
+    };
     for (const d of this.detectors) {
       try {
         d.onFlows(flows, emit);
       } catch (err) {
+        this.failed++;
         this.failures.inc({ detector: d.name });
         const suppressed = this.limiter.admit(d.name);
         if (suppressed !== undefined) {
@@ -41,5 +66,18 @@ export class DetectRunner {
       }
     }
     return alerts;
+  }
+
+  private isRepeat(a: NewAlert): boolean {
+    if (this.suppressSecs <= 0 || a.src_ip === null) return false;
+    const key = `${a.agent_id}\u0000${a.category}\u0000${a.src_ip}`;
+    const prev = this.lastRaised.get(key);
+    if (prev && a.first_ts < prev.lastTs + this.suppressSecs && a.last_ts >= prev.lastTs - this.suppressSecs) {
+      if (a.last_ts > prev.lastTs) prev.lastTs = a.last_ts;
+      this.merged.inc({ category: a.category });
+      return true;
+    }
+    this.lastRaised.set(key, { lastTs: a.last_ts });
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { isConnectionAttempt, PortScanDetector, type PortScanOptions } from '../../../collector/detect';
+import { flowRef } from '../../../collector/detect/evidence';
 import type { DirectionStats, FlowRow, NewAlert } from '../../../collector/model';
 
 const T0 = 1_700_000_000_000_000;
@@ -57,7 +58,7 @@ t.test('5 distinct ports → exactly one alert with the contract fields', async 
     last_ts: (T0 + 4 * SEC + 500) / SEC,
     score: 5,
     threshold: 5,
-    evidence: { ports: [1, 2, 3, 4, 5], flow_count: 5, flow_ids: flows.map((f) => f.flowId) },
+    evidence: { ports: [1, 2, 3, 4, 5], flow_count: 5, flow_ids: flows.map((f) => f.flowId), flows: flows.map(flowRef) },
   });
 });
 

@@ -55,3 +55,27 @@ t.test('through the collector: a failing detector does not stop ingest or the ot
   t.equal(metricValue(m.body, 'alerts_raised_total{category="counted"}'), 2);
   a.close();
 });
+
+t.test('repeats of (agent, category, source) within suppress_secs of flow time are merged and counted', async (t) => {
+  const metrics = new Registry();
+  const { log } = captureLogger();
+  let at = 1000;
+  const scanner: Detector = {
+    name: 'scanner',
+    onFlows(_flows, emit) {
+      for (const src of ['10.0.0.1', '10.0.0.1', '10.0.0.2']) {
+        emit({
+          category: 'port_scan', severity: 'medium', attack_id: 'T1046', agent_id: 'gw1', src_ip: src, dst_ip: null, dst_port: null,
+          first_ts: at, last_ts: at + 1, score: 5, threshold: 5, evidence: {},
+        });
+      }
+    },
+  };
+  const runner = new DetectRunner([scanner], metrics, log, 600);
+  t.same(runner.run([]).map((a) => a.src_ip), ['10.0.0.1', '10.0.0.2'], 'the repeat from 10.0.0.1 is merged');
+  at += 300;
+  t.same(runner.run([]), [], 'still inside the window (it slides with each repeat)');
+  at += 1000;
+  t.same(runner.run([]).map((a) => a.src_ip), ['10.0.0.1', '10.0.0.2'], 'after the window: raised again');
+  t.match(metrics.render(), /alerts_merged_total\{category="port_scan"\} 5/);
+});

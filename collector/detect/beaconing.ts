@@ -1,0 +1,129 @@
+// Beaconing (MITRE ATT&CK T1071, Application Layer Protocol — C2 check-ins): a host connecting to the
+// same destination again and again at regular intervals with regular sizes, scored as RITA does
+// (rita-score.ts): score = (interval regularity + size regularity) / 2, each 0–1, robust to jitter.
+// RITA's histogram and duration terms need a day of data and are left out; min_span_secs stands in.
+//
+// Counted: the first record of every flow, except ICMP and flows to `ignore_ports` (services that
+// are periodic by design or shared: DNS 53, NTP 123, NetBIOS 137/138, mDNS 5353, LLMNR 5355), per
+// (agent, source, destination, destination port, protocol): its start time and the bytes the initiator sent. The last `max_history` are kept. Once
+// there are at least `min_connections` connections spanning at least `min_span_secs` of flow time
+// with a median interval of at least `min_interval_secs` (bursts of parallel connections are not
+// beacons), the pair is scored on each new connection; score ≥ `min_score` → one alert (severity
+// medium), then quiet for `suppress_secs`.
+//
+// Thresholds (detect.beaconing): min_connections 12 connections; min_span_secs 20 s;
+// min_interval_secs 1 s; ignore_ports [53, 123, 137, 138, 5353, 5355]; min_score 0.8 (RITA's "medium" bucket starts at 0.7, "high" at 0.9);
+// max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 pairs with a history
+// plus as many seen once (bounded-map.ts).
+import type { BeaconingConfig } from '../config';
+import type { FlowRow } from '../model';
+import type { Detector, EmitAlert } from './detector';
+import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
+import { BoundedMap } from './bounded-map';
+import { regularityScore } from './rita-score';
+
+/** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
+const RITA_MIN_IQR = 10;
+
+interface Series {
+  /** ring buffers of start times (µs) and client bytes */
+  starts: Float64Array;
+  bytes: Float64Array;
+  n: number;
+  next: number;
+  refs: FlowRef[];
+  quietUntilUs: number;
+}
+
+export class BeaconingDetector implements Detector {
+  readonly name = 'beaconing';
+  private readonly pairs: BoundedMap<string, Series>;
+  /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
+   * on its second (the first connection then counts in the intervals, not in the sizes) */
+  private readonly singles: BoundedMap<string, number>;
+  private readonly a: Float64Array;
+  private readonly b: Float64Array;
+  private readonly ignored: Set<number>;
+
+  constructor(private readonly opts: BeaconingConfig) {
+    this.pairs = new BoundedMap(opts.max_tracked_pairs);
+    this.singles = new BoundedMap(opts.max_tracked_pairs);
+    this.a = new Float64Array(opts.max_history);
+    this.b = new Float64Array(opts.max_history);
+    this.ignored = new Set(opts.ignore_ports);
+  }
+
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+    const h = this.opts.max_history;
+    for (const f of flows) {
+      if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
+      const key = `${f.agentId}|${f.srcIp}|${f.dstIp}|${f.dstPort + 65536 * f.proto}`;
+      let s = this.pairs.get(key);
+      if (!s) {
+        const firstUs = this.singles.get(key);
+        if (firstUs === undefined) {
+          this.singles.set(key, f.firstUs);
+          continue;
+        }
+        this.singles.delete(key);
+        this.pairs.set(key, (s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity }));
+        this.append(s, firstUs, NaN, undefined);
+      }
+      if (f.firstUs < s.quietUntilUs) continue;
+      this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
+      // a full history is rescored every 8th connection (scoring sorts max_history values twice)
+      if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);
+    }
+  }
+
+  /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
+  private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {
+    const h = this.opts.max_history;
+    s.starts[s.next] = firstUs;
+    s.bytes[s.next] = bytes;
+    s.next = (s.next + 1) % h;
+    if (s.n < h) s.n++;
+    if (!ref) return;
+    s.refs.push(ref);
+    if (s.refs.length > EVIDENCE_FLOWS) s.refs.shift();
+  }
+
+  private score(f: FlowRow, s: Series, emit: EmitAlert): void {
+    const n = s.n;
+    const starts = this.a;
+    for (let i = 0; i < n; i++) starts[i] = s.starts[i];
+    starts.subarray(0, n).sort();
+    const spanUs = starts[n - 1] - starts[0];
+    if (spanUs < this.opts.min_span_secs * 1e6) return;
+    // intervals in seconds, zero intervals dropped (RITA)
+    let m = 0;
+    for (let i = 1; i < n; i++) {
+      const d = (starts[i] - starts[i - 1]) / 1e6;
+      if (d > 0) this.b[m++] = d;
+    }
+    if (m < 3) return;
+    const firstUs = starts[0];
+    const lastUs = starts[n - 1];
+    const intervals = this.b.slice(0, m);
+    const tsScore = regularityScore(intervals, m, this.a, RITA_MIN_IQR, 1);
+    const medianInterval = intervals[Math.floor(m / 2)];
+    if (medianInterval < this.opts.min_interval_secs) return;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (!Number.isNaN(s.bytes[i])) this.b[k++] = s.bytes[i];
+    const dsScore = regularityScore(this.b, k, this.a, RITA_MIN_IQR, 0);
+    const score = (tsScore + dsScore) / 2;
+    if (score < this.opts.min_score) return;
+    emit(alertFrom({
+      category: 'beaconing', severity: 'medium', attack_id: 'T1071', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: f.dstIp,
+      dst_port: f.dstPort, score, threshold: this.opts.min_score,
+      evidence: {
+        connections: n, interval_score: round(tsScore, 3), size_score: round(dsScore, 3), median_interval_secs: round(medianInterval, 3),
+        span_secs: round((lastUs - firstUs) / 1e6, 1), server_name: f.app?.tls_sni ?? f.app?.http_host ?? null,
+      },
+    }, { flows: s.refs.slice(), count: n, firstUs, lastUs: Math.max(lastUs, f.lastUs) }));
+    s.quietUntilUs = f.firstUs + this.opts.suppress_secs * 1e6;
+    s.n = 0;
+    s.next = 0;
+    s.refs = [];
+  }
+}

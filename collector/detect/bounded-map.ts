@@ -1,0 +1,72 @@
+// A bounded map for per-flow hot paths: two generations of plain Maps. New keys go into the young
+// generation; when it holds max/2 keys, the old generation is dropped whole and the young one
+// becomes old. A key found in the old generation moves back to the young one. So at most `max`
+// keys are held, the least recently used half is what goes, and each operation is one or two Map
+// lookups — measured several times cheaper per flow than lru-cache's exact LRU order
+// (scripts/bench/detect.ts), which these detectors do not need.
+export class BoundedMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(max: number) {
+    this.half = Math.max(1, Math.floor(max / 2));
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) {
+      this.old.delete(key);
+      this.put(key, o);
+    }
+    return o;
+  }
+
+  set(key: K, value: V): void {
+    if (this.young.has(key)) this.young.set(key, value);
+    else {
+      this.old.delete(key);
+      this.put(key, value);
+    }
+  }
+
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
+  values(): IterableIterator<V> {
+    return [...this.young.values(), ...this.old.values()][Symbol.iterator]();
+  }
+
+  private put(key: K, value: V): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+}
+
+/**
+ * BoundedMaps per agent, keyed by a string the flow already holds (an address): no key is built
+ * per flow, and the address string's hash, once computed by one detector, serves every other.
+ * `max` bounds each agent's map; agents are few (one per configured credential).
+ */
+export class PerAgentMap<V> {
+  private readonly agents = new Map<string, BoundedMap<string, V>>();
+
+  constructor(private readonly max: number) {}
+
+  of(agentId: string): BoundedMap<string, V> {
+    let m = this.agents.get(agentId);
+    if (!m) this.agents.set(agentId, (m = new BoundedMap(this.max)));
+    return m;
+  }
+}

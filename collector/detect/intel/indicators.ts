@@ -1,0 +1,77 @@
+// One immutable snapshot of threat-intel indicators: addresses and prefixes, domain names (a name
+// matches itself and every name below it), JA4 TLS client fingerprints. Built by the loader from
+// all sources, then swapped in whole, so a detector never sees a half-loaded set.
+import { isIP } from 'node:net';
+import { PrefixMap } from '../prefix-set';
+
+export type IndicatorKind = 'ip' | 'domain' | 'ja4';
+
+export interface IndicatorMeta {
+  /** the indicator as written in the source (address, prefix, domain or fingerprint) */
+  value: string;
+  kind: IndicatorKind;
+  /** detect.threat_intel.sources[].name */
+  source: string;
+  /** STIX indicator id and name, when it came from STIX */
+  stix_id?: string;
+  name?: string;
+}
+
+const JA4_RE = /^[tqd][0-9a-z]{2}[di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/i;
+const DOMAIN_RE = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** The kind of a bare indicator string, or undefined when it is none we can match. */
+export function classify(value: string): IndicatorKind | undefined {
+  const v = value.trim();
+  const slash = v.indexOf('/');
+  if (isIP(slash < 0 ? v : v.slice(0, slash))) return 'ip';
+  if (JA4_RE.test(v)) return 'ja4';
+  if (DOMAIN_RE.test(v.replace(/\.$/, '')) && v.includes('.')) return 'domain';
+  return undefined;
+}
+
+export class IndicatorSet {
+  readonly ips = new PrefixMap<IndicatorMeta>();
+  readonly domains = new Map<string, IndicatorMeta>();
+  readonly ja4 = new Map<string, IndicatorMeta>();
+
+  get size(): number {
+    return this.ips.size + this.domains.size + this.ja4.size;
+  }
+
+  /** Adds one indicator; false when the value is not of its kind. */
+  add(meta: IndicatorMeta): boolean {
+    switch (meta.kind) {
+      case 'ip':
+        return this.ips.set(meta.value.trim(), meta);
+      case 'domain':
+        this.domains.set(meta.value.trim().toLowerCase().replace(/\.$/, ''), meta);
+        return true;
+      case 'ja4':
+        this.ja4.set(meta.value.trim().toLowerCase(), meta);
+        return true;
+    }
+  }
+
+  matchIp(ip: string): IndicatorMeta | undefined {
+    return this.ips.size === 0 ? undefined : this.ips.get(ip);
+  }
+
+  /** `name` or its closest listed parent domain. */
+  matchDomain(name: string): IndicatorMeta | undefined {
+    if (this.domains.size === 0) return undefined;
+    let n = name.toLowerCase();
+    if (n.endsWith('.')) n = n.slice(0, -1);
+    for (;;) {
+      const hit = this.domains.get(n);
+      if (hit) return hit;
+      const dot = n.indexOf('.');
+      if (dot < 0) return undefined;
+      n = n.slice(dot + 1);
+    }
+  }
+
+  matchJa4(fp: string): IndicatorMeta | undefined {
+    return this.ja4.size === 0 ? undefined : this.ja4.get(fp.toLowerCase());
+  }
+}

@@ -1,0 +1,138 @@
+// Address prefixes (10.0.0.0/8, fc00::/7) and exact addresses, matched against the textual
+// addresses in FlowRow (local networks, threat-intel addresses). IPv4 is compared as a 32-bit number per prefix length present; IPv6 on the
+// expanded 128-bit value as a bigint (rare enough on the paths that use it).
+import { isIPv4, isIPv6 } from 'node:net';
+
+export function ipv4ToInt(ip: string): number {
+  let n = 0;
+  let part = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+      dots++;
+    } else part = part * 10 + (c - 48);
+  }
+  return dots === 3 ? n * 256 + part : -1;
+}
+
+export function ipv6ToBigInt(ip: string): bigint {
+  let s = ip;
+  const zone = s.indexOf('%');
+  if (zone >= 0) s = s.slice(0, zone);
+  // an embedded IPv4 tail (::ffff:1.2.3.4)
+  const lastColon = s.lastIndexOf(':');
+  const tail = s.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const v4 = ipv4ToInt(tail);
+    s = `${s.slice(0, lastColon + 1)}${((v4 >>> 16) & 0xffff).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, rest] = s.split('::');
+  const h = head ? head.split(':') : [];
+  const r = rest !== undefined && rest !== '' ? rest.split(':') : [];
+  const groups = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill('0'), ...r];
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(parseInt(g || '0', 16));
+  return v;
+}
+
+/** Address prefixes mapped to a value; the longest matching prefix wins. */
+export class PrefixMap<V> {
+  /** prefix length → masked value → V */
+  private readonly v4 = new Map<number, Map<number, V>>();
+  private readonly v6 = new Map<number, Map<bigint, V>>();
+  private v4Lengths: number[] = [];
+  private v6Lengths: number[] = [];
+  size = 0;
+
+  /** Adds `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or prefix. Returns false when it is not one. */
+  set(text: string, value: V): boolean {
+    const slash = text.indexOf('/');
+    const addr = slash < 0 ? text : text.slice(0, slash);
+    const bitsText = slash < 0 ? '' : text.slice(slash + 1);
+    if (bitsText !== '' && !/^\d{1,3}$/.test(bitsText)) return false;
+    if (isIPv4(addr)) {
+      const bits = bitsText === '' ? 32 : Number(bitsText);
+      if (bits > 32) return false;
+      let m = this.v4.get(bits);
+      if (!m) {
+        this.v4.set(bits, (m = new Map()));
+        this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
+      }
+      const k = mask4(ipv4ToInt(addr), bits);
+      if (!m.has(k)) this.size++;
+      m.set(k, value);
+      return true;
+    }
+    if (isIPv6(addr)) {
+      const bits = bitsText === '' ? 128 : Number(bitsText);
+      if (bits > 128) return false;
+      let m = this.v6.get(bits);
+      if (!m) {
+        this.v6.set(bits, (m = new Map()));
+        this.v6Lengths = [...this.v6.keys()].sort((a, b) => b - a);
+      }
+      const k = mask6(ipv6ToBigInt(addr), bits);
+      if (!m.has(k)) this.size++;
+      m.set(k, value);
+      return true;
+    }
+    return false;
+  }
+
+  /** The value of the longest prefix holding `ip` (as FlowRow spells addresses), or undefined. */
+  get(ip: string): V | undefined {
+    if (ip.includes(':')) {
+      if (this.v6Lengths.length === 0) return undefined;
+      const v = ipv6ToBigInt(ip);
+      for (const bits of this.v6Lengths) {
+        const hit = this.v6.get(bits)!.get(mask6(v, bits));
+        if (hit !== undefined) return hit;
+      }
+      return undefined;
+    }
+    if (this.v4Lengths.length === 0) return undefined;
+    const v = ipv4ToInt(ip);
+    if (v < 0) return undefined;
+    for (const bits of this.v4Lengths) {
+      const hit = this.v4.get(bits)!.get(mask4(v, bits));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+}
+
+/** A set of address prefixes (detect.local_networks). */
+export class PrefixSet {
+  private readonly map = new PrefixMap<true>();
+
+  constructor(prefixes: readonly string[] = []) {
+    for (const p of prefixes) this.add(p);
+  }
+
+  add(text: string): boolean {
+    return this.map.set(text, true);
+  }
+
+  match(ip: string): boolean {
+    return this.map.get(ip) === true;
+  }
+}
+
+function mask4(v: number, bits: number): number {
+  return bits === 0 ? 0 : (v & (0xffffffff << (32 - bits))) >>> 0;
+}
+
+function mask6(v: bigint, bits: number): bigint {
+  const shift = BigInt(128 - bits);
+  return (v >> shift) << shift;
+}
+
+/** `ip` truncated to `bits` (for per-network keys); the whole address when bits is 0 or the full length. */
+export function networkOf(ip: string, bitsV4: number, bitsV6: number): string {
+  if (ip.includes(':')) return bitsV6 === 0 ? '::/0' : `${mask6(ipv6ToBigInt(ip), bitsV6).toString(16)}/${bitsV6}`;
+  if (bitsV4 === 0) return '0.0.0.0/0';
+  return `${mask4(ipv4ToInt(ip), bitsV4)}/${bitsV4}`;
+}

@@ -1,0 +1,72 @@
+// Slowloris-style connection exhaustion (MITRE ATT&CK T1499.002, Service Exhaustion Flood): one
+// source holding many connections open to one service while sending almost nothing on them, so the
+// server's connection slots run out.
+//
+// Counted: TCP flows (final or interim records) the responder accepted, open at least
+// `min_duration_secs`, whose initiator sent at most `max_client_bytes_per_sec` payload bytes per
+// second on average. Per (agent, source, destination, port), distinct flows within tumbling windows
+// of `window_secs` of flow time (by the record's last_us): when they reach `min_connections`, one
+// alert (severity high); then quiet for `suppress_secs`. A browser keeps ≤ 6 connections per server.
+//
+// Thresholds (detect.slow_dos): min_connections 20 connections; min_duration_secs 60 s;
+// max_client_bytes_per_sec 200 bytes/s; window_secs 600 s; suppress_secs 1800 s;
+// max_tracked_targets 100000 (LRU). Fixed: at most 4096 flow ids remembered per key.
+import { LRUCache } from 'lru-cache';
+import type { SlowDosConfig } from '../config';
+import type { FlowRow } from '../model';
+import type { Detector, EmitAlert } from './detector';
+import { alertFrom, FlowEvidence } from './evidence';
+import { responderAccepted, TCP } from './probes';
+
+const MAX_FLOWS = 4096;
+
+interface Target {
+  startUs: number;
+  flowIds: Set<number>;
+  ev: FlowEvidence;
+  quietUntilUs: number;
+}
+
+export class SlowDosDetector implements Detector {
+  readonly name = 'slow_dos';
+  private readonly targets: LRUCache<string, Target>;
+
+  constructor(private readonly opts: SlowDosConfig) {
+    this.targets = new LRUCache({ max: opts.max_tracked_targets });
+  }
+
+  private isSlow(f: FlowRow): boolean {
+    if (f.proto !== TCP) return false;
+    const durSecs = (f.lastUs - f.firstUs) / 1e6;
+    return durSecs >= this.opts.min_duration_secs && f.fwd.payloadBytes / durSecs <= this.opts.max_client_bytes_per_sec && responderAccepted(f);
+  }
+
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+    const windowUs = this.opts.window_secs * 1e6;
+    for (const f of flows) {
+      if (!this.isSlow(f)) continue;
+      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}\u0000${f.dstPort}`;
+      let t = this.targets.get(key);
+      if (!t) this.targets.set(key, (t = { startUs: f.lastUs, flowIds: new Set(), ev: new FlowEvidence(), quietUntilUs: -Infinity }));
+      if (f.lastUs < t.quietUntilUs) continue;
+      if (f.lastUs - t.startUs > windowUs) {
+        t.startUs = f.lastUs;
+        t.flowIds.clear();
+        t.ev.clear();
+      }
+      if (t.flowIds.has(f.flowId) || t.flowIds.size >= MAX_FLOWS) continue;
+      t.flowIds.add(f.flowId);
+      t.ev.add(f);
+      if (t.flowIds.size >= this.opts.min_connections) {
+        emit(alertFrom({
+          category: 'slow_dos', severity: 'high', attack_id: 'T1499.002', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: f.dstIp,
+          dst_port: f.dstPort, score: t.flowIds.size, threshold: this.opts.min_connections,
+          evidence: { slow_connections: t.flowIds.size, min_duration_secs: this.opts.min_duration_secs, max_client_bytes_per_sec: this.opts.max_client_bytes_per_sec },
+        }, t.ev));
+        t.quietUntilUs = f.lastUs + this.opts.suppress_secs * 1e6;
+        t.flowIds.clear();
+        t.ev.clear();
+      }
+    }
+  }
+}

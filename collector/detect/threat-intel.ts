@@ -1,0 +1,71 @@
+// Threat intelligence matches (MITRE ATT&CK T1071, Application Layer Protocol — contact with known
+// bad infrastructure): every flow's addresses, the names the agent saw (DNS query and answers, TLS
+// SNI, HTTP Host) and its JA4 TLS client fingerprint, against the indicators the loader holds
+// (intel/loader.ts: plain lists and STIX 2.1, files or URLs, reloaded without restart).
+// One alert per (agent, source address, indicator) per `suppress_secs` of flow time
+// (severity high; score 1, threshold 1; evidence: what matched, where, the source list and the
+// STIX id/name). Remembered keys: at most MAX_KEYS (LRU).
+import { LRUCache } from 'lru-cache';
+import type { ThreatIntelConfig } from '../config';
+import type { FlowRow } from '../model';
+import type { Detector, EmitAlert } from './detector';
+import { alertFrom, FlowEvidence } from './evidence';
+import type { IndicatorMeta, IndicatorSet } from './intel/indicators';
+
+const MAX_KEYS = 100_000;
+
+export class ThreatIntelDetector implements Detector {
+  readonly name = 'threat_intel';
+  private readonly lastAlertUs = new LRUCache<string, number>({ max: MAX_KEYS });
+
+  /** `indicators` is called per batch: the loader may have swapped in a new set. */
+  constructor(private readonly opts: ThreatIntelConfig, private readonly indicators: () => IndicatorSet) {}
+
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+    const set = this.indicators();
+    if (set.size === 0) return;
+    for (const f of flows) {
+      const m = match(set, f);
+      if (!m) continue;
+      const [meta, field, observed] = m;
+      const key = `${f.agentId}\u0000${f.srcIp}\u0000${meta.kind}\u0000${meta.value}`;
+      const last = this.lastAlertUs.get(key);
+      if (last !== undefined && f.firstUs < last + this.opts.suppress_secs * 1e6 && f.firstUs >= last) continue;
+      this.lastAlertUs.set(key, f.firstUs);
+      const ev = new FlowEvidence();
+      ev.add(f);
+      emit(alertFrom({
+        category: 'threat_intel', severity: 'high', attack_id: 'T1071', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: f.dstIp,
+        dst_port: f.dstPort, score: 1, threshold: 1,
+        evidence: {
+          matched_field: field, observed, indicator: meta.value, indicator_kind: meta.kind, intel_source: meta.source,
+          stix_id: meta.stix_id ?? null, indicator_name: meta.name ?? null,
+        },
+      }, ev));
+    }
+  }
+}
+
+/** The first indicator the flow matches: [indicator, field, observed value], or undefined. */
+function match(set: IndicatorSet, f: FlowRow): [IndicatorMeta, string, string] | undefined {
+  let m = set.matchIp(f.dstIp);
+  if (m) return [m, 'dst_ip', f.dstIp];
+  if ((m = set.matchIp(f.srcIp))) return [m, 'src_ip', f.srcIp];
+  const app = f.app;
+  if (!app) return undefined;
+  for (const key of APP_NAME_FIELDS) {
+    const v = app[key];
+    if (typeof v === 'string' && (m = set.matchDomain(v))) return [m, key, v];
+  }
+  if (typeof app.ja4 === 'string' && (m = set.matchJa4(app.ja4))) return [m, 'ja4', app.ja4];
+  if (Array.isArray(app.dns_answers)) {
+    for (const a of app.dns_answers) {
+      if (typeof a !== 'string') continue;
+      m = a.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(a) ? set.matchIp(a) : set.matchDomain(a);
+      if (m) return [m, 'dns_answers', a];
+    }
+  }
+  return undefined;
+}
+
+const APP_NAME_FIELDS = ['tls_sni', 'http_host', 'dns_query'] as const;
