@@ -20,6 +20,7 @@ Destination (one or both):
       --token TOKEN        agent token issued by the collector operator
       --token-file FILE    read the token from FILE (keeps it out of the process list)
       --agent-id ID        this agent's id, as registered on the collector
+      --spool DIR          keep unacknowledged batches in DIR across restarts (default: a temporary dir)
       --jsonl FILE         write one JSON object per flow record to FILE ('-' = stdout)
       --csv FILE           write CICFlowMeter-compatible CSV to FILE ('-' = stdout)
 
@@ -75,6 +76,7 @@ export function parseCli(argv: string[]): CliRequest {
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'agent-id': { type: 'string' },
+        spool: { type: 'string' },
         jsonl: { type: 'string' },
         csv: { type: 'string' },
         'idle-timeout': { type: 'string' },
@@ -109,6 +111,7 @@ export function parseCli(argv: string[]): CliRequest {
       max_flows: num('max-flows', v['max-flows']),
     }),
     collector: section({ url: v.collector, token: v.token, token_file: v['token-file'] }),
+    spool: section({ dir: v.spool }),
     output: section({ jsonl: v.jsonl, csv: v.csv }),
   };
   for (const [name, value] of Object.entries(sections)) if (value) overrides[name] = value;

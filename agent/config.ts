@@ -41,7 +41,6 @@ export interface AgentConfig {
     readonly url: string;
     readonly token: string;
     readonly token_file: string;
-    readonly max_queue_bytes: number;
     readonly window_batches: number;
     readonly connect_timeout_ms: number;
     readonly backoff_initial_ms: number;
@@ -50,6 +49,15 @@ export interface AgentConfig {
     readonly heartbeat_interval_ms: number;
     /** After a capture file ends: how long to wait for the collector to acknowledge everything. */
     readonly drain_timeout_ms: number;
+  };
+  /** The disk spool between the batcher and the collector (agent/transport/spool.ts). */
+  readonly spool: {
+    /** Empty: a private temporary directory, removed at exit (batches then do not survive a restart). */
+    readonly dir: string;
+    readonly max_bytes: number;
+    readonly segment_bytes: number;
+    /** When full: `block` pauses a file replay (a live capture drops the new batch); `drop_oldest` deletes the oldest segment. */
+    readonly full_policy: 'block' | 'drop_oldest';
   };
   readonly output: {
     /** Path for one JSON object per flow; '-' is stdout; empty: none. */
@@ -75,10 +83,11 @@ export function defaultConfig(): Mutable<AgentConfig> {
     },
     export: { max_flows_per_batch: 1000, flush_interval_ms: 1000 },
     collector: {
-      url: '', token: '', token_file: '', max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
+      url: '', token: '', token_file: '', window_batches: 16,
       connect_timeout_ms: 10000, backoff_initial_ms: 500, backoff_max_ms: 30000, ping_interval_ms: 15000,
       heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
     },
+    spool: { dir: '', max_bytes: 1024 * 1024 * 1024, segment_bytes: 8 * 1024 * 1024, full_policy: 'block' },
     output: { jsonl: '', csv: '' },
   };
 }
@@ -100,7 +109,6 @@ const RANGES: Record<string, [number, number]> = {
   'flow.app_inspect_packets': [0, 64],
   'export.max_flows_per_batch': [1, 100000],
   'export.flush_interval_ms': [10, 600000],
-  'collector.max_queue_bytes': [1024 * 1024, 2 ** 40],
   'collector.window_batches': [1, 10000],
   'collector.connect_timeout_ms': [100, 600000],
   'collector.backoff_initial_ms': [10, 600000],
@@ -108,6 +116,8 @@ const RANGES: Record<string, [number, number]> = {
   'collector.ping_interval_ms': [100, 3600000],
   'collector.heartbeat_interval_ms': [100, 3600000],
   'collector.drain_timeout_ms': [0, 86400000],
+  'spool.max_bytes': [256 * 1024, 2 ** 50],
+  'spool.segment_bytes': [64 * 1024, 2 ** 31 - 1],
 };
 
 function invalid(message: string): AgentError {
@@ -163,6 +173,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     const base = dirname(resolve(file.path));
     if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
     if (cfg.collector.token_file) cfg.collector.token_file = resolve(base, cfg.collector.token_file);
+    if (cfg.spool.dir) cfg.spool.dir = resolve(base, cfg.spool.dir);
     if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
     if (cfg.output.csv && cfg.output.csv !== '-') cfg.output.csv = resolve(base, cfg.output.csv);
   }
@@ -174,6 +185,12 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     if (!Number.isFinite(value) || value < min || value > max) {
       throw invalid(`option "${path}" must be a number from ${min} to ${max}, got ${value}`);
     }
+  }
+  if (cfg.spool.full_policy !== 'block' && cfg.spool.full_policy !== 'drop_oldest') {
+    throw invalid(`option "spool.full_policy" must be "block" or "drop_oldest", got ${JSON.stringify(cfg.spool.full_policy)}`);
+  }
+  if (cfg.spool.segment_bytes > cfg.spool.max_bytes / 4) {
+    throw invalid(`option "spool.segment_bytes" (${cfg.spool.segment_bytes}) must be at most a quarter of spool.max_bytes (${cfg.spool.max_bytes}), so that freeing one segment makes room`);
   }
   const s = cfg.source;
   if (!s.interface && !s.file) throw invalid('nothing to capture: give an interface (--interface) or a capture file (--read)');

@@ -11,6 +11,8 @@ export const AgentErrorCode = {
   COLLECTOR_UNREACHABLE: 'AGENT_ERR_COLLECTOR_UNREACHABLE',
   COLLECTOR_REJECTED: 'AGENT_ERR_COLLECTOR_REJECTED',
   OUTPUT: 'AGENT_ERR_OUTPUT',
+  SPOOL: 'AGENT_ERR_SPOOL',
+  SPOOL_LOCKED: 'AGENT_ERR_SPOOL_LOCKED',
 } as const;
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
@@ -26,6 +28,8 @@ export const AGENT_ERROR_DESCRIPTIONS: Record<AgentErrorCodeValue, string> = {
   AGENT_ERR_COLLECTOR_UNREACHABLE: 'no connection to the collector (refused, timed out, closed); the agent keeps its batches and retries',
   AGENT_ERR_COLLECTOR_REJECTED: 'the collector refused this agent (HTTP 401/403: wrong token; or agent id / protocol mismatch)',
   AGENT_ERR_OUTPUT: 'the JSON-lines output cannot be written',
+  AGENT_ERR_SPOOL: 'the disk spool cannot be created, written or read (permissions, disk full); a batch that cannot be written is counted as dropped',
+  AGENT_ERR_SPOOL_LOCKED: 'another running process holds the spool directory (its pid is in the lock file); give each agent its own spool.dir',
 };
 
 export class AgentError extends Error {

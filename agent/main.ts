@@ -2,9 +2,9 @@
 // capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
 // capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { buildConfig, loadConfigFile, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
 import { AgentError, AgentErrorCode } from './errors';
@@ -20,6 +20,7 @@ import { RecordWriter } from './export/record-writer';
 import { flowToJsonLine } from './export/flow-json';
 import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
+import { Spool } from './transport/spool';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
 const VERSION = packageVersion();
@@ -61,7 +62,19 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   const writers: RecordWriter[] = [];
   if (cfg.output.jsonl) writers.push(new RecordWriter(cfg.output.jsonl, flowToJsonLine));
   if (cfg.output.csv) writers.push(new RecordWriter(cfg.output.csv, flowToCicRow, CIC_HEADER));
-  const sender = cfg.collector.url
+  // Without a configured directory the spool lives in a private temporary one, removed at exit.
+  const spoolDir = cfg.collector.url ? cfg.spool.dir || mkdtempSync(join(tmpdir(), 'goalkeeper-spool-')) : '';
+  const spool = spoolDir
+    ? Spool.open({ dir: spoolDir, maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fullPolicy: cfg.spool.full_policy })
+    : null;
+  const closeSpool = (): void => {
+    spool?.close();
+    if (spoolDir && !cfg.spool.dir) rmSync(spoolDir, { recursive: true, force: true });
+  };
+  if (spool && spool.pendingBatches > 0) {
+    log.log('info', 'spool_recovered', { dir: spoolDir, batches: spool.pendingBatches, bytes: spool.bytes, torn_tails: spool.counters.tornTails });
+  }
+  const sender = spool
     ? new Sender({
       url: cfg.collector.url,
       token: cfg.collector.token,
@@ -73,13 +86,12 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
         softwareVersion: VERSION,
         source: cfg.source.interface || cfg.source.file,
       },
-      maxQueueBytes: cfg.collector.max_queue_bytes,
       windowBatches: cfg.collector.window_batches,
       connectTimeoutMs: cfg.collector.connect_timeout_ms,
       backoffInitialMs: cfg.collector.backoff_initial_ms,
       backoffMaxMs: cfg.collector.backoff_max_ms,
       pingIntervalMs: cfg.collector.ping_interval_ms,
-    }, {
+    }, spool, {
       onTrouble: (err, retryInMs) => {
         log.limited('error', 'collector_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs });
         if (err.code === AgentErrorCode.COLLECTOR_REJECTED && !cfg.source.interface) refuse(err);
@@ -122,6 +134,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
       decode_events: events,
       capture: live?.stats(),
       transport: sender ? { ...sender.counters, queued_batches: sender.queuedBatches, queued_bytes: sender.queuedBytes } : undefined,
+      spool: spool ? { ...spool.counters, dir: spoolDir } : undefined,
     };
   }
 
@@ -139,9 +152,14 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
         packetsIfDropped: cap?.interfaceDropped ?? 0,
         flowsActive: table.size,
         flowsExported: table.counters.recordsExported,
-        flowsDropped: sender.counters.flowsDropped,
+        flowsDropped: spool!.counters.flowsDropped,
         unackedBatches: sender.queuedBatches,
         decodeErrors,
+        spoolBytes: spool!.bytes,
+        batchesDropped: spool!.counters.batchesDropped,
+        softwareVersion: VERSION,
+        spoolTornTails: spool!.counters.tornTails,
+        intervalMs: cfg.collector.heartbeat_interval_ms,
       });
     }, cfg.collector.heartbeat_interval_ms);
     heartbeat.unref();
@@ -167,7 +185,9 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     }
     if (heartbeat) clearInterval(heartbeat);
     for (const w of writers) await w.close();
+    if (spool?.lastError) log.log('error', 'spool', { code: spool.lastError.code, message: spool.lastError.message });
     log.log('info', 'stopped', summary());
+    closeSpool();
     return status;
   }
 
@@ -177,6 +197,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
     sender?.stop();
     batcher?.stop();
     if (heartbeat) clearInterval(heartbeat);
+    closeSpool();
   };
   const work = (async (): Promise<number> => {
     sender?.start();

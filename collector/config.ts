@@ -36,6 +36,9 @@ export interface LimitsConfig {
   readonly ping_interval_secs: number;
   readonly max_clock_skew_secs: number;
 }
+export interface HealthConfig {
+  readonly silent_after_missed_heartbeats: number;
+}
 export interface AlertsConfig {
   readonly max_buffered_bytes_per_subscriber: number;
   readonly max_replay_alerts: number;
@@ -56,6 +59,7 @@ export interface CollectorConfig {
   readonly store: StoreConfig;
   readonly auth: AuthConfig;
   readonly limits: LimitsConfig;
+  readonly health: HealthConfig;
   readonly alerts: AlertsConfig;
   readonly detect: DetectConfig;
 }
@@ -109,6 +113,13 @@ const SCHEMA: Spec = {
         ping_interval_secs: { t: 'int', min: 1, max: 3600, def: 30 },
         // Flow timestamps later than now + this are rejected as implausible.
         max_clock_skew_secs: { t: 'int', min: 0, max: 7 * 86400, def: 86400 },
+      },
+    },
+    health: {
+      t: 'object',
+      fields: {
+        // An agent is flagged silent when nothing came from it for this many of its heartbeat intervals.
+        silent_after_missed_heartbeats: { t: 'int', min: 1, max: 1000, def: 3 },
       },
     },
     alerts: {

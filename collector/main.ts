@@ -10,7 +10,7 @@ import { AlertHub, followAlerts, SubscriberEndpoint, type SubscriberPrincipal } 
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
 import { DetectRunner, PortScanDetector, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
-import { AgentEndpoint, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
+import { AgentEndpoint, AgentHealth, bearerToken, createHttpServer, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
@@ -51,6 +51,10 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   if (opts.onAlert) hub.subscribe(opts.onAlert);
   const detect = new DetectRunner(opts.detectors ?? buildDetectors(cfg), metrics, log.child({ module: 'detect' }));
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
+  const health = new AgentHealth(pipeline, {
+    store, metrics, log: log.child({ module: 'health' }), missedHeartbeats: cfg.health.silent_after_missed_heartbeats,
+  });
+  health.start();
 
   const agentTokens = new TokenTable<AgentIdentity>(
     cfg.auth.agents.map((a) => ({ tokenSha256: a.token_sha256, value: { agentId: a.agent_id } })),
@@ -60,7 +64,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   );
   const agents = new AgentEndpoint({
     tokens: agentTokens,
-    handlers: pipeline,
+    handlers: health,
     collectorId: cfg.collector_id,
     maxFrameBytes: cfg.limits.max_frame_bytes,
     limits: { maxFlowsPerBatch: cfg.limits.max_flows_per_batch, maxClockSkewUs: cfg.limits.max_clock_skew_secs * 1e6 },
@@ -99,6 +103,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     http.server.close();
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
+    health.stop();
     http.server.closeAllConnections();
     await store.close();
   };

@@ -79,6 +79,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alerts_ts ON alerts (ts);
   `,
+  // 2 (issue 4): when an agent went silent (no heartbeat for a few of its intervals); NULL while it is heard.
+  `
+  ALTER TABLE agents ADD COLUMN silent_since_us INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
