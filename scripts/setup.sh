@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 # libpcap-dev: headers for the `pcap` native module; g++/make/python3: node-gyp builds it and better-sqlite3;
 # iproute2 + iputils-ping: the live-capture test builds network namespaces and pings across them.
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping; do
+# nftables: the transport network test drops packets at random between agent and collector (numgen random).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping nftables; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

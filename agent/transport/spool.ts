@@ -275,17 +275,20 @@ export class Spool {
     return seg;
   }
 
-  /** The active segment is written no more: flushed to disk, and deleted at once if all of it is done. */
+  /** The active segment is written no more: flushed to disk, or deleted at once if all of it is done. */
   private closeActive(): void {
     const seg = this.active;
     if (!seg) return;
     this.active = null;
+    if (seg.pending === 0) {
+      this.removeSegment(seg);
+      return;
+    }
     try {
       fs.fdatasyncSync(seg.fd);
     } catch {
       // A segment we cannot flush is still readable from the page cache; the next write reports the disk.
     }
-    if (seg.pending === 0) this.removeSegment(seg);
   }
 
   /** Frees space for `need` more bytes according to the full policy; false when that cannot be done. */
@@ -384,7 +387,12 @@ export class Spool {
     r.done = true;
     this.pendingCount--;
     const seg = r.segment;
-    if (--seg.pending === 0 && seg !== this.active) this.removeSegment(seg);
+    if (--seg.pending === 0) {
+      // All done: the file goes, even the active one (the next batch starts a new file), so that an
+      // agent whose collector keeps up holds nothing on disk.
+      if (seg === this.active) this.active = null;
+      this.removeSegment(seg);
+    }
     this.advance();
   }
 
