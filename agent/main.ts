@@ -97,6 +97,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
         if (err.code === AgentErrorCode.COLLECTOR_REJECTED && !cfg.source.interface) refuse(err);
       },
       onConnected: () => log.log('info', 'collector_connected', { url: cfg.collector.url, boot_id: bootId }),
+      onDisconnected: (err) => log.log('warn', 'collector_disconnected', { code: err.code, message: err.message }),
     })
     : null;
   const batcher = sender

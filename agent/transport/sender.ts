@@ -31,6 +31,8 @@ export interface SenderEvents {
   /** A connection attempt failed or a connection dropped; the sender retries by itself. */
   onTrouble(err: AgentError, retryInMs: number): void;
   onConnected(): void;
+  /** A ready connection ended (closed, or dropped for a missed pong); once per connection. */
+  onDisconnected(err: AgentError): void;
 }
 
 function batchKey(bootId: string, seq: number): string {
@@ -130,7 +132,6 @@ export class Sender {
 
   /** The connection is gone: what was on the wire is unanswered and goes again on the next one. */
   private forgetInFlight(): void {
-    for (const r of this.inFlight.values()) r.inFlight = false;
     this.inFlight.clear();
     this.lastSentId = 0;
   }
@@ -183,6 +184,7 @@ export class Sender {
       const err = failure ?? new AgentError(AgentErrorCode.COLLECTOR_UNREACHABLE,
         `connection to the collector at ${this.opts.url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
       this.lastError = err;
+      if (wasReady) this.events.onDisconnected(err);
       const delay = this.backoff.next();
       this.events.onTrouble(err, delay);
       this.retryTimer = setTimeout(() => {
@@ -259,7 +261,7 @@ export class Sender {
         this.spool.reject(r);
         continue;
       }
-      r.inFlight = true;
+      r.sent = true;
       this.inFlight.set(batchKey(r.bootId, r.seq), r);
       this.counters.batchesSent++;
       if (r.id <= this.highestSentId) this.counters.batchesResent++;

@@ -11,9 +11,10 @@
 //   after a power cut a stale value only means a few batches go again, which the collector recognises).
 // - The files never exceed max_bytes in total. When a record does not fit, the full policy decides:
 //   `block` refuses it (a caller that can wait uses gate() first, so only a live capture ever sees a
-//   refusal), `drop_oldest` deletes the oldest segment without batches on the wire. Every batch refused
-//   or deleted unacknowledged is counted, in batches and flows, in the state file: the counters survive
-//   restarts.
+//   refusal); `drop_oldest` deletes the oldest segment holding no batch that was sent and not answered
+//   (such a batch may be stored already, its ack lost: dropping it could count a delivered batch as
+//   lost). Every batch refused or deleted unacknowledged is counted, in batches and flows, in the state
+//   file: the counters survive restarts.
 // - open() cuts torn or corrupt tails (the first record that fails its checks ends its segment), counts
 //   them, and never fails on bad contents; it fails only when the directory is unusable or locked.
 import * as fs from 'node:fs';
@@ -40,8 +41,11 @@ export interface SpoolRecord {
   readonly flows: number;
   /** acknowledged, refused or dropped: never to be sent again */
   done: boolean;
-  /** sent on the current connection and not yet answered; drop_oldest leaves its segment alone */
-  inFlight: boolean;
+  /**
+   * Sent at least once and not answered yet: the collector may have stored it with the ack lost on the
+   * way, so drop_oldest leaves its segment alone (dropping it could count a delivered batch as lost).
+   */
+  sent: boolean;
   readonly segment: Segment;
   readonly payloadOffset: number;
   readonly payloadBytes: number;
@@ -183,7 +187,7 @@ export class Spool {
         const r = parseRecord(buf, at, id);
         if (!r) break;
         const done = r.id <= this.ackedThrough;
-        seg.records.push({ ...r, done, inFlight: false, segment: seg });
+        seg.records.push({ ...r, done, sent: false, segment: seg });
         if (!done) seg.pending++;
         at += r.recordBytes;
       }
@@ -245,7 +249,7 @@ export class Spool {
       const header = recordHeader({ id, seq, bootId, flows }, payload);
       fs.writevSync(seg.fd, [header, payload], seg.bytes);
       seg.records.push({
-        id, seq, bootId, flows, done: false, inFlight: false, segment: seg,
+        id, seq, bootId, flows, done: false, sent: false, segment: seg,
         payloadOffset: seg.bytes + header.length, payloadBytes: payload.length,
       });
       this.nextId++;
@@ -295,7 +299,7 @@ export class Spool {
   private makeRoom(need: number): boolean {
     while (this.totalBytes + need > this.opts.maxBytes) {
       if (this.opts.fullPolicy === 'block') return false;
-      const victim = this.segments.find((s) => !s.records.some((r) => r.inFlight));
+      const victim = this.segments.find((s) => !s.records.some((r) => r.sent && !r.done));
       if (!victim) return false;
       if (victim === this.active) this.active = null;
       let batches = 0;
@@ -382,7 +386,6 @@ export class Spool {
   }
 
   private finish(r: SpoolRecord): void {
-    r.inFlight = false;
     if (r.done) return;
     r.done = true;
     this.pendingCount--;

@@ -83,7 +83,7 @@ function spoolFor(t: Test, more: Partial<SpoolOptions> = {}): Spool {
   return spool;
 }
 
-const quiet = { onTrouble: () => {}, onConnected: () => {} };
+const quiet = { onTrouble: () => {}, onConnected: () => {}, onDisconnected: () => {} };
 
 t.test('hello first, then every batch in order, each kept until acknowledged', async (t) => {
   const fc = await fakeCollector();
@@ -123,7 +123,7 @@ t.test('a wrong token is reported as COLLECTOR_REJECTED naming HTTP 401', async 
   const fc = await fakeCollector({ token: 'other' });
   t.teardown(() => fc.close());
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(fc.url), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {} });
+  const sender = new Sender(options(fc.url), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   sender.start();
   while (troubles.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -138,7 +138,7 @@ t.test('an unreachable collector is reported and retried with growing delays', a
   await new Promise((r) => srv.close(r)); // nothing listens there now
   const delays: number[] = [];
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(`ws://127.0.0.1:${port}`), spoolFor(t), { onTrouble: (e, d) => { troubles.push(e); delays.push(d); }, onConnected: () => {} });
+  const sender = new Sender(options(`ws://127.0.0.1:${port}`), spoolFor(t), { onTrouble: (e, d) => { troubles.push(e); delays.push(d); }, onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   sender.start();
   while (troubles.length < 4) await new Promise((r) => setTimeout(r, 10));
@@ -211,7 +211,7 @@ t.test('a half-open connection (no pong) is noticed and replaced', async (t) => 
   t.teardown(() => { for (const s of sockets) s.destroy(); srv.close(); });
   const port = (srv.address() as AddressInfo).port;
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(`ws://127.0.0.1:${port}`, { pingIntervalMs: 100 }), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {} });
+  const sender = new Sender(options(`ws://127.0.0.1:${port}`, { pingIntervalMs: 100 }), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   const started = Date.now();
   sender.start();

@@ -158,15 +158,15 @@ t.test('block: past max_bytes a new batch is refused and counted; gate() waits u
   t.ok(opened, 'gate opened once acks freed half');
 });
 
-t.test('drop_oldest: the oldest segment goes, except one with batches on the wire; drops counted across restarts', async (t) => {
+t.test('drop_oldest: the oldest segment goes, except one with a batch sent and not answered; drops counted across restarts', async (t) => {
   const dir = dirFor(t);
   let s = open(dir, { maxBytes: 64 * 1024, segmentBytes: 16 * 1024, fullPolicy: 'drop_oldest' });
   s.append(1, 'b', 2, payload(1));
-  s.get(1)!.inFlight = true; // on the wire: its segment must not be dropped
+  s.get(1)!.sent = true; // sent, not answered: it may be stored already, so its segment must stay
   for (let seq = 2; seq <= 200; seq++) t.ok(s.append(seq, 'b', 2, payload(seq)), `batch ${seq} taken`);
   t.ok(s.bytes <= 64 * 1024);
   const kept = pending(s).map((r) => r[1]);
-  t.equal(kept[0], 1, 'the in-flight batch survived');
+  t.equal(kept[0], 1, 'the sent batch survived');
   t.equal(kept.at(-1), 200, 'the newest are kept');
   t.equal(s.counters.batchesDropped + kept.length, 200, 'every batch is kept or counted');
   t.equal(s.counters.flowsDropped, 2 * s.counters.batchesDropped);
