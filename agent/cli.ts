@@ -29,6 +29,8 @@ Flows:
                               (defaults: TCP 300, TCP unanswered 20, UDP/other 120, ICMP 30)
       --active-timeout SECS   export an interim record of a flow open longer than SECS (default 300)
       --max-flows N           flow table size; the least recently seen flow is exported when full
+      --features SET          full (default: every statistic) or compact (NetFlow-sized records,
+                              for millions of concurrent flows)
 
 Other:
       --config FILE        JSON config file (flags override it); see docs/agent.md
@@ -82,6 +84,7 @@ export function parseCli(argv: string[]): CliRequest {
         'idle-timeout': { type: 'string' },
         'active-timeout': { type: 'string' },
         'max-flows': { type: 'string' },
+        features: { type: 'string' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -109,6 +112,7 @@ export function parseCli(argv: string[]): CliRequest {
       icmp_idle_timeout_secs: num('idle-timeout', v['idle-timeout']),
       active_timeout_secs: num('active-timeout', v['active-timeout']),
       max_flows: num('max-flows', v['max-flows']),
+      features: v.features,
     }),
     collector: section({ url: v.collector, token: v.token, token_file: v['token-file'] }),
     spool: section({ dir: v.spool }),

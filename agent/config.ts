@@ -31,6 +31,8 @@ export interface AgentConfig {
     readonly tcp_close_grace_secs: number;
     readonly early_packets: number;
     readonly app_inspect_packets: number;
+    /** 'full': every statistic (CICFlowMeter, NFStream early packets); 'compact': NetFlow-sized records, ~200 B per open flow. */
+    readonly features: 'full' | 'compact';
   };
   readonly export: {
     readonly max_flows_per_batch: number;
@@ -79,7 +81,7 @@ export function defaultConfig(): Mutable<AgentConfig> {
     flow: {
       max_flows: 262144, idle_timeout_secs: 120, tcp_idle_timeout_secs: 300, tcp_half_open_timeout_secs: 20,
       icmp_idle_timeout_secs: 30, active_timeout_secs: 300, tcp_close_grace_secs: 5, early_packets: 10,
-      app_inspect_packets: 6,
+      app_inspect_packets: 6, features: 'full',
     },
     export: { max_flows_per_batch: 1000, flush_interval_ms: 1000 },
     collector: {
@@ -185,6 +187,9 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     if (!Number.isFinite(value) || value < min || value > max) {
       throw invalid(`option "${path}" must be a number from ${min} to ${max}, got ${value}`);
     }
+  }
+  if (cfg.flow.features !== 'full' && cfg.flow.features !== 'compact') {
+    throw invalid(`option "flow.features" must be "full" or "compact", got ${JSON.stringify(cfg.flow.features)}`);
   }
   if (cfg.spool.full_policy !== 'block' && cfg.spool.full_policy !== 'drop_oldest') {
     throw invalid(`option "spool.full_policy" must be "block" or "drop_oldest", got ${JSON.stringify(cfg.spool.full_policy)}`);

@@ -109,7 +109,7 @@ export function runAgent(cfg: AgentConfig, log: Logger): AgentRun {
   if (batcher) sinks.push((r) => batcher.add(r));
   const onRecord: (r: IFlowRecord) => void = sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
 
-  const table = new FlowTable(flowTableOptions(cfg.flow), (flow, reason) => onRecord(toFlowRecord(flow, reason)));
+  const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => onRecord(toFlowRecord(slots, slot, reason)));
   const meter = createMeter(table);
   const { onFrame, decodeEvents } = meter;
 

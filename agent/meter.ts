@@ -27,6 +27,7 @@ export function flowTableOptions(f: AgentConfig['flow']): FlowTableOptions {
     activeScanIntervalUs: Math.min(10e6, f.active_timeout_secs * 1e6),
     earlyPackets: f.early_packets,
     appInspectPackets: f.app_inspect_packets,
+    features: f.features,
   };
 }
 

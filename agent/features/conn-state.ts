@@ -1,14 +1,17 @@
 // Zeek's conn_state for a TCP flow, from what each side sent (docs.zeek.org, base/protocols/conn).
 // The scan detectors lean on it: S0, REJ and RSTOS0 are failed attempts.
-import type { FlowEntry } from '../flow/flow-entry';
+import { CoreDirI, CoreI } from '../flow/flow-slots';
+import { tcpCount } from '../flow/accumulate';
 
-export function connState(flow: FlowEntry): string {
-  const o = flow.fwd;
-  const r = flow.bwd;
-  const origSyn = o.synCount > 0;
-  const respSynAck = r.synCount > 0;
-  const origFin = o.finCount > 0, respFin = r.finCount > 0;
-  const origRst = o.rstCount > 0, respRst = r.rstCount > 0;
+const SYN = 0, FIN = 1, RST = 2;
+
+export function connState(i32: Int32Array, slot: number): string {
+  const o = i32[slot * CoreI.STRIDE + CoreI.FWD + CoreDirI.TCP];
+  const r = i32[slot * CoreI.STRIDE + CoreI.BWD + CoreDirI.TCP];
+  const origSyn = tcpCount(o, SYN) > 0;
+  const respSynAck = tcpCount(r, SYN) > 0;
+  const origFin = tcpCount(o, FIN) > 0, respFin = tcpCount(r, FIN) > 0;
+  const origRst = tcpCount(o, RST) > 0, respRst = tcpCount(r, RST) > 0;
   if (!origSyn) {
     if (respSynAck && respRst) return 'RSTRH';
     if (respSynAck && respFin) return 'SHR';

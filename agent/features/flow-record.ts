@@ -1,19 +1,22 @@
 // A flow record for the wire: computed once per record, never per packet.
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet-meta';
-import type { DirectionState, FlowEntry, Moments } from '../flow/flow-entry';
+import {
+  CoreDirF, CoreDirI, CoreF, CoreI, Mo, StatDirF, StatDirI, StatF, StatI, type FlowSlots,
+} from '../flow/flow-slots';
 import { EndReason, type EndReasonValue, type IAppInfo, type IDirectionStats, type IFlowRecord, type IStats } from '../../proto';
 import type { AppNames } from '../decode/app/app-names';
 import { communityId } from './community-id';
 import { connState } from './conn-state';
+import { tcpCount } from '../flow/accumulate';
 
 const RECORD_FINAL = 1;
 const RECORD_INTERIM = 2;
 
-export function addressBytes(words: Int32Array, ipVersion: number): Uint8Array {
+export function addressBytes(i32: Int32Array, at: number, ipVersion: number): Uint8Array {
   const n = ipVersion === 6 ? 4 : 1;
   const out = new Uint8Array(n * 4);
   for (let i = 0; i < n; i++) {
-    const w = words[i];
+    const w = i32[at + i];
     out[i * 4] = w >>> 24;
     out[i * 4 + 1] = (w >>> 16) & 0xff;
     out[i * 4 + 2] = (w >>> 8) & 0xff;
@@ -22,64 +25,95 @@ export function addressBytes(words: Int32Array, ipVersion: number): Uint8Array {
   return out;
 }
 
-function stats(s: Moments): IStats {
-  return { n: s.n, min: s.min, max: s.max, mean: s.mean, m2: s.m2 };
+function stats(a: Float64Array, o: number): IStats {
+  return { n: a[o + Mo.N], min: a[o + Mo.MIN], max: a[o + Mo.MAX], mean: a[o + Mo.MEAN], m2: a[o + Mo.M2] };
 }
 
+const NO_STATS: IStats = { n: 0, min: 0, max: 0, mean: 0, m2: 0 };
+
 /** The statistics as they would be with one more sample, without touching the flow's state. */
-function statsPlus(s: Moments, x: number): IStats {
-  const n = s.n + 1;
-  const delta = x - s.mean;
-  const mean = s.mean + delta / n;
-  return { n, min: s.n === 0 ? x : Math.min(s.min, x), max: s.n === 0 ? x : Math.max(s.max, x), mean, m2: s.m2 + delta * (x - mean) };
+function statsPlus(a: Float64Array, o: number, x: number): IStats {
+  const n = a[o + Mo.N] + 1;
+  const delta = x - a[o + Mo.MEAN];
+  const mean = a[o + Mo.MEAN] + delta / n;
+  return {
+    n, min: n === 1 ? x : Math.min(a[o + Mo.MIN], x), max: n === 1 ? x : Math.max(a[o + Mo.MAX], x), mean,
+    m2: a[o + Mo.M2] + delta * (x - mean),
+  };
 }
 
 function optional(v: number): number | undefined {
   return v < 0 ? undefined : v;
 }
 
-function directionStats(d: DirectionState): IDirectionStats {
+function directionStats(s: FlowSlots, slot: number, fwd: boolean): IDirectionStats {
+  const i32 = s.i32, f64 = s.f64;
+  const i = slot * CoreI.STRIDE + (fwd ? CoreI.FWD : CoreI.BWD);
+  const f = slot * CoreF.STRIDE + (fwd ? CoreF.FWD : CoreF.BWD);
+  if (!s.full) {
+    const tcp = i32[i + CoreDirI.TCP];
+    return {
+      packets: i32[i + CoreDirI.PACKETS],
+      ipBytes: f64[f + CoreDirF.IP_BYTES],
+      payloadBytes: f64[f + CoreDirF.PAYLOAD_BYTES],
+      tcpFlags: tcp & 0xff,
+      synCount: tcpCount(tcp, 0),
+      finCount: tcpCount(tcp, 1),
+      rstCount: tcpCount(tcp, 2),
+    };
+  }
+  const sf = s.sf64, si = s.si32;
+  const d = slot * StatF.STRIDE + (fwd ? StatF.FWD : StatF.BWD);
+  const di = slot * StatI.STRIDE + (fwd ? StatI.FWD : StatI.BWD);
+  const len = d + StatDirF.LEN, iat = d + StatDirF.IAT;
   return {
-    packets: d.packets,
-    ipBytes: d.ipBytes,
-    payloadBytes: d.payloadBytes,
-    headerBytes: d.headerBytes,
-    tcpFlags: d.tcpFlags,
-    synCount: d.synCount,
-    finCount: d.finCount,
-    rstCount: d.rstCount,
-    pshCount: d.pshCount,
-    ackCount: d.ackCount,
-    urgCount: d.urgCount,
-    eceCount: d.eceCount,
-    cwrCount: d.cwrCount,
-    initWindow: d.initWindow < 0 ? 0 : d.initWindow,
-    lenMin: d.len.min,
-    lenMax: d.len.max,
-    lenMean: d.len.mean,
-    lenM2: d.len.m2,
-    iatCount: d.iat.n,
-    iatMinUs: d.iat.min,
-    iatMaxUs: d.iat.max,
-    iatMeanUs: d.iat.mean,
-    iatM2Us: d.iat.m2,
-    payloadLen: stats(d.payloadLen),
-    nonemptyPackets: d.nonemptyPackets,
-    l4HeaderBytes: d.l4HeaderBytes,
-    l4HeaderLenMin: d.l4HeaderLenMin,
-    firstUs: d.firstUs,
-    lastUs: d.lastUs,
-    bulkCount: d.bulkCount,
-    bulkBytes: d.bulkBytes,
-    bulkPackets: d.bulkPackets,
-    bulkDurationUs: d.bulkDurationUs,
-    firstTcpFlags: d.firstTcpFlags,
-    tcpMss: optional(d.tcpMss),
-    tcpWscale: optional(d.tcpWscale),
-    tcpSackOk: d.tcpSackOk,
-    tcpTimestamps: d.tcpTimestamps,
-    synTtl: optional(d.synTtl),
+    packets: i32[i + CoreDirI.PACKETS],
+    ipBytes: f64[f + CoreDirF.IP_BYTES],
+    payloadBytes: f64[f + CoreDirF.PAYLOAD_BYTES],
+    tcpFlags: i32[i + CoreDirI.TCP] & 0xff,
+    synCount: si[di + StatDirI.SYN],
+    finCount: si[di + StatDirI.FIN],
+    rstCount: si[di + StatDirI.RST],
+    headerBytes: sf[d + StatDirF.HEADER_BYTES],
+    pshCount: si[di + StatDirI.PSH],
+    ackCount: si[di + StatDirI.ACK],
+    urgCount: si[di + StatDirI.URG],
+    eceCount: si[di + StatDirI.ECE],
+    cwrCount: si[di + StatDirI.CWR],
+    initWindow: Math.max(0, si[di + StatDirI.INIT_WINDOW]),
+    lenMin: sf[len + Mo.MIN],
+    lenMax: sf[len + Mo.MAX],
+    lenMean: sf[len + Mo.MEAN],
+    lenM2: sf[len + Mo.M2],
+    iatCount: sf[iat + Mo.N],
+    iatMinUs: sf[iat + Mo.MIN],
+    iatMaxUs: sf[iat + Mo.MAX],
+    iatMeanUs: sf[iat + Mo.MEAN],
+    iatM2Us: sf[iat + Mo.M2],
+    payloadLen: stats(sf, d + StatDirF.PAYLOAD_LEN),
+    nonemptyPackets: si[di + StatDirI.NONEMPTY_PACKETS],
+    l4HeaderBytes: sf[d + StatDirF.L4_HEADER_BYTES],
+    l4HeaderLenMin: si[di + StatDirI.L4_HEADER_LEN_MIN],
+    firstUs: sf[d + StatDirF.FIRST_US],
+    lastUs: sf[d + StatDirF.LAST_US],
+    bulkCount: si[di + StatDirI.BULK_COUNT],
+    bulkBytes: sf[d + StatDirF.BULK_BYTES],
+    bulkPackets: si[di + StatDirI.BULK_PACKETS],
+    bulkDurationUs: sf[d + StatDirF.BULK_DURATION_US],
+    firstTcpFlags: si[di + StatDirI.FIRST_TCP_FLAGS],
+    tcpMss: optional(si[di + StatDirI.TCP_MSS]),
+    tcpWscale: optional(si[di + StatDirI.TCP_WSCALE]),
+    tcpSackOk: si[di + StatDirI.TCP_SACK_OK] === 1,
+    tcpTimestamps: si[di + StatDirI.TCP_TIMESTAMPS] === 1,
+    synTtl: optional(si[di + StatDirI.SYN_TTL]),
   };
+}
+
+/** Plain numbers from a typed array's [at, at + n). */
+function numbers(a: Int32Array | Float64Array, at: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) out[k] = a[at + k];
+  return out;
 }
 
 function appInfo(a: AppNames | null): IAppInfo | undefined {
@@ -100,46 +134,55 @@ function appInfo(a: AppNames | null): IAppInfo | undefined {
   };
 }
 
-export function toFlowRecord(flow: FlowEntry, reason: EndReasonValue): IFlowRecord {
-  const icmp = flow.protocol === IPPROTO_ICMP || flow.protocol === IPPROTO_ICMPV6;
-  const src = addressBytes(flow.aAddr, flow.ipVersion);
-  const dst = addressBytes(flow.bAddr, flow.ipVersion);
+export function toFlowRecord(s: FlowSlots, slot: number, reason: EndReasonValue): IFlowRecord {
+  const i32 = s.i32, b = slot * CoreI.STRIDE, fb = slot * CoreF.STRIDE;
+  const meta = i32[b + CoreI.META];
+  const protocol = meta & 0xff, ipVersion = (meta >>> 8) & 0xf, tunnelType = (meta >>> 12) & 0xf;
+  const icmp = protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
+  const src = addressBytes(i32, b + CoreI.A_ADDR, ipVersion);
+  const dst = addressBytes(i32, b + CoreI.B_ADDR, ipVersion);
+  const ports = i32[b + CoreI.PORTS];
+  const aPort = ports >>> 16, bPort = ports & 0xffff;
+  const icmpTypeCode = i32[b + CoreI.ICMP_TC];
+  const icmpType = icmpTypeCode >> 8;
+  const icmpCode = icmpTypeCode & 0xff;
+  const vlan = i32[b + CoreI.VLAN];
+  const lastUs = s.f64[fb + CoreF.LAST_US];
+  const full = s.full, sf = s.sf64, sb = slot * StatF.STRIDE;
   // The last activity period is still open: close it for this record (CICFlowMeter never does).
-  const openPeriod = flow.lastUs - flow.activeStartUs;
-  const activeStats = openPeriod > 0 ? statsPlus(flow.active, openPeriod) : stats(flow.active);
-  const icmpType = flow.icmpTypeCode >> 8;
-  const icmpCode = flow.icmpTypeCode & 0xff;
+  const openPeriod = full ? lastUs - sf[sb + StatF.ACTIVE_START_US] : 0;
+  const early = slot * s.earlyPackets, k = full ? s.si32[slot * StatI.STRIDE + StatI.EARLY_COUNT] : 0;
   return {
     srcAddr: src,
     dstAddr: dst,
-    srcPort: icmp ? 0 : flow.aPort,
+    srcPort: icmp ? 0 : aPort,
     // ICMP has no ports: the responder "port" is the initiator's first type/code (as IPFIX's icmpTypeCode).
-    dstPort: icmp ? flow.icmpTypeCode : flow.bPort,
-    protocol: flow.protocol,
-    vlanId: flow.vlanId < 0 ? 0 : flow.vlanId,
-    hasVlan: flow.vlanId >= 0,
-    firstUs: flow.firstUs,
-    lastUs: flow.lastUs,
+    dstPort: icmp ? icmpTypeCode : bPort,
+    protocol,
+    vlanId: vlan < 0 ? 0 : vlan,
+    hasVlan: vlan >= 0,
+    firstUs: s.f64[fb + CoreF.FIRST_US],
+    lastUs,
     endReason: reason,
-    fwd: directionStats(flow.fwd),
-    bwd: directionStats(flow.bwd),
-    flowId: flow.flowId,
-    iatUs: stats(flow.iat),
-    payloadLen: stats(flow.payloadLen),
-    activeUs: activeStats,
-    idleUs: stats(flow.idle),
-    subflowCount: flow.subflowCount,
-    communityId: communityId(src, dst, flow.protocol, icmp ? icmpType : flow.aPort, icmp ? icmpCode : flow.bPort),
-    recordSeq: flow.recordSeq,
+    fwd: directionStats(s, slot, true),
+    bwd: directionStats(s, slot, false),
+    flowId: s.f64[fb + CoreF.FLOW_ID],
+    iatUs: full ? stats(sf, sb + StatF.IAT) : NO_STATS,
+    payloadLen: full ? stats(sf, sb + StatF.PAYLOAD_LEN) : NO_STATS,
+    activeUs: !full ? NO_STATS : openPeriod > 0 ? statsPlus(sf, sb + StatF.ACTIVE, openPeriod) : stats(sf, sb + StatF.ACTIVE),
+    idleUs: full ? stats(sf, sb + StatF.IDLE) : NO_STATS,
+    subflowCount: full ? s.si32[slot * StatI.STRIDE + StatI.SUBFLOWS] : 0,
+    communityId: communityId(src, dst, protocol, icmp ? icmpType : aPort, icmp ? icmpCode : bPort),
+    recordSeq: i32[b + CoreI.RECORD_SEQ],
     recordType: reason === EndReason.END_REASON_ACTIVE ? RECORD_INTERIM : RECORD_FINAL,
-    ipVersion: flow.ipVersion,
-    tunnelType: flow.tunnelType,
-    tunnelId: optional(flow.tunnelId),
-    earlySizes: Array.from(flow.earlySizes.subarray(0, flow.earlyCount)),
-    earlyGapsUs: Array.from(flow.earlyGapsUs.subarray(0, flow.earlyCount)),
-    app: appInfo(flow.app),
-    connState: flow.protocol === IPPROTO_TCP ? connState(flow) : '',
-    icmpErrors: flow.icmpErrors,
-    tsRegressions: flow.tsRegressions,
+    ipVersion,
+    tunnelType,
+    tunnelId: optional(i32[b + CoreI.TUNNEL_ID]),
+    earlySizes: numbers(s.earlySizes, early, k),
+    earlyGapsUs: numbers(s.earlyGapsUs, early, k),
+    app: appInfo(s.app.get(slot) ?? null),
+    connState: protocol === IPPROTO_TCP ? connState(i32, slot) : '',
+    icmpErrors: i32[b + CoreI.ICMP_ERRORS],
+    tsRegressions: full ? s.si32[slot * StatI.STRIDE + StatI.TS_REGRESSIONS] : 0,
   };
 }

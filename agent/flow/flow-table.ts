@@ -9,11 +9,13 @@ import {
 } from '../decode/packet-meta';
 import type { AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
-import { FlowEntry } from './flow-entry';
+import {
+  CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, type FeatureSet,
+} from './flow-slots';
 import { flowKey, matchDirection, matchTuple, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
 import { TcpEvent, tcpTeardown } from './tcp-state';
-import { RecencyList } from './recency-list';
+import { RecencyLists } from './recency-list';
 
 /** Flows are kept in one recency list per idle-timeout class, so each list is in expiry order. */
 const enum TimeoutClass {
@@ -43,10 +45,15 @@ export interface FlowTableOptions {
   readonly earlyPackets: number;
   /** Payload packets per flow handed to the application-name parsers, at most. */
   readonly appInspectPackets: number;
+  /** 'full': every statistic; 'compact': a NetFlow-sized record (flow-slots.ts). */
+  readonly features: FeatureSet;
 }
 
-/** Called for every record: reason ACTIVE means an interim record of a flow that goes on. */
-export type FlowExportHandler = (flow: FlowEntry, reason: EndReasonValue) => void;
+/**
+ * Called for every record: reason ACTIVE means an interim record of a flow that goes on. The slot's
+ * row is valid only during the call.
+ */
+export type FlowExportHandler = (slots: FlowSlots, slot: number, reason: EndReasonValue) => void;
 
 const SWEEP_INTERVAL_US = 1_000_000;
 /** Emergency mode (table nearly full): entered at 95 % of max_flows, left below 70 %; timeouts ×¼. */
@@ -65,13 +72,16 @@ export class FlowTable {
     icmpErrorsAttributed: 0,
   };
 
-  /** key → the first flow with that key (others follow through `chain`). */
-  private readonly index = new Map<number, FlowEntry>();
+  readonly slots: FlowSlots;
+  /** Hash buckets: slot + 1 of the first flow whose key falls in the bucket, 0 when empty (zero pages stay untouched). */
+  private readonly buckets: Int32Array;
+  private readonly mask: number;
   private count = 0;
-  private readonly lists: RecencyList[] = Array.from({ length: CLASSES }, () => new RecencyList());
+  private readonly lists: RecencyLists;
   private readonly timeouts: Float64Array;
-  private readonly pool: FlowEntry[] = [];
-  private readonly closing: FlowEntry[] = [];
+  /** TCP flows closed by teardown, in closing order, waiting out the grace period, and when each closed. */
+  private readonly closing: number[] = [];
+  private readonly closingUs: number[] = [];
   private readonly appScratch: AppNames = {};
   private nextFlowId = 1;
   private nextSweepUs = 0;
@@ -80,6 +90,13 @@ export class FlowTable {
   private emergency = false;
 
   constructor(private readonly opts: FlowTableOptions, private readonly onExport: FlowExportHandler) {
+    this.slots = new FlowSlots(opts.features, opts.earlyPackets);
+    // One bucket per one or two flows: chains stay short and the buckets cost 2–4 bytes a flow.
+    let n = 1024;
+    while (n * 2 < opts.maxFlows) n *= 2;
+    this.buckets = new Int32Array(n);
+    this.mask = n - 1;
+    this.lists = new RecencyLists(this.slots, CLASSES);
     this.timeouts = new Float64Array(CLASSES);
     this.timeouts[TimeoutClass.TCP_HALF_OPEN] = opts.tcpHalfOpenTimeoutUs;
     this.timeouts[TimeoutClass.TCP] = opts.tcpIdleTimeoutUs;
@@ -101,42 +118,48 @@ export class FlowTable {
     }
 
     const key = flowKey(m);
-    let flow: FlowEntry | null = this.index.get(key) ?? null;
+    let i32 = this.slots.i32;
+    let slot = this.buckets[key & this.mask] - 1;
     let dir = 0;
-    while (flow !== null) {
-      dir = matchDirection(flow, m);
-      if (dir !== 0) break;
-      flow = flow.chain;
+    while (slot >= 0) {
+      if (i32[slot * CoreI.STRIDE + CoreI.KEY] === key) {
+        dir = matchDirection(i32, slot, m);
+        if (dir !== 0) break;
+      }
+      slot = i32[slot * CoreI.STRIDE + CoreI.CHAIN];
     }
 
-    if (flow !== null && flow.closedUs > 0 && isNewConnection(m, dir)) {
+    if (slot >= 0 && (i32[slot * CoreI.STRIDE + CoreI.META] & StateBit.CLOSED) !== 0 && isNewConnection(m, dir)) {
       // Port reuse: a fresh SYN on a connection that already ended starts a new flow.
-      this.remove(flow, EndReason.END_REASON_END_OF_FLOW);
-      flow = null;
+      this.remove(slot, EndReason.END_REASON_END_OF_FLOW);
+      slot = -1;
     }
-    if (flow === null) {
-      flow = this.create(key, m);
-      dir = matchDirection(flow, m);
+    if (slot < 0) {
+      slot = this.create(key, m);
+      i32 = this.slots.i32;
+      dir = matchDirection(i32, slot, m);
     }
 
-    accumulate(flow, dir, m);
-    const cls = timeoutClassOf(flow);
-    if (cls === flow.timeoutClass) {
-      this.lists[cls].touch(flow);
+    accumulate(this.slots, slot, dir, m);
+    const b = slot * CoreI.STRIDE;
+    const cls = timeoutClassOf(i32, slot);
+    const was = classOf(i32, slot);
+    if (cls === was) {
+      this.lists.touch(cls, slot);
     } else {
-      this.lists[flow.timeoutClass].unlink(flow);
-      flow.timeoutClass = cls;
-      this.lists[cls].push(flow);
+      this.lists.unlink(was, slot);
+      i32[b + CoreI.META] = (i32[b + CoreI.META] & ~META_CLASS_MASK) | (cls << META_CLASS_SHIFT);
+      this.lists.push(cls, slot);
     }
-    if (m.capturedPayloadLen > 0 && flow.appInspections < this.opts.appInspectPackets) {
-      flow.appInspections++;
-      this.inspect(flow, m, buf);
+    if (m.capturedPayloadLen > 0 && i32[b + CoreI.APP_INSPECTIONS] < this.opts.appInspectPackets) {
+      i32[b + CoreI.APP_INSPECTIONS]++;
+      this.inspect(slot, m, buf);
     }
-    if (m.protocol === IPPROTO_TCP && m.l4Valid && flow.closedUs === 0 &&
-        tcpTeardown(flow, dir, m.tcpFlags) === TcpEvent.CLOSED) {
-      flow.closedUs = nowUs;
-      flow.inClosingList = true;
-      this.closing.push(flow);
+    if (m.protocol === IPPROTO_TCP && m.l4Valid && (i32[b + CoreI.META] & StateBit.CLOSED) === 0 &&
+        tcpTeardown(i32, slot, dir, m.tcpFlags) === TcpEvent.CLOSED) {
+      i32[b + CoreI.META] |= StateBit.CLOSED | StateBit.IN_CLOSING_LIST;
+      this.closing.push(slot);
+      this.closingUs.push(nowUs);
     }
   }
 
@@ -146,37 +169,41 @@ export class FlowTable {
     this.lastNowUs = nowUs;
     this.nextSweepUs = nowUs + SWEEP_INTERVAL_US;
     this.updateEmergency();
+    const s = this.slots;
 
     // Closed TCP flows past their grace period (the list is in closing order).
     let done = 0;
-    while (done < this.closing.length && this.closing[done].closedUs + this.opts.tcpCloseGraceUs <= nowUs) done++;
+    while (done < this.closing.length && this.closingUs[done] + this.opts.tcpCloseGraceUs <= nowUs) done++;
     if (done > 0) {
       const ended = this.closing.splice(0, done);
-      for (const flow of ended) {
-        flow.inClosingList = false;
-        // closedUs is 0 when the flow already left by another way; only now may it be reused.
-        if (flow.closedUs > 0) this.remove(flow, EndReason.END_REASON_END_OF_FLOW);
-        else this.pool.push(flow);
+      this.closingUs.splice(0, done);
+      for (const slot of ended) {
+        const at = slot * CoreI.STRIDE + CoreI.META;
+        s.i32[at] &= ~StateBit.IN_CLOSING_LIST;
+        // CLOSED is clear when the flow already left by another way; only now may its slot be reused.
+        if ((s.i32[at] & StateBit.CLOSED) !== 0) this.remove(slot, EndReason.END_REASON_END_OF_FLOW);
+        else s.release(slot);
       }
     }
 
     // Idle flows: each list is in last-seen order, so only its expired head is ever looked at.
     const scale = this.emergency ? EMERGENCY_FACTOR : 1;
     for (let c = 0; c < CLASSES; c++) {
-      const list = this.lists[c];
       const timeout = this.timeouts[c] * scale;
-      while (list.head !== null && list.head.lastUs + timeout <= nowUs) this.remove(list.head, EndReason.END_REASON_IDLE);
+      for (let h = this.lists.head[c]; h >= 0 && s.f64[h * CoreF.STRIDE + CoreF.LAST_US] + timeout <= nowUs; h = this.lists.head[c]) {
+        this.remove(h, EndReason.END_REASON_IDLE);
+      }
     }
 
     if (nowUs >= this.nextActiveScanUs) {
       this.nextActiveScanUs = nowUs + this.opts.activeScanIntervalUs;
-      for (const list of this.lists) {
-        for (let flow = list.head; flow !== null; flow = flow.next) {
-          if (flow.packets === 0 || flow.firstUs + this.opts.activeTimeoutUs > nowUs) continue;
+      for (let c = 0; c < CLASSES; c++) {
+        for (let slot = this.lists.head[c]; slot >= 0; slot = s.i32[slot * CoreI.STRIDE + CoreI.NEXT]) {
+          if (packetsOf(s.i32, slot) === 0 || s.f64[slot * CoreF.STRIDE + CoreF.FIRST_US] + this.opts.activeTimeoutUs > nowUs) continue;
           this.counters.interimRecords++;
           this.counters.recordsExported++;
-          this.onExport(flow, EndReason.END_REASON_ACTIVE);
-          flow.resetInterval();
+          this.onExport(s, slot, EndReason.END_REASON_ACTIVE);
+          s.resetInterval(slot);
         }
       }
     }
@@ -184,11 +211,22 @@ export class FlowTable {
 
   /** Export every flow still open (shutdown, end of a capture file). */
   flushAll(reason: EndReasonValue = EndReason.END_REASON_FORCED): void {
-    for (const flow of this.closing) flow.inClosingList = false;
-    this.closing.length = 0;
-    const all: FlowEntry[] = [];
-    for (const list of this.lists) for (let flow = list.head; flow !== null; flow = flow.next) all.push(flow);
-    for (const flow of all) this.remove(flow, flow.closedUs > 0 ? EndReason.END_REASON_END_OF_FLOW : reason);
+    const s = this.slots;
+    for (const slot of this.closing) {
+      const at = slot * CoreI.STRIDE + CoreI.META;
+      s.i32[at] &= ~StateBit.IN_CLOSING_LIST;
+      // Already removed (port reuse): nothing else holds the slot now.
+      if ((s.i32[at] & StateBit.CLOSED) === 0) s.release(slot);
+    }
+    this.closing.length = this.closingUs.length = 0;
+    const all: number[] = [];
+    for (let c = 0; c < CLASSES; c++) {
+      for (let slot = this.lists.head[c]; slot >= 0; slot = s.i32[slot * CoreI.STRIDE + CoreI.NEXT]) all.push(slot);
+    }
+    for (const slot of all) {
+      const closed = (s.i32[slot * CoreI.STRIDE + CoreI.META] & StateBit.CLOSED) !== 0;
+      this.remove(slot, closed ? EndReason.END_REASON_END_OF_FLOW : reason);
+    }
   }
 
   private updateEmergency(): void {
@@ -206,111 +244,120 @@ export class FlowTable {
     const p = m.quoteProtocol;
     if (p !== IPPROTO_TCP && p !== IPPROTO_UDP) return;
     const key = tupleKey(m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion);
-    for (let flow = this.index.get(key) ?? null; flow !== null; flow = flow.chain) {
-      if (matchTuple(flow, m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion) !== 0) {
-        flow.icmpErrors++;
+    const i32 = this.slots.i32;
+    for (let slot = this.buckets[key & this.mask] - 1; slot >= 0; slot = i32[slot * CoreI.STRIDE + CoreI.CHAIN]) {
+      if (i32[slot * CoreI.STRIDE + CoreI.KEY] === key &&
+          matchTuple(i32, slot, m.quoteSrc, m.quoteSrcPort, m.quoteDst, m.quoteDstPort, p, m.vlanId, m.ipVersion) !== 0) {
+        i32[slot * CoreI.STRIDE + CoreI.ICMP_ERRORS]++;
         this.counters.icmpErrorsAttributed++;
         return;
       }
     }
   }
 
-  private inspect(flow: FlowEntry, m: PacketMeta, buf: Uint8Array): void {
+  private inspect(slot: number, m: PacketMeta, buf: Uint8Array): void {
     const scratch = this.appScratch;
     if (!inspectPayload(m.protocol, m.srcPort, m.dstPort, buf, m.payloadOffset, m.capturedPayloadLen, scratch)) return;
     // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
-    const app = flow.app ?? (flow.app = {});
+    let app = this.slots.app.get(slot);
+    if (app === undefined) this.slots.app.set(slot, (app = {}));
     for (const k of Object.keys(scratch) as Array<keyof AppNames>) {
       if (app[k] === undefined) (app as Record<string, unknown>)[k] = scratch[k];
       delete scratch[k];
     }
   }
 
-  private create(key: number, m: PacketMeta): FlowEntry {
-    const flow = this.pool.pop() ?? new FlowEntry(this.opts.earlyPackets);
-    flow.key = key;
-    flow.flowId = this.nextFlowId++;
-    flow.recordSeq = 0;
-    flow.ipVersion = m.ipVersion;
-    flow.protocol = m.protocol;
-    flow.vlanId = m.vlanId;
-    flow.tunnelType = m.tunnelType;
-    flow.tunnelId = m.tunnelId;
-    const reversed = isReply(m);
-    flow.aAddr.set(reversed ? m.dst : m.src);
-    flow.bAddr.set(reversed ? m.src : m.dst);
-    flow.aPort = reversed ? m.dstPort : m.srcPort;
-    flow.bPort = reversed ? m.srcPort : m.dstPort;
-    flow.icmpTypeCode = (m.icmpType << 8) | m.icmpCode;
-    flow.firstUs = flow.lastUs = 0;
-    flow.fwd.reset();
-    flow.bwd.reset();
-    flow.iat.reset();
-    flow.payloadLen.reset();
-    flow.active.reset();
-    flow.idle.reset();
-    flow.activeStartUs = flow.subflowCount = flow.tsRegressions = flow.icmpErrors = 0;
-    flow.earlyCount = 0;
-    flow.app = null;
-    flow.appInspections = 0;
-    flow.finFwd = flow.finBwd = false;
-    flow.closedUs = 0;
-    flow.inClosingList = false;
+  private create(key: number, m: PacketMeta): number {
     if (this.count >= this.opts.maxFlows) this.evictOldest();
+    const s = this.slots;
+    const slot = s.alloc();
+    const i32 = s.i32, b = slot * CoreI.STRIDE;
+    s.f64[slot * CoreF.STRIDE + CoreF.FLOW_ID] = this.nextFlowId++;
+    const reversed = isReply(m);
+    const a = reversed ? m.dst : m.src, z = reversed ? m.src : m.dst;
+    for (let w = 0; w < 4; w++) {
+      i32[b + CoreI.A_ADDR + w] = a[w];
+      i32[b + CoreI.B_ADDR + w] = z[w];
+    }
+    i32[b + CoreI.KEY] = key;
+    i32[b + CoreI.VLAN] = m.vlanId;
+    i32[b + CoreI.TUNNEL_ID] = m.tunnelId;
+    i32[b + CoreI.PORTS] = reversed ? (m.dstPort << 16) | m.srcPort : (m.srcPort << 16) | m.dstPort;
+    i32[b + CoreI.ICMP_TC] = (m.icmpType << 8) | m.icmpCode;
+    const cls = m.protocol === IPPROTO_TCP ? TimeoutClass.TCP_HALF_OPEN
+      : m.protocol === IPPROTO_ICMP || m.protocol === IPPROTO_ICMPV6 ? TimeoutClass.ICMP : TimeoutClass.OTHER;
+    i32[b + CoreI.META] = m.protocol | (m.ipVersion << 8) | (m.tunnelType << 12) | (cls << META_CLASS_SHIFT);
     this.counters.flowsCreated++;
-    const head = this.index.get(key);
-    if (head !== undefined) this.counters.keyCollisions++;
-    flow.chain = head ?? null;
-    this.index.set(key, flow);
+    const bucket = key & this.mask;
+    const head = this.buckets[bucket] - 1;
+    if (head >= 0) this.counters.keyCollisions++;
+    i32[b + CoreI.CHAIN] = head;
+    this.buckets[bucket] = slot + 1;
     this.count++;
-    flow.timeoutClass = timeoutClassOf(flow);
-    this.lists[flow.timeoutClass].push(flow);
-    return flow;
+    this.lists.push(cls, slot);
+    return slot;
   }
 
   /** The table is full even after emergency timeouts: the least recently seen flow of any class gives way. */
   private evictOldest(): void {
-    let oldest: FlowEntry | null = null;
-    for (const list of this.lists) if (list.head && (!oldest || list.head.lastUs < oldest.lastUs)) oldest = list.head;
-    if (!oldest) return;
+    const f64 = this.slots.f64;
+    let oldest = -1;
+    for (let c = 0; c < CLASSES; c++) {
+      const h = this.lists.head[c];
+      if (h >= 0 && (oldest < 0 || f64[h * CoreF.STRIDE + CoreF.LAST_US] < f64[oldest * CoreF.STRIDE + CoreF.LAST_US])) oldest = h;
+    }
+    if (oldest < 0) return;
     this.counters.evictedFull++;
     this.remove(oldest, EndReason.END_REASON_RESOURCES);
   }
 
-  private remove(flow: FlowEntry, reason: EndReasonValue): void {
-    this.unindex(flow);
-    this.lists[flow.timeoutClass].unlink(flow);
-    this.finish(flow, reason);
+  private remove(slot: number, reason: EndReasonValue): void {
+    this.unindex(slot);
+    this.lists.unlink(classOf(this.slots.i32, slot), slot);
+    this.finish(slot, reason);
   }
 
-  private unindex(flow: FlowEntry): void {
-    const head = this.index.get(flow.key);
-    if (head === flow) {
-      if (flow.chain !== null) this.index.set(flow.key, flow.chain);
-      else this.index.delete(flow.key);
+  private unindex(slot: number): void {
+    const i32 = this.slots.i32;
+    const bucket = i32[slot * CoreI.STRIDE + CoreI.KEY] & this.mask;
+    const next = i32[slot * CoreI.STRIDE + CoreI.CHAIN];
+    let at = this.buckets[bucket] - 1;
+    if (at === slot) {
+      this.buckets[bucket] = next + 1;
     } else {
-      let prev = head ?? null;
-      while (prev !== null && prev.chain !== flow) prev = prev.chain;
-      if (prev !== null) prev.chain = flow.chain;
+      while (at >= 0 && i32[at * CoreI.STRIDE + CoreI.CHAIN] !== slot) at = i32[at * CoreI.STRIDE + CoreI.CHAIN];
+      if (at >= 0) i32[at * CoreI.STRIDE + CoreI.CHAIN] = next;
     }
-    flow.chain = null;
+    i32[slot * CoreI.STRIDE + CoreI.CHAIN] = -1;
     this.count--;
   }
 
-  private finish(flow: FlowEntry, reason: EndReasonValue): void {
-    flow.closedUs = 0;
+  private finish(slot: number, reason: EndReasonValue): void {
+    const s = this.slots;
     // A flow whose last interim record took all its packets has nothing left to report.
-    if (flow.packets > 0) {
+    if (packetsOf(s.i32, slot) > 0) {
       this.counters.recordsExported++;
-      this.onExport(flow, reason);
+      this.onExport(s, slot, reason);
     }
-    if (!flow.inClosingList) this.pool.push(flow);
+    const at = slot * CoreI.STRIDE + CoreI.META;
+    s.i32[at] &= ~StateBit.CLOSED;
+    if ((s.i32[at] & StateBit.IN_CLOSING_LIST) === 0) s.release(slot);
   }
 }
 
-function timeoutClassOf(flow: FlowEntry): TimeoutClass {
-  switch (flow.protocol) {
-    case IPPROTO_TCP: return flow.bwd.packets === 0 ? TimeoutClass.TCP_HALF_OPEN : TimeoutClass.TCP;
+function classOf(i32: Int32Array, slot: number): TimeoutClass {
+  return (i32[slot * CoreI.STRIDE + CoreI.META] & META_CLASS_MASK) >>> META_CLASS_SHIFT;
+}
+
+function packetsOf(i32: Int32Array, slot: number): number {
+  const b = slot * CoreI.STRIDE;
+  return i32[b + CoreI.FWD + CoreDirI.PACKETS] + i32[b + CoreI.BWD + CoreDirI.PACKETS];
+}
+
+function timeoutClassOf(i32: Int32Array, slot: number): TimeoutClass {
+  const b = slot * CoreI.STRIDE;
+  switch (i32[b + CoreI.META] & 0xff) {
+    case IPPROTO_TCP: return i32[b + CoreI.BWD + CoreDirI.PACKETS] === 0 ? TimeoutClass.TCP_HALF_OPEN : TimeoutClass.TCP;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6: return TimeoutClass.ICMP;
     default: return TimeoutClass.OTHER;

@@ -1,34 +1,40 @@
-// An intrusive doubly linked list of flows in the order they were last seen (head = longest idle).
-// Moving a flow to the tail on every packet is three pointer writes, and the idle sweep only ever
-// looks at the head, so expiry costs O(flows expired), whatever the table size.
-import type { FlowEntry } from './flow-entry';
+// Intrusive doubly linked lists of flow slots in the order they were last seen (head = longest idle),
+// one per timeout class. Moving a flow to the tail on every packet is a few int32 writes, and the idle
+// sweep only ever looks at a head, so expiry costs O(flows expired), whatever the table size.
+import { CoreI, type FlowSlots } from './flow-slots';
 
-export class RecencyList {
-  head: FlowEntry | null = null;
-  tail: FlowEntry | null = null;
-  size = 0;
+export class RecencyLists {
+  /** Slot at the head / tail of each list, -1 when empty. */
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
 
-  push(e: FlowEntry): void {
-    e.prev = this.tail;
-    e.next = null;
-    if (this.tail) this.tail.next = e;
-    else this.head = e;
-    this.tail = e;
-    this.size++;
+  constructor(private readonly slots: FlowSlots, lists: number) {
+    this.head = new Int32Array(lists).fill(-1);
+    this.tail = new Int32Array(lists).fill(-1);
   }
 
-  unlink(e: FlowEntry): void {
-    if (e.prev) e.prev.next = e.next;
-    else this.head = e.next;
-    if (e.next) e.next.prev = e.prev;
-    else this.tail = e.prev;
-    e.prev = e.next = null;
-    this.size--;
+  push(list: number, slot: number): void {
+    const i = this.slots.i32, b = slot * CoreI.STRIDE, t = this.tail[list];
+    i[b + CoreI.PREV] = t;
+    i[b + CoreI.NEXT] = -1;
+    if (t >= 0) i[t * CoreI.STRIDE + CoreI.NEXT] = slot;
+    else this.head[list] = slot;
+    this.tail[list] = slot;
   }
 
-  touch(e: FlowEntry): void {
-    if (this.tail === e) return;
-    this.unlink(e);
-    this.push(e);
+  unlink(list: number, slot: number): void {
+    const i = this.slots.i32, b = slot * CoreI.STRIDE;
+    const p = i[b + CoreI.PREV], n = i[b + CoreI.NEXT];
+    if (p >= 0) i[p * CoreI.STRIDE + CoreI.NEXT] = n;
+    else this.head[list] = n;
+    if (n >= 0) i[n * CoreI.STRIDE + CoreI.PREV] = p;
+    else this.tail[list] = p;
+    i[b + CoreI.PREV] = i[b + CoreI.NEXT] = -1;
+  }
+
+  touch(list: number, slot: number): void {
+    if (this.tail[list] === slot) return;
+    this.unlink(list, slot);
+    this.push(list, slot);
   }
 }

@@ -1,18 +1,18 @@
 // TCP teardown as seen from a tap: FIN from both sides, or a RST from either, ends the connection.
 import { TCP_FIN, TCP_RST } from '../decode/packet-meta';
-import type { FlowEntry } from './flow-entry';
+import { CoreI, StateBit } from './flow-slots';
 
 export const enum TcpEvent {
   NONE = 0,
   CLOSED = 1,
 }
 
-export function tcpTeardown(flow: FlowEntry, dir: number, flags: number): TcpEvent {
+export function tcpTeardown(i32: Int32Array, slot: number, dir: number, flags: number): TcpEvent {
   if ((flags & TCP_RST) !== 0) return TcpEvent.CLOSED;
   if ((flags & TCP_FIN) !== 0) {
-    if (dir > 0) flow.finFwd = true;
-    else flow.finBwd = true;
-    if (flow.finFwd && flow.finBwd) return TcpEvent.CLOSED;
+    const at = slot * CoreI.STRIDE + CoreI.META;
+    const state = (i32[at] |= dir > 0 ? StateBit.FIN_FWD : StateBit.FIN_BWD);
+    if ((state & (StateBit.FIN_FWD | StateBit.FIN_BWD)) === (StateBit.FIN_FWD | StateBit.FIN_BWD)) return TcpEvent.CLOSED;
   }
   return TcpEvent.NONE;
 }

@@ -8,6 +8,9 @@
 //      the frames that created a flow are marked;
 //   3. passes skipping the marked frames, marking any that still create a flow (a SYN reopening a
 //      closed connection), until a pass creates none: from then on every packet hits an existing flow;
+//      then app_inspect_packets more passes, so every flow has used up its application-name inspections
+//      (a replayed frame would otherwise be inspected again: in live traffic a flow's first payload
+//      packets are inspected once, a cost per new flow, not per packet);
 //   4. three measured passes of those packets: allocs_per_packet = bytes / packets, the smallest of the three;
 //   5. the same packets through decodeFrame alone (also three): the decoder's share;
 //   6. one more pass under V8's sampling heap profiler: the top allocating functions (alloc-sites.ts);
@@ -24,7 +27,7 @@ import { loadAgentModule } from './agent-build';
 import { allocationSites, type AllocSite } from './alloc-sites';
 import { HEAP_METER_NODE_FLAGS, HeapMeter, type HeapWindow } from './heap-meter';
 import { isChild, runHarness } from './harness';
-import { buildPipeline, type Pipeline } from './pipeline';
+import { buildPipeline, harnessTableOptions, type Pipeline } from './pipeline';
 
 export interface AllocsResult {
   /** Frames preloaded (the first N of the capture). */
@@ -146,6 +149,7 @@ async function measure(file: string, packets: number): Promise<AllocsResult> {
     pass(p, f, skip, true);
     if (p.table.counters.flowsCreated === before) break;
   }
+  for (let i = 0; i < harnessTableOptions(maxFlows).appInspectPackets; i++) pass(p, f, skip, false);
 
   // The smallest of three windows: code V8 optimises in the background lands on the heap too, and
   // would be counted against whichever window it falls in; a real per-packet cost is in every window.

@@ -141,8 +141,10 @@ async function main(): Promise<number> {
     if (want('memory')) {
       await section('memory', async () => {
         const n = num(v.flows, 1_000_000, 'flows');
-        log(`memory: ${n} concurrent flows`);
-        out(memoryLines(await measureMemory(n)));
+        for (const features of ['compact', 'full'] as const) {
+          log(`memory: ${n} concurrent flows, flow.features=${features}`);
+          out(memoryLines(await measureMemory(n, features)));
+        }
       });
     }
     if (want('offline') && capture) {

@@ -5,11 +5,16 @@
 // right after it is built (what the table reserves up front), and with the N flows in it.
 // bytes_per_flow = (RSS with N flows − RSS before the table) / N: everything holding N flows costs.
 //
-//   node --expose-gc --import tsx scripts/bench/memory.ts --child [FLOWS]
+// Measured for each feature set (flow.features): `compact` is the one meant for millions of flows.
+//
+//   node --expose-gc --import tsx scripts/bench/memory.ts --child [FLOWS] [full|compact]
 import { isChild, runHarness } from './harness';
 import { buildPipeline } from './pipeline';
 
+export type FeatureSet = 'full' | 'compact';
+
 export interface MemoryResult {
+  features: FeatureSet;
   flows: number;
   /** Flows in the table at the end (should equal flows). */
   active: number;
@@ -60,10 +65,10 @@ function snapshot(): { rss: number; heap: number; ab: number } {
   return { rss: m.rss, heap: m.heapUsed, ab: m.arrayBuffers };
 }
 
-function measure(flows: number): MemoryResult {
+function measure(flows: number, features: FeatureSet): MemoryResult {
   const before = snapshot();
   // Sized as an operator would: the flows fill 90 %, below the table's emergency threshold.
-  const p = buildPipeline(Math.ceil(flows / 0.9));
+  const p = buildPipeline(Math.ceil(flows / 0.9), features);
   const empty = snapshot();
 
   const tcp = frameTemplate(true);
@@ -83,6 +88,7 @@ function measure(flows: number): MemoryResult {
   const secondsToFill = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = snapshot();
   return {
+    features,
     flows,
     active: p.table.size,
     rssBytesPerFlow: (after.rss - before.rss) / flows,
@@ -97,14 +103,14 @@ function measure(flows: number): MemoryResult {
 }
 
 /** Runs the measurement in its own Node process. */
-export function measureMemory(flows: number): Promise<MemoryResult> {
-  return runHarness<MemoryResult>(__filename, ['--expose-gc'], [String(flows)]);
+export function measureMemory(flows: number, features: FeatureSet): Promise<MemoryResult> {
+  return runHarness<MemoryResult>(__filename, ['--expose-gc'], [String(flows), features]);
 }
 
 if (require.main === module && isChild()) {
-  const [n] = process.argv.slice(process.argv.indexOf('--child') + 1);
+  const [n, features] = process.argv.slice(process.argv.indexOf('--child') + 1);
   try {
-    process.stdout.write(`${JSON.stringify(measure(Number(n ?? 1_000_000)))}\n`);
+    process.stdout.write(`${JSON.stringify(measure(Number(n ?? 1_000_000), features === 'compact' ? 'compact' : 'full'))}\n`);
   } catch (err) {
     process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
     process.exitCode = 1;

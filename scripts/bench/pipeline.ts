@@ -29,15 +29,15 @@ const DAY_SECS = 86_400;
 type TableOptions = ConstructorParameters<typeof FlowTableModule.FlowTable>[0];
 
 /** FlowTable options as main.ts derives them from config.flow, with every time limit a day long. */
-export function harnessTableOptions(maxFlows: number): TableOptions {
+export function harnessTableOptions(maxFlows: number, features: TableOptions['features'] = 'full'): TableOptions {
   const { defaultConfig } = loadAgentModule<typeof ConfigModule>('config');
   const { flowTableOptions } = loadAgentModule<typeof MeterModule>('meter');
-  const flow: Record<string, number> = { ...defaultConfig().flow };
-  for (const key of Object.keys(flow)) if (key.endsWith('_secs')) flow[key] = DAY_SECS;
-  return { ...flowTableOptions(flow as unknown as ReturnType<typeof defaultConfig>['flow']), maxFlows };
+  const flow = { ...defaultConfig().flow, features };
+  for (const key of Object.keys(flow) as Array<keyof typeof flow>) if (key.endsWith('_secs')) (flow as Record<string, unknown>)[key] = DAY_SECS;
+  return { ...flowTableOptions(flow), maxFlows };
 }
 
-export function buildPipeline(maxFlows: number): Pipeline {
+export function buildPipeline(maxFlows: number, features: TableOptions['features'] = 'full'): Pipeline {
   const { createMeter } = loadAgentModule<typeof MeterModule>('meter');
   const { PacketMeta: Meta } = loadAgentModule<typeof PacketMetaModule>('decode/packet-meta');
   const { FlowTable: Table } = loadAgentModule<typeof FlowTableModule>('flow/flow-table');
@@ -46,7 +46,10 @@ export function buildPipeline(maxFlows: number): Pipeline {
   let exported = 0;
   // The record is built (the per-flow export cost) and dropped: --jsonl /dev/null minus the JSON.
   let sink: unknown = null;
-  const table = new Table(harnessTableOptions(maxFlows), (flow, reason) => { sink = toFlowRecord(flow, reason); exported++; });
+  const table = new Table(harnessTableOptions(maxFlows, features), (slots, slot, reason) => {
+    sink = toFlowRecord(slots, slot, reason);
+    exported++;
+  });
   const { onFrame } = createMeter(table);
   return { table, onFrame, newMeta: () => new Meta(), exported: () => exported, lastRecord: () => sink };
 }

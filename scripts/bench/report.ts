@@ -58,10 +58,12 @@ export function liveLines(r: LiveResult): string[] {
   return lines;
 }
 
+/** bytes_per_flow= is the compact feature set's figure (the one meant for millions of flows); bytes_per_flow_full= the full set's. */
 export function memoryLines(r: MemoryResult): string[] {
+  const key = r.features === 'compact' ? 'bytes_per_flow' : 'bytes_per_flow_full';
   return [
-    `bytes_per_flow=${int(r.rssBytesPerFlow)} flows=${r.flows} goal_bytes_per_flow=${GOAL_BYTES_PER_FLOW}`,
-    `# RSS per active flow with ${r.flows} flows open: ${int(r.rssBytesPerFlow)} B (${int(r.rssBytesPerFlowMarginal)} B without the` +
+    `${key}=${int(r.rssBytesPerFlow)} flows=${r.flows} features=${r.features} goal_bytes_per_flow=${GOAL_BYTES_PER_FLOW}`,
+    `# flow.features=${r.features}: RSS per active flow with ${r.flows} flows open: ${int(r.rssBytesPerFlow)} B (${int(r.rssBytesPerFlowMarginal)} B without the` +
       ` ${mib(r.tableReserveBytes)} the empty table reserves); V8 heap ${int(r.heapBytesPerFlow)} B/flow, ArrayBuffers` +
       ` ${int(r.arrayBufferBytesPerFlow)} B/flow; filling took ${fix(r.secondsToFill)} s (${int(r.flows / r.secondsToFill)} new flows/s).`,
     `# goal (≤ ${GOAL_BYTES_PER_FLOW} B/flow): ${r.rssBytesPerFlow <= GOAL_BYTES_PER_FLOW ? 'met' : `MISSED by ${fix(r.rssBytesPerFlow / GOAL_BYTES_PER_FLOW, 1)}×`}` +

@@ -62,7 +62,7 @@ export interface Decoded {
 
 /** Text form of an address as tshark prints it (IPv6 per RFC 5952). */
 export function formatWords(w: Int32Array, version: number): string {
-  return formatAddress(addressBytes(w, version));
+  return formatAddress(addressBytes(w, 0, version));
 }
 
 export function snapshot(meta: PacketMeta): Decoded {

@@ -11,7 +11,7 @@ import { fill, ipv4Word, type PacketSpec } from '../../helpers/packets';
 
 const OPTS: FlowTableOptions = {
   maxFlows: 1000, idleTimeoutUs: 600e6, tcpIdleTimeoutUs: 600e6, tcpHalfOpenTimeoutUs: 600e6, icmpIdleTimeoutUs: 600e6,
-  activeTimeoutUs: 3600e6, tcpCloseGraceUs: 2e6, activeScanIntervalUs: 1e6, earlyPackets: 4, appInspectPackets: 0,
+  activeTimeoutUs: 3600e6, tcpCloseGraceUs: 2e6, activeScanIntervalUs: 1e6, earlyPackets: 4, appInspectPackets: 0, features: 'full',
 };
 const NO_FRAME = new Uint8Array(0);
 const T0 = 1_700_000_000_000_000;
@@ -21,7 +21,7 @@ const S = '192.0.2.80';
 function meter(packets: Array<PacketSpec & { mss?: number; wscale?: number; sack?: boolean; ttl?: number; quote?: [string, number, string, number, number] }>,
   opts: Partial<FlowTableOptions> = {}, flush = true) {
   const records: IFlowRecord[] = [];
-  const table = new FlowTable({ ...OPTS, ...opts }, (flow, reason) => records.push(toFlowRecord(flow, reason)));
+  const table = new FlowTable({ ...OPTS, ...opts }, (slots, slot, reason) => records.push(toFlowRecord(slots, slot, reason)));
   const m = new PacketMeta();
   for (const p of packets) {
     fill(m, p);

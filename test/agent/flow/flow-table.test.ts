@@ -9,15 +9,15 @@ import { fill, type PacketSpec } from '../../helpers/packets';
 
 const OPTS: FlowTableOptions = {
   maxFlows: 1000, idleTimeoutUs: 60e6, tcpIdleTimeoutUs: 60e6, tcpHalfOpenTimeoutUs: 60e6, icmpIdleTimeoutUs: 60e6,
-  activeTimeoutUs: 1800e6, tcpCloseGraceUs: 2e6, activeScanIntervalUs: 10e6, earlyPackets: 10, appInspectPackets: 4,
+  activeTimeoutUs: 1800e6, tcpCloseGraceUs: 2e6, activeScanIntervalUs: 10e6, earlyPackets: 10, appInspectPackets: 4, features: 'full',
 };
 const NO_FRAME = new Uint8Array(0);
 
 function meter(packets: PacketSpec[], opts: Partial<FlowTableOptions> = {}, flush = true) {
   const out: Array<Record<string, any>> = [];
   const records: IFlowRecord[] = [];
-  const table = new FlowTable({ ...OPTS, ...opts }, (flow, reason) => {
-    const r = toFlowRecord(flow, reason);
+  const table = new FlowTable({ ...OPTS, ...opts }, (slots, slot, reason) => {
+    const r = toFlowRecord(slots, slot, reason);
     records.push(r);
     out.push(JSON.parse(flowToJsonLine(r)));
   });
@@ -31,8 +31,7 @@ const T0 = 1_700_000_000_000_000;
 const C = '10.0.0.1';
 const S = '192.0.2.80';
 
-t.test('a TCP connection is one bidirectional flow with exact per-direction counts', async (t) => {
-  const { out } = meter([
+const HANDSHAKE_AND_TEARDOWN: PacketSpec[] = [
     { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_SYN, window: 64240, ipLen: 60, tsUs: T0 },
     { src: S, dst: C, sport: 80, dport: 40000, flags: TCP_SYN | TCP_ACK, window: 65160, ipLen: 60, tsUs: T0 + 1000 },
     { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_ACK, ipLen: 52, tsUs: T0 + 2000 },
@@ -41,7 +40,10 @@ t.test('a TCP connection is one bidirectional flow with exact per-direction coun
     { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_FIN | TCP_ACK, tsUs: T0 + 20000 },
     { src: S, dst: C, sport: 80, dport: 40000, flags: TCP_FIN | TCP_ACK, tsUs: T0 + 21000 },
     { src: C, dst: S, sport: 40000, dport: 80, flags: TCP_ACK, tsUs: T0 + 22000 },
-  ]);
+  ];
+
+t.test('a TCP connection is one bidirectional flow with exact per-direction counts', async (t) => {
+  const { out } = meter(HANDSHAKE_AND_TEARDOWN);
   t.equal(out.length, 1);
   const f = out[0];
   t.match(f, { src_ip: C, src_port: 40000, dst_ip: S, dst_port: 80, proto: 6, vlan: null, end_reason: 'end_of_flow' });
@@ -69,6 +71,26 @@ t.test('a TCP connection is one bidirectional flow with exact per-direction coun
   t.equal(f.fwd_iat_us_min, 1000);
   t.equal(f.fwd_iat_us_max, 17000);
   t.equal(f.fwd_iat_us_mean, 5500);
+});
+
+t.test('compact features keep the NetFlow fields exact and leave the statistics out', async (t) => {
+  const full = meter(HANDSHAKE_AND_TEARDOWN).out[0];
+  const { out, table } = meter([...HANDSHAKE_AND_TEARDOWN, { src: C, dst: S, sport: 40001, dport: 53, proto: IPPROTO_UDP, ipLen: 60, tsUs: T0 }],
+    { features: 'compact' });
+  t.equal(out.length, 2);
+  const f = out.find((r) => r.proto === 6)!;
+  for (const k of ['src_ip', 'src_port', 'dst_ip', 'dst_port', 'proto', 'first_ts', 'last_ts', 'fwd_packets', 'bwd_packets',
+    'fwd_ip_bytes', 'bwd_ip_bytes', 'fwd_payload_bytes', 'bwd_payload_bytes', 'tcp_flags', 'fwd_syn_count', 'bwd_fin_count',
+    'end_reason', 'conn_state', 'community_id']) {
+    t.same(f[k], full[k], k);
+  }
+  t.equal(f.conn_state, 'SF');
+  t.equal(full.fwd_len_max, 140, 'the full set has the statistics');
+  t.not(f.fwd_len_max, 140, 'the compact set leaves them out');
+  t.same(f.early_sizes ?? [], []);
+  t.same(full.early_sizes, [60, -60, 52, 140, -1040, 40, -40, 40]);
+  t.equal(table.slots.full, false);
+  t.equal(table.slots.sf64.length, 0, 'no statistics columns are allocated');
 });
 
 t.test('a SYN-ACK seen first makes its receiver the initiator (backscatter)', async (t) => {
@@ -115,6 +137,46 @@ t.test('a full table exports the least recently seen flow with reason resources'
   t.equal(table.size, 16);
   table.flushAll();
   t.equal(table.counters.recordsExported, 20, 'every flow leaves exactly once');
+});
+
+t.test('compact SYN/FIN/RST counts stop at 255; the full set counts exactly', async (t) => {
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i < 300; i++) pkts.push({ src: C, dst: S, sport: 40000, dport: 22, flags: TCP_SYN, tsUs: T0 + i * 1000 });
+  const full = meter(pkts).out[0];
+  const compact = meter(pkts, { features: 'compact' }).out[0];
+  t.equal(full.fwd_syn_count, 300);
+  t.equal(compact.fwd_syn_count, 255);
+  t.equal(compact.fwd_packets, 300);
+  t.equal(compact.conn_state, 'S0');
+});
+
+t.test('rows grow past the first allocation and freed rows are reused without mixing flows', async (t) => {
+  // 10,000 flows (the slot arrays start at 4,096 rows), two packets each, then 10,000 more after the
+  // first ones ended idle: every record has exactly its own packets and addresses.
+  const pkts: PacketSpec[] = [];
+  const client = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  for (let i = 0; i < 10_000; i++) {
+    pkts.push({ src: client(i), dst: S, sport: 1024 + (i % 60000), dport: 53, proto: IPPROTO_UDP, ipLen: 60 + (i % 7), tsUs: T0 + i });
+    pkts.push({ src: S, dst: client(i), sport: 53, dport: 1024 + (i % 60000), proto: IPPROTO_UDP, ipLen: 100, tsUs: T0 + i + 1 });
+  }
+  for (let i = 0; i < 10_000; i++) {
+    pkts.push({ src: client(i + 20_000), dst: S, sport: 2000, dport: 443, proto: IPPROTO_UDP, ipLen: 70, tsUs: T0 + 120e6 + i });
+  }
+  const { out, table } = meter(pkts, { maxFlows: 30_000, idleTimeoutUs: 60e6 }, false);
+  t.equal(table.size, 10_000);
+  t.equal(table.slots.inUse, 10_000, 'the rows of the first flows were freed');
+  t.equal(table.slots.rows, 10_000, '... and reused by the next ones');
+  table.flushAll();
+  t.equal(table.slots.inUse, 0);
+  t.equal(out.length, 20_000);
+  const first = out.filter((f) => f.dst_port === 53);
+  t.equal(first.length, 10_000);
+  t.ok(first.every((f) => f.fwd_packets === 1 && f.bwd_packets === 1 && f.bwd_ip_bytes === 100 &&
+    f.fwd_ip_bytes === 60 + (Number(f.src_ip.split('.')[3]) + 256 * Number(f.src_ip.split('.')[2])) % 7), 'each DNS flow has its own two packets');
+  t.ok(first.every((f) => f.end_reason === 'idle'));
+  const second = out.filter((f) => f.dst_port === 443);
+  t.ok(second.every((f) => f.fwd_packets === 1 && f.bwd_packets === 0 && f.fwd_ip_bytes === 70 && f.src_port === 2000));
+  t.equal(new Set(out.map((f) => f.flow_id)).size, 20_000, 'flow ids are unique');
 });
 
 t.test('VLANs separate flows; ICMP echo pairs into one flow keyed by type/code', async (t) => {
