@@ -4,9 +4,9 @@
 // 2 × ping_interval_ms; in the end the flows exported and not stored are exactly the agent's drop
 // counter, and every other flow is stored once. Needs root (CI runs as root).
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inNs, sh } from '../helpers/netns';
 import { startCollector, startTs, stop, tempDir } from '../helpers/processes';
 import { exportedFlows, sleep, storedCount, storedFlows } from '../helpers/delivery';
 import { writeFlowCapture } from '../helpers/flow-capture';
@@ -20,14 +20,6 @@ const IF_COLL = `gksvc${id}`;
 const ADDR_AGENT = '198.51.100.1';
 const ADDR_COLL = '198.51.100.2';
 const PING_MS = 300;
-
-function sh(...args: string[]): string {
-  return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function inNs(ns: string, ...args: string[]): string {
-  return sh('ip', 'netns', 'exec', ns, ...args);
-}
 
 function setUp(): void {
   sh('ip', 'netns', 'add', NS_AGENT);
