@@ -340,20 +340,6 @@ export class Spool {
     this.wakeGate();
   }
 
-  /** The record with this id if it is still spooled. */
-  get(id: number): SpoolRecord | undefined {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (segs[mid].firstId <= id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    const seg = segs[hi];
-    return seg ? seg.records[id - seg.firstId] : undefined;
-  }
-
   /** The oldest record not done with an id above `afterId` (0: from the start). */
   next(afterId: number): SpoolRecord | undefined {
     for (const seg of this.segments) {

@@ -41,7 +41,7 @@ t.test('records survive a reopen with boot id, seq, flows and payload; acked one
   let s = open(dir);
   for (let seq = 1; seq <= 40; seq++) t.ok(s.append(seq, 'boot-A', seq * 2, payload(seq)));
   t.ok(segments(dir).length >= 2, 'several segments');
-  for (let id = 1; id <= 10; id++) s.ack(s.get(id)!);
+  for (let id = 1; id <= 10; id++) s.ack(s.next(id - 1)!);
   s.close();
   s = open(dir);
   t.equal(s.pendingBatches, 30);
@@ -53,7 +53,7 @@ t.test('records survive a reopen with boot id, seq, flows and payload; acked one
   // New records continue the ids; an old boot and a new one live side by side.
   t.ok(s.append(1, 'boot-B', 1, payload(1)));
   t.same(pending(s).at(-1), ['boot-B', 1, 1, true]);
-  t.equal(s.get(41)?.bootId, 'boot-B', 'ids go on from the last one on disk');
+  t.equal(s.next(40)?.bootId, 'boot-B', 'ids go on from the last one on disk');
   s.close();
 });
 
@@ -65,12 +65,12 @@ t.test('a segment is deleted once all its records are acknowledged, not before',
   const first = segments(dir)[0];
   const firstIds = [];
   for (let r = s.next(0); r && r.segment === s.next(0)!.segment; r = s.next(r.id)) firstIds.push(r.id);
-  for (const id of firstIds.slice(0, -1)) s.ack(s.get(id)!);
+  for (const id of firstIds.slice(0, -1)) s.ack(s.next(id - 1)!);
   t.ok(segments(dir).includes(first), 'one record left unacknowledged: the segment stays');
-  s.ack(s.get(firstIds.at(-1)!)!);
+  s.ack(s.next(firstIds.at(-1)! - 1)!);
   t.notOk(segments(dir).includes(first), 'all acknowledged: the segment is gone');
   // Out of order: a later ack before an earlier one still frees by segment, and nothing is lost.
-  s.ack(s.get(30)!);
+  s.ack(s.next(29)!);
   t.equal(s.pendingBatches, 30 - firstIds.length - 1);
 });
 
@@ -153,7 +153,7 @@ t.test('block: past max_bytes a new batch is refused and counted; gate() waits u
   t.ok(gate, 'gate closed while full');
   let opened = false;
   void gate!.then(() => { opened = true; });
-  for (let id = 1; id <= accepted / 2 + 16; id++) s.ack(s.get(id)!);
+  for (let id = 1; id <= accepted / 2 + 16; id++) s.ack(s.next(id - 1)!);
   await new Promise((r) => setImmediate(r));
   t.ok(opened, 'gate opened once acks freed half');
 });
@@ -162,7 +162,7 @@ t.test('drop_oldest: the oldest segment goes, except one with a batch sent and n
   const dir = dirFor(t);
   let s = open(dir, { maxBytes: 64 * 1024, segmentBytes: 16 * 1024, fullPolicy: 'drop_oldest' });
   s.append(1, 'b', 2, payload(1));
-  s.get(1)!.sent = true; // sent, not answered: it may be stored already, so its segment must stay
+  s.next(0)!.sent = true; // sent, not answered: it may be stored already, so its segment must stay
   for (let seq = 2; seq <= 200; seq++) t.ok(s.append(seq, 'b', 2, payload(seq)), `batch ${seq} taken`);
   t.ok(s.bytes <= 64 * 1024);
   const kept = pending(s).map((r) => r[1]);
