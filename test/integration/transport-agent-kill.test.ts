@@ -15,14 +15,14 @@ t.test('agent killed mid-replay and restarted: nothing acknowledged sent again, 
   const dir = tempDir('gk-spool-akill-');
   const captureA = join(dir, 'a.pcap');
   const captureB = join(dir, 'b.pcap');
-  writeFlowCapture(captureA, 60_000, { netByte: 10 });
+  writeFlowCapture(captureA, 80_000, { netByte: 10 });
   writeFlowCapture(captureB, 5_000, { netByte: 11 });
   const collector = await startCollector(dir);
   t.teardown(() => stop(collector.proc));
   const spoolDir = join(dir, 'spool');
 
-  const agentRun = (capture: string, jsonl: string, pps: number) => {
-    const config = join(dir, `agent-${pps}.json`);
+  const agentRun = (capture: string, jsonl: string, pps: number, name = 'a') => {
+    const config = join(dir, `agent-${name}.json`);
     writeFileSync(config, JSON.stringify({
       agent_id: 'gw1',
       source: { file: capture, replay_pps: pps },
@@ -36,13 +36,15 @@ t.test('agent killed mid-replay and restarted: nothing acknowledged sent again, 
     return startTs(['agent/main.ts', '--config', config]);
   };
 
-  // Run 1, killed when about a third is stored.
-  const first = agentRun(captureA, join(dir, 'a.jsonl'), 10_000);
+  // Run 1 faster than the collector stores, so that it holds a backlog when it is killed, while it is
+  // still reading its capture.
+  const first = agentRun(captureA, join(dir, 'a.jsonl'), 25_000);
   const bootA = JSON.parse(await first.waitFor(/"event":"collector_connected"/)).boot_id as string;
   while (storedCount(collector.dbPath) < 15_000) await sleep(50);
   await sleep(Math.random() * 500);
   first.child.kill('SIGKILL');
   await first.exited;
+  t.notOk(first.stderr.some((l) => l.includes('"event":"file_done"')), 'killed in the middle of its capture');
   // Let the collector finish what was already on its socket.
   const storedNow = (): Promise<number> => collectorMetric('127.0.0.1', collector.port, 'flows_stored_total');
   for (let prev = -1, now = await storedNow(); now !== prev; prev = now, await sleep(300), now = await storedNow());
@@ -68,7 +70,7 @@ t.test('agent killed mid-replay and restarted: nothing acknowledged sent again, 
 
   // Run 2 on the same spool, with another capture.
   const secondJsonl = join(dir, 'b.jsonl');
-  const second = agentRun(captureB, secondJsonl, 0);
+  const second = agentRun(captureB, secondJsonl, 0, 'b');
   const recovered = JSON.parse(await second.waitFor(/"event":"spool_recovered"/));
   t.equal(recovered.batches, pending.length, 'the restarted agent found the unacknowledged batches');
   t.equal(await second.exited, 0, `second run delivered everything: ${second.stderr.slice(-2).join('\n')}`);
