@@ -235,7 +235,9 @@ export class Spool {
     if (this.closed) return false;
     const bootBytes = Buffer.byteLength(bootId);
     const recordBytes = RECORD_HEADER_BYTES + bootBytes + payload.length;
-    if (bootBytes > MAX_BOOT_ID_BYTES || !this.makeRoom(recordBytes + SEGMENT_HEADER_BYTES)) {
+    const need = recordBytes + SEGMENT_HEADER_BYTES;
+    // A batch larger than the whole spool is refused by itself, before it can evict anything.
+    if (bootBytes > MAX_BOOT_ID_BYTES || need > this.opts.maxBytes || !this.makeRoom(need)) {
       this.drop(1, flows);
       return false;
     }

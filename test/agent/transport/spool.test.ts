@@ -170,6 +170,10 @@ t.test('drop_oldest: the oldest segment goes, except one with a batch sent and n
   t.equal(kept.at(-1), 200, 'the newest are kept');
   t.equal(s.counters.batchesDropped + kept.length, 200, 'every batch is kept or counted');
   t.equal(s.counters.flowsDropped, 2 * s.counters.batchesDropped);
+  // A batch larger than the whole spool is refused alone: it does not evict what is there.
+  t.notOk(s.append(201, 'b', 9, payload(201, 70 * 1024)), 'a batch larger than max_bytes is refused');
+  t.same(pending(s).map((r) => r[1]), kept, 'nothing evicted for it');
+  t.equal(s.counters.flowsDropped, 2 * (s.counters.batchesDropped - 1) + 9, 'and counted');
   const dropped = s.counters.batchesDropped;
   s.close();
   s = open(dir, { maxBytes: 64 * 1024, segmentBytes: 16 * 1024, fullPolicy: 'drop_oldest' });
