@@ -3,7 +3,7 @@
 // moves only by batches whose ack was still on its way at the kill), and nothing that was spooled and
 // not acknowledged is lost: the batches of the killed run end up stored as seq 1..K without a gap.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Spool } from '../../agent/transport/spool';
@@ -13,6 +13,7 @@ import { writeFlowCapture } from '../helpers/flow-capture';
 
 t.test('agent killed mid-replay and restarted: nothing acknowledged sent again, nothing unacknowledged lost', async (t) => {
   const dir = tempDir('gk-spool-akill-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const captureA = join(dir, 'a.pcap');
   const captureB = join(dir, 'b.pcap');
   writeFlowCapture(captureA, 80_000, { netByte: 10 });

@@ -2,7 +2,7 @@
 // a capture of 110,000 flows, and restarted each time. In the end the store holds every flow the
 // agent exported exactly once: same count, same digest over the records.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startCollector, startTs, stop, tempDir } from '../helpers/processes';
 import { exportedFlows, sleep, storedCount, storedFlows } from '../helpers/delivery';
@@ -12,6 +12,7 @@ const FLOWS = 110_000;
 
 t.test('collector killed at random points during a 110k-flow replay: every exported flow stored exactly once', async (t) => {
   const dir = tempDir('gk-spool-ckill-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const capture = join(dir, 'flows.pcap');
   writeFlowCapture(capture, FLOWS);
 

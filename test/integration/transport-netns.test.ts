@@ -4,7 +4,7 @@
 // 2 × ping_interval_ms; in the end the flows exported and not stored are exactly the agent's drop
 // counter, and every other flow is stored once. Needs root (CI runs as root).
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inNs, sh } from '../helpers/netns';
 import { startCollector, startTs, stop, tempDir } from '../helpers/processes';
@@ -43,6 +43,7 @@ t.test('random loss, a slow link, then a cut longer than the spool: drops = the 
   setUp();
   t.teardown(tearDown);
   const dir = tempDir('gk-spool-netns-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const capture = join(dir, 'flows.pcap');
   writeFlowCapture(capture, 40_000);
   const collector = await startCollector(dir, { host: ADDR_COLL, prefix: ['ip', 'netns', 'exec', NS_COLL] });
