@@ -23,7 +23,7 @@
 //   0 generation f64 | 8 acked-through record id f64 | 16 batches dropped f64 | 24 flows dropped f64 |
 //   32 torn tails f64 | 40 bytes cut f64 | 48 reserved | 60 u32 CRC-32 of bytes 0..59
 // f64 holds integers exactly up to 2^53, far beyond what a spool can count.
-import { crc32 } from 'node:zlib';
+import { crc32 } from 'node:zlib'; // Node 20.15 and later (package.json engines)
 
 export const SEGMENT_MAGIC = Buffer.from('GKSPOOL1', 'latin1');
 export const SEGMENT_VERSION = 1;
