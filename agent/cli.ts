@@ -26,6 +26,7 @@ Destination (one or both):
       --enrol-token-file FILE   one-time enrolment token: used once, when --credential-file does not exist
       --ca-file FILE       CA bundle the collector's certificate must chain to (wss://)
       --pin-sha256 PIN     sha256 of the collector's public key (SPKI) or certificate (wss://)
+      --spool DIR          keep unacknowledged batches in DIR across restarts (default: a temporary dir)
       --jsonl FILE         write one JSON object per flow record to FILE ('-' = stdout)
       --csv FILE           write CICFlowMeter-compatible CSV to FILE ('-' = stdout)
 
@@ -91,6 +92,7 @@ export function parseCli(argv: string[]): CliRequest {
         'enrol-token-file': { type: 'string' },
         'ca-file': { type: 'string' },
         'pin-sha256': { type: 'string' },
+        spool: { type: 'string' },
         jsonl: { type: 'string' },
         csv: { type: 'string' },
         'idle-timeout': { type: 'string' },
@@ -131,6 +133,7 @@ export function parseCli(argv: string[]): CliRequest {
       credential_file: v['credential-file'], enrol_token_file: v['enrol-token-file'],
       tls: section({ ca_file: v['ca-file'], pin_sha256: v['pin-sha256'] }),
     }),
+    spool: section({ dir: v.spool }),
     output: section({ jsonl: v.jsonl, csv: v.csv }),
   };
   for (const [name, value] of Object.entries(sections)) if (value) overrides[name] = value;

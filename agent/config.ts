@@ -58,7 +58,6 @@ export interface AgentConfig {
       readonly cert_file: string;
       readonly key_file: string;
     };
-    readonly max_queue_bytes: number;
     readonly window_batches: number;
     readonly connect_timeout_ms: number;
     readonly backoff_initial_ms: number;
@@ -67,6 +66,15 @@ export interface AgentConfig {
     readonly heartbeat_interval_ms: number;
     /** After a capture file ends: how long to wait for the collector to acknowledge everything. */
     readonly drain_timeout_ms: number;
+  };
+  /** The disk spool between the batcher and the collector (agent/transport/spool.ts). */
+  readonly spool: {
+    /** Empty: a private temporary directory, removed at exit (batches then do not survive a restart). */
+    readonly dir: string;
+    readonly max_bytes: number;
+    readonly segment_bytes: number;
+    /** When full: `block` pauses a file replay (a live capture drops the new batch); `drop_oldest` deletes the oldest segment. */
+    readonly full_policy: 'block' | 'drop_oldest';
   };
   readonly output: {
     /** Path for one JSON object per flow; '-' is stdout; empty: none. */
@@ -98,10 +106,11 @@ export function defaultConfig(): Mutable<AgentConfig> {
     collector: {
       url: '', token: '', token_file: '', enrol_token: '', enrol_token_file: '', credential_file: '',
       tls: { ca_file: '', pin_sha256: '', cert_file: '', key_file: '' },
-      max_queue_bytes: 64 * 1024 * 1024, window_batches: 16,
+      window_batches: 16,
       connect_timeout_ms: 10000, backoff_initial_ms: 500, backoff_max_ms: 30000, ping_interval_ms: 15000,
       heartbeat_interval_ms: 10000, drain_timeout_ms: 60000,
     },
+    spool: { dir: '', max_bytes: 1024 * 1024 * 1024, segment_bytes: 8 * 1024 * 1024, full_policy: 'block' },
     output: { jsonl: '', csv: '' },
     metrics: { listen: '' },
   };
@@ -124,7 +133,6 @@ const RANGES: Record<string, [number, number]> = {
   'flow.app_inspect_packets': [0, 64],
   'export.max_flows_per_batch': [1, 100000],
   'export.flush_interval_ms': [10, 600000],
-  'collector.max_queue_bytes': [1024 * 1024, 2 ** 40],
   'collector.window_batches': [1, 10000],
   'collector.connect_timeout_ms': [100, 600000],
   'collector.backoff_initial_ms': [10, 600000],
@@ -132,6 +140,8 @@ const RANGES: Record<string, [number, number]> = {
   'collector.ping_interval_ms': [100, 3600000],
   'collector.heartbeat_interval_ms': [100, 3600000],
   'collector.drain_timeout_ms': [0, 86400000],
+  'spool.max_bytes': [256 * 1024, 2 ** 50],
+  'spool.segment_bytes': [64 * 1024, 2 ** 31 - 1],
 };
 
 function invalid(message: string): AgentError {
@@ -203,6 +213,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
     const c = cfg.collector;
     for (const key of ['token_file', 'enrol_token_file', 'credential_file'] as const) if (c[key]) c[key] = resolve(base, c[key]);
     for (const key of ['ca_file', 'cert_file', 'key_file'] as const) if (c.tls[key]) c.tls[key] = resolve(base, c.tls[key]);
+    if (cfg.spool.dir) cfg.spool.dir = resolve(base, cfg.spool.dir);
     if (cfg.output.jsonl && cfg.output.jsonl !== '-') cfg.output.jsonl = resolve(base, cfg.output.jsonl);
     if (cfg.output.csv && cfg.output.csv !== '-') cfg.output.csv = resolve(base, cfg.output.csv);
   }
@@ -217,6 +228,12 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
   }
   if (cfg.flow.features !== 'full' && cfg.flow.features !== 'compact') {
     throw invalid(`option "flow.features" must be "full" or "compact", got ${JSON.stringify(cfg.flow.features)}`);
+  }
+  if (cfg.spool.full_policy !== 'block' && cfg.spool.full_policy !== 'drop_oldest') {
+    throw invalid(`option "spool.full_policy" must be "block" or "drop_oldest", got ${JSON.stringify(cfg.spool.full_policy)}`);
+  }
+  if (cfg.spool.segment_bytes > cfg.spool.max_bytes / 4) {
+    throw invalid(`option "spool.segment_bytes" (${cfg.spool.segment_bytes}) must be at most a quarter of spool.max_bytes (${cfg.spool.max_bytes}), so that freeing one segment makes room`);
   }
   const s = cfg.source;
   if (!s.interface && !s.file) throw invalid('nothing to capture: give an interface (--interface) or a capture file (--read)');

@@ -17,6 +17,8 @@ export const AgentErrorCode = {
   ENROL_REFUSED: 'AGENT_ERR_ENROL_REFUSED',
   CREDENTIAL_FILE: 'AGENT_ERR_CREDENTIAL_FILE',
   METRICS_LISTEN: 'AGENT_ERR_METRICS_LISTEN',
+  SPOOL: 'AGENT_ERR_SPOOL',
+  SPOOL_LOCKED: 'AGENT_ERR_SPOOL_LOCKED',
 } as const;
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
@@ -38,6 +40,8 @@ export const AGENT_ERROR_DESCRIPTIONS: Record<AgentErrorCodeValue, string> = {
   AGENT_ERR_ENROL_REFUSED: 'the collector refused the enrolment token (unknown, used, expired, or the agent id is taken); the message carries its COLL_ERR_* code',
   AGENT_ERR_CREDENTIAL_FILE: 'collector.credential_file cannot be read, parsed or written, or is readable by other users (it must be mode 0600)',
   AGENT_ERR_METRICS_LISTEN: 'the /metrics and /healthz server cannot listen on metrics.listen (address in use, not local)',
+  AGENT_ERR_SPOOL: 'the disk spool cannot be created, written or read (permissions, disk full); a batch that cannot be written is counted as dropped',
+  AGENT_ERR_SPOOL_LOCKED: 'another running process holds the spool directory (its pid is in the lock file); give each agent its own spool.dir',
 };
 
 export class AgentError extends Error {

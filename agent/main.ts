@@ -2,9 +2,9 @@
 // capture → decode → flow table → (record) → batcher → sender and/or JSON lines, then runs until the
 // capture file ends or a signal arrives, and shuts down in order so no exported flow is lost.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { buildConfig, loadConfigFile, parseListen, type AgentConfig } from './config';
 import { parseCli, USAGE } from './cli';
 import { AgentError, AgentErrorCode } from './errors';
@@ -26,6 +26,7 @@ import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { resolveCredential, type AgentCredential } from './transport/enrol';
 import { buildTlsOptions, type ClientTlsOptions } from './transport/tls-options';
+import { Spool } from './transport/spool';
 import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
 
 /** Set by the single-executable build (scripts/package/build.ts), which has no package.json beside it. */
@@ -110,7 +111,19 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     else writers.push(format === 'csv' ? new RecordWriter(path, flowToCicRow, CIC_HEADER) : new RecordWriter(path, flowToJsonLine));
   }
   const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
-  const sender = cfg.collector.url
+  // Without a configured directory the spool lives in a private temporary one, removed at exit.
+  const spoolDir = cfg.collector.url ? cfg.spool.dir || mkdtempSync(join(tmpdir(), 'goalkeeper-spool-')) : '';
+  const spool = spoolDir
+    ? Spool.open({ dir: spoolDir, maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fullPolicy: cfg.spool.full_policy })
+    : null;
+  const closeSpool = (): void => {
+    spool?.close();
+    if (spoolDir && !cfg.spool.dir) rmSync(spoolDir, { recursive: true, force: true });
+  };
+  if (spool && spool.pendingBatches > 0) {
+    log.log('info', 'spool_recovered', { dir: spoolDir, batches: spool.pendingBatches, bytes: spool.bytes, torn_tails: spool.counters.tornTails });
+  }
+  const sender = spool
     ? new Sender({
       url: cfg.collector.url,
       token: who.token,
@@ -123,13 +136,12 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
         softwareVersion: VERSION,
         source: cfg.source.interface || cfg.source.file,
       },
-      maxQueueBytes: cfg.collector.max_queue_bytes,
       windowBatches: cfg.collector.window_batches,
       connectTimeoutMs: cfg.collector.connect_timeout_ms,
       backoffInitialMs: cfg.collector.backoff_initial_ms,
       backoffMaxMs: cfg.collector.backoff_max_ms,
       pingIntervalMs: cfg.collector.ping_interval_ms,
-    }, {
+    }, spool, {
       onTrouble: (err, retryInMs) => {
         collectorConnected = false;
         log.limited('error', 'collector_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs });
@@ -139,6 +151,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
         collectorConnected = true;
         log.log('info', 'collector_connected', { url: cfg.collector.url, boot_id: bootId });
       },
+      onDisconnected: (err) => log.log('warn', 'collector_disconnected', { code: err.code, message: err.message }),
     })
     : null;
   const batcher = sender
@@ -180,6 +193,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
       decode_events: events,
       capture: live?.stats(),
       transport: sender ? { ...sender.counters, queued_batches: sender.queuedBatches, queued_bytes: sender.queuedBytes } : undefined,
+      spool: spool ? { ...spool.counters, dir: spoolDir } : undefined,
     };
   }
 
@@ -196,8 +210,8 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
         capture: live ? () => live.stats() : undefined,
         flowsActive: () => table.size,
         flowTable: table.counters,
-        transport: sender
-          ? { counters: sender.counters, queuedBatches: () => sender.queuedBatches, queuedBytes: () => sender.queuedBytes, connected: () => collectorConnected }
+        transport: sender && spool
+          ? { counters: sender.counters, spool: spool.counters, queuedBatches: () => sender.queuedBatches, queuedBytes: () => sender.queuedBytes, connected: () => collectorConnected }
           : undefined,
       }), () => ({
         agent_id: cfg.agent_id,
@@ -227,9 +241,14 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
         packetsIfDropped: cap?.interfaceDropped ?? 0,
         flowsActive: table.size,
         flowsExported: table.counters.recordsExported,
-        flowsDropped: sender.counters.flowsDropped,
+        flowsDropped: spool!.counters.flowsDropped,
         unackedBatches: sender.queuedBatches,
         decodeErrors,
+        spoolBytes: spool!.bytes,
+        batchesDropped: spool!.counters.batchesDropped,
+        softwareVersion: VERSION,
+        spoolTornTails: spool!.counters.tornTails,
+        intervalMs: cfg.collector.heartbeat_interval_ms,
       });
     }, cfg.collector.heartbeat_interval_ms);
     heartbeat.unref();
@@ -257,7 +276,9 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     for (const w of writers) await w.close();
     await offload?.close();
     await obs?.close();
+    if (spool?.lastError) log.log('error', 'spool', { code: spool.lastError.code, message: spool.lastError.message });
     log.log('info', 'stopped', summary());
+    closeSpool();
     return status;
   }
 
@@ -268,6 +289,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     sender?.stop();
     batcher?.stop();
     if (heartbeat) clearInterval(heartbeat);
+    closeSpool();
   };
   const work = (async (): Promise<number> => {
     await startObs();

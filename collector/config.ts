@@ -92,6 +92,9 @@ export interface OutputsConfig {
   readonly webhooks: readonly WebhookConfig[];
   readonly syslog: readonly SyslogConfig[];
 }
+export interface HealthConfig {
+  readonly silent_after_missed_heartbeats: number;
+}
 export interface AlertsConfig {
   readonly max_buffered_bytes_per_subscriber: number;
   readonly max_replay_alerts: number;
@@ -240,6 +243,7 @@ export interface CollectorConfig {
   readonly store: StoreConfig;
   readonly auth: AuthConfig;
   readonly limits: LimitsConfig;
+  readonly health: HealthConfig;
   readonly alerts: AlertsConfig;
   readonly detect: DetectConfig;
   readonly web: WebConfig;
@@ -484,6 +488,13 @@ const SCHEMA: Spec = {
         max_pending_connections_per_ip: { t: 'int', min: 1, max: 1_000_000, def: 32 },
         // TLS handshake and HTTP request headers each; an upgraded agent must send Hello within it too.
         handshake_timeout_secs: { t: 'int', min: 1, max: 600, def: 10 },
+      },
+    },
+    health: {
+      t: 'object',
+      fields: {
+        // An agent is flagged silent when nothing came from it for this many of its heartbeat intervals.
+        silent_after_missed_heartbeats: { t: 'int', min: 1, max: 1000, def: 3 },
       },
     },
     alerts: {

@@ -18,7 +18,7 @@ import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrid
 import { buildDetectors, DetectRunner, type Detector } from './detect';
 import { CollectorError, CollectorErrorCode, errorMessage } from './errors';
 import { agentsList, agentsRevoke, enrolCreate, enrolHandler, Identity, type IdentityEvent } from './identity';
-import { AgentEndpoint, bearerToken, createHttpServer, readServerTls, sha256Hex, startKeepalive, TokenTable } from './ingest';
+import { AgentEndpoint, AgentHealth, bearerToken, createHttpServer, readServerTls, sha256Hex, startKeepalive, TokenTable } from './ingest';
 import { alertToJson, type AgentIdentity, type Alert, type Severity } from './model';
 import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
@@ -89,6 +89,10 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const detectors = opts.detectors ?? detectorSet.detectors;
   const detect = new DetectRunner(detectors, metrics, detectLog, cfg.detect.suppress_secs);
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
+  const health = new AgentHealth(pipeline, {
+    store, metrics, log: log.child({ module: 'health' }), missedHeartbeats: cfg.health.silent_after_missed_heartbeats,
+  });
+  health.start();
 
   const subscriberTokens = new TokenTable<SubscriberPrincipal>(
     cfg.auth.subscribers.map((s) => ({ tokenSha256: s.token_sha256, value: { name: s.name } })),
@@ -127,7 +131,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     stillValid: (who) => identity.stillValid(who),
     revocationCheckMs: cfg.auth.revocation_check_secs * 1000,
     helloTimeoutMs: cfg.limits.handshake_timeout_secs * 1000,
-    handlers: pipeline,
+    handlers: health,
     collectorId: cfg.collector_id,
     maxFrameBytes: cfg.limits.max_frame_bytes,
     limits: { maxFlowsPerBatch: cfg.limits.max_flows_per_batch, maxClockSkewUs: cfg.limits.max_clock_skew_secs * 1e6 },
@@ -172,6 +176,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     await Promise.allSettled([agents.close(), subscribers.close()]);
     for (const stop of stopKeepalives) stop();
     detectorSet.close();
+    health.stop();
     http.server.closeAllConnections();
     outputs.close();
     await audit.flush();

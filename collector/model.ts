@@ -83,6 +83,8 @@ export interface AgentUpdate {
   softwareVersion?: string;
   source?: string;
   health?: Record<string, number>;
+  /** Set: the agent went silent at this time (µs). Absent: the agent was heard from, so it is not silent. */
+  silentSinceUs?: number;
 }
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';

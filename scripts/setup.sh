@@ -10,8 +10,9 @@ need=()
 # chromium: the dashboard test drives it headless through playwright-core (which downloads no browser);
 # openssl: the TLS tests make their CA, collector and client certificates at test time (also syslog over TLS);
 # systemd: systemd-analyze verifies the agent's unit in the packaging test (dpkg-deb, unshare,
-# nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils).
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd; do
+# nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils);
+# nftables: the transport network test drops packets at random between agent and collector (numgen random).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@ import { encodeAgentMessage, type IFlowRecord } from '../../proto';
 
 export interface EncodedBatch {
   readonly seq: number;
+  readonly bootId: string;
   readonly bytes: Uint8Array;
   readonly flows: number;
 }
@@ -45,6 +46,6 @@ export class Batcher {
     const bytes = encodeAgentMessage({
       batch: { seq, bootId: this.opts.bootId, createdUs: Date.now() * 1000, flows },
     });
-    this.sink({ seq, bytes, flows: flows.length });
+    this.sink({ seq, bootId: this.opts.bootId, bytes, flows: flows.length });
   }
 }

@@ -13,7 +13,9 @@ export interface MetricSources {
   flowTable: { flowsCreated: number; recordsExported: number; interimRecords: number; evictedFull: number; emergencyEntered: number };
   /** absent without a collector */
   transport?: {
-    counters: { batchesSent: number; batchesResent: number; batchesAcked: number; batchesDuplicate: number; batchesRejected: number; flowsAcked: number; flowsDropped: number; connects: number; disconnects: number };
+    counters: { batchesSent: number; batchesResent: number; batchesAcked: number; batchesDuplicate: number; batchesRejected: number; flowsAcked: number; connects: number; disconnects: number };
+    /** the spool's counters (they survive restarts) */
+    spool: { batchesDropped: number; flowsDropped: number; tornTails: number };
     queuedBatches(): number;
     queuedBytes(): number;
     connected(): boolean;
@@ -58,12 +60,14 @@ export function agentSamples(s: MetricSources): Sample[] {
       },
       { name: 'batches_rejected_total', help: 'Batches the collector refused as invalid.', type: 'counter', value: c.batchesRejected },
       { name: 'flows_acked_total', help: 'Flows the collector stored.', type: 'counter', value: c.flowsAcked },
-      { name: 'flows_dropped_total', help: 'Flows lost because the send queue was full.', type: 'counter', value: c.flowsDropped },
+      { name: 'flows_dropped_total', help: 'Flows the spool had to drop (full, or unwritable), since the spool was made.', type: 'counter', value: t.spool.flowsDropped },
+      { name: 'batches_dropped_total', help: 'Batches the spool had to drop, since the spool was made.', type: 'counter', value: t.spool.batchesDropped },
+      { name: 'spool_torn_tails_total', help: 'Torn or corrupt spool tails cut at start (power cut mid-write).', type: 'counter', value: t.spool.tornTails },
       { name: 'collector_connects_total', help: 'Connection attempts to the collector.', type: 'counter', value: c.connects },
       { name: 'collector_disconnects_total', help: 'Connections to the collector that ended.', type: 'counter', value: c.disconnects },
       { name: 'collector_connected', help: '1 while connected to the collector.', type: 'gauge', value: t.connected() ? 1 : 0 },
       { name: 'send_queue_batches', help: 'Batches queued and not yet acknowledged.', type: 'gauge', value: t.queuedBatches() },
-      { name: 'send_queue_bytes', help: 'Bytes of those batches (bounded by collector.max_queue_bytes).', type: 'gauge', value: t.queuedBytes() },
+      { name: 'spool_bytes', help: 'Bytes of unacknowledged batches in the spool (bounded by spool.max_bytes).', type: 'gauge', value: t.queuedBytes() },
     );
   }
   return out;

@@ -1,8 +1,9 @@
-// Delivers encoded batches to the collector over one WebSocket and keeps every batch until the
-// collector acknowledges it as stored. On any disconnect the unacknowledged batches are sent again,
-// in order, after reconnecting; the collector recognises repeats by (agent, boot, seq), so each
-// batch is stored exactly once. Memory is bounded by max_queue_bytes: a capture file is paused
-// through gate(); a live capture that outruns the collector drops the oldest waiting batch and counts it.
+// Delivers the batches of the disk spool to the collector over one WebSocket. A batch leaves the
+// spool only when the collector acknowledges it as stored; on any disconnect the batches not yet
+// acknowledged are sent again, in order, after reconnecting, with the (boot id, seq) they were
+// spooled with, even by a later run of the agent: the collector recognises repeats by
+// (agent, boot, seq), so each batch is stored exactly once. Memory holds at most window_batches
+// batches on the wire; everything else waits on disk.
 import WebSocket from 'ws';
 import {
   AckStatus, decodeCollectorMessage, encodeAgentMessage, ErrorCode,
@@ -12,17 +13,18 @@ import { AgentError, AgentErrorCode } from '../errors';
 import type { EncodedBatch } from '../export/batcher';
 import { Backoff } from './backoff';
 import { tlsFailure, type ClientTlsOptions } from './tls-options';
+import type { Spool, SpoolRecord } from './spool';
 
 export interface SenderOptions {
   readonly url: string;
   readonly token: string;
   readonly hello: IHello;
-  readonly maxQueueBytes: number;
   /** Batches in flight (sent, not yet acknowledged) at most. */
   readonly windowBatches: number;
   readonly connectTimeoutMs: number;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
+  /** A collector that has not answered a ping by the next one is dropped: half-open seen within 2 intervals. */
   readonly pingIntervalMs: number;
   /** wss:// trust and client certificate (tls-options.ts) */
   readonly tls?: ClientTlsOptions;
@@ -32,14 +34,12 @@ export interface SenderEvents {
   /** A connection attempt failed or a connection dropped; the sender retries by itself. */
   onTrouble(err: AgentError, retryInMs: number): void;
   onConnected(): void;
+  /** A ready connection ended (closed, or dropped for a missed pong); once per connection. */
+  onDisconnected(err: AgentError): void;
 }
 
-interface Queued {
-  batch: EncodedBatch;
-  /** On the current connection, waiting for its ack. */
-  sent: boolean;
-  /** Times sent, over all connections. */
-  sends: number;
+function batchKey(bootId: string, seq: number): string {
+  return `${bootId}/${seq}`;
 }
 
 export class Sender {
@@ -50,14 +50,16 @@ export class Sender {
     batchesDuplicate: 0,
     batchesRejected: 0,
     flowsAcked: 0,
-    flowsDropped: 0,
     connects: 0,
     disconnects: 0,
   };
 
-  private readonly queue: Queued[] = [];
-  private queueBytes = 0;
-  private inFlight = 0;
+  /** Sent on this connection and not yet answered, in sending order, by (boot id, seq). */
+  private readonly inFlight = new Map<string, SpoolRecord>();
+  /** Spool id of the last record sent on this connection: the next one sent comes after it. */
+  private lastSentId = 0;
+  /** Highest spool id ever sent by this process: sending one at or below it again is a resend. */
+  private highestSentId = 0;
   private ws: WebSocket | null = null;
   private ready = false;
   private stopped = false;
@@ -65,49 +67,40 @@ export class Sender {
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
-  private spaceWaiters: Array<() => void> = [];
   private emptyWaiters: Array<() => void> = [];
   lastError: AgentError | null = null;
 
-  constructor(private readonly opts: SenderOptions, private readonly events: SenderEvents) {
+  constructor(private readonly opts: SenderOptions, private readonly spool: Spool, private readonly events: SenderEvents) {
     this.backoff = new Backoff(opts.backoffInitialMs, opts.backoffMaxMs);
   }
 
+  /** Batches not yet acknowledged, on disk (this run's and any earlier run's). */
   get queuedBatches(): number {
-    return this.queue.length;
+    return this.spool.pendingBatches;
   }
 
   get queuedBytes(): number {
-    return this.queueBytes;
+    return this.spool.bytes;
   }
 
   start(): void {
     this.connect();
   }
 
+  /** Spools a batch (full policy and drop counting are the spool's) and sends it when the window allows. */
   enqueue(batch: EncodedBatch): void {
-    // Live traffic cannot be paused: past the bound the oldest unsent batch gives way, counted.
-    while (this.queueBytes + batch.bytes.length > this.opts.maxQueueBytes) {
-      const victim = this.queue.findIndex((q) => !q.sent);
-      if (victim < 0) break;
-      const [dropped] = this.queue.splice(victim, 1);
-      this.queueBytes -= dropped.batch.bytes.length;
-      this.counters.flowsDropped += dropped.batch.flows;
-    }
-    this.queue.push({ batch, sent: false, sends: 0 });
-    this.queueBytes += batch.bytes.length;
+    this.spool.append(batch.seq, batch.bootId, batch.flows, batch.bytes);
     this.pump();
   }
 
-  /** For sources that can wait: null when there is room, else a promise that resolves when half the queue is free. */
+  /** For sources that can wait: null when the spool has room, else a promise that resolves when it has. */
   gate(): Promise<void> | null {
-    if (this.queueBytes < this.opts.maxQueueBytes / 2) return null;
-    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+    return this.spool.gate();
   }
 
-  /** Resolves true once every queued batch is acknowledged, false after timeoutMs. */
+  /** Resolves true once every spooled batch is acknowledged, false after timeoutMs. */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.queue.length === 0) return Promise.resolve(true);
+    if (this.spool.pendingBatches === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.emptyWaiters = this.emptyWaiters.filter((w) => w !== done);
@@ -136,7 +129,14 @@ export class Sender {
       this.ws.close(1001, 'agent stopping');
       this.ws = null;
     }
+    this.forgetInFlight();
     this.ready = false;
+  }
+
+  /** The connection is gone: what was on the wire is unanswered and goes again on the next one. */
+  private forgetInFlight(): void {
+    this.inFlight.clear();
+    this.lastSentId = 0;
   }
 
   private connect(): void {
@@ -182,13 +182,13 @@ export class Sender {
       this.ready = false;
       if (this.pingTimer) clearInterval(this.pingTimer);
       this.pingTimer = null;
-      for (const q of this.queue) q.sent = false;
-      this.inFlight = 0;
+      this.forgetInFlight();
       if (wasReady) this.counters.disconnects++;
       if (this.stopped) return;
       const err = failure ?? new AgentError(AgentErrorCode.COLLECTOR_UNREACHABLE,
         `connection to the collector at ${this.opts.url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
       this.lastError = err;
+      if (wasReady) this.events.onDisconnected(err);
       const delay = this.backoff.next();
       this.events.onTrouble(err, delay);
       this.retryTimer = setTimeout(() => {
@@ -203,7 +203,7 @@ export class Sender {
     try {
       msg = decodeCollectorMessage(data);
     } catch {
-      return; // a collector speaking garbage gets no say over our queue
+      return; // a collector speaking garbage gets no say over our spool
     }
     if (msg.welcome) {
       this.ready = true;
@@ -213,44 +213,35 @@ export class Sender {
       this.events.onConnected();
       this.pump();
     } else if (msg.ack) {
-      this.acknowledge(Number(msg.ack.seq), msg.ack.status ?? AckStatus.ACK_STATUS_STORED);
+      const r = this.inFlight.get(batchKey(msg.ack.bootId ?? '', Number(msg.ack.seq)));
+      if (!r) return; // an answer to an earlier connection's send, or to a batch dropped since
+      if (msg.ack.status === AckStatus.ACK_STATUS_DUPLICATE) this.counters.batchesDuplicate++;
+      this.counters.batchesAcked++;
+      this.counters.flowsAcked += r.flows;
+      this.settle(r, false);
     } else if (msg.error) {
       const code = msg.error.code;
       if (code === ErrorCode.ERROR_CODE_INVALID_BATCH) {
-        // The collector will never take this batch: keeping it would block the queue forever.
+        // The collector will never take this batch: keeping it would block the spool forever. Errors
+        // name only the seq; answers come in sending order, so the oldest batch in flight with it is meant.
+        const seq = Number(msg.error.seq);
+        const r = [...this.inFlight.values()].find((x) => x.seq === seq);
+        if (!r) return;
         this.counters.batchesRejected++;
-        this.remove(Number(msg.error.seq), true);
+        this.settle(r, true);
       } else if (code === ErrorCode.ERROR_CODE_AGENT_MISMATCH || code === ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION) {
         this.events.onTrouble(new AgentError(AgentErrorCode.COLLECTOR_REJECTED,
           `collector refused this agent: ${msg.error.message}`), this.opts.backoffMaxMs);
       }
-      // STORE_FAILED and the rest: the batch stays queued and goes again after the next reconnect.
+      // STORE_FAILED and the rest: the batch stays spooled and goes again after the next reconnect.
     }
   }
 
-  private acknowledge(seq: number, status: number): void {
-    if (status === AckStatus.ACK_STATUS_DUPLICATE) this.counters.batchesDuplicate++;
-    this.remove(seq, false);
-  }
-
-  private remove(seq: number, rejected: boolean): void {
-    const i = this.queue.findIndex((q) => q.batch.seq === seq);
-    if (i < 0) return;
-    const [q] = this.queue.splice(i, 1);
-    this.queueBytes -= q.batch.bytes.length;
-    if (q.sent) this.inFlight--;
-    if (rejected) {
-      this.counters.flowsDropped += q.batch.flows;
-    } else {
-      this.counters.batchesAcked++;
-      this.counters.flowsAcked += q.batch.flows;
-    }
-    if (this.queueBytes < this.opts.maxQueueBytes / 2 && this.spaceWaiters.length > 0) {
-      const waiters = this.spaceWaiters;
-      this.spaceWaiters = [];
-      for (const w of waiters) w();
-    }
-    if (this.queue.length === 0 && this.emptyWaiters.length > 0) {
+  private settle(r: SpoolRecord, rejected: boolean): void {
+    this.inFlight.delete(batchKey(r.bootId, r.seq));
+    if (rejected) this.spool.reject(r);
+    else this.spool.ack(r);
+    if (this.spool.pendingBatches === 0 && this.emptyWaiters.length > 0) {
       const waiters = this.emptyWaiters;
       this.emptyWaiters = [];
       for (const w of waiters) w();
@@ -261,14 +252,25 @@ export class Sender {
   private pump(): void {
     const ws = this.ws;
     if (!this.ready || !ws) return;
-    for (const q of this.queue) {
-      if (this.inFlight >= this.opts.windowBatches) break;
-      if (q.sent) continue;
-      q.sent = true;
-      this.inFlight++;
+    while (this.inFlight.size < this.opts.windowBatches) {
+      const r = this.spool.next(this.lastSentId);
+      if (!r) break;
+      this.lastSentId = r.id;
+      let bytes: Buffer;
+      try {
+        bytes = this.spool.read(r);
+      } catch (err) {
+        // The index says a record is there but the file lost it (deleted or cut by someone else).
+        this.lastError = err as AgentError;
+        this.spool.reject(r);
+        continue;
+      }
+      r.sent = true;
+      this.inFlight.set(batchKey(r.bootId, r.seq), r);
       this.counters.batchesSent++;
-      if (q.sends++ > 0) this.counters.batchesResent++;
-      ws.send(q.batch.bytes);
+      if (r.id <= this.highestSentId) this.counters.batchesResent++;
+      else this.highestSentId = r.id;
+      ws.send(bytes);
     }
   }
 

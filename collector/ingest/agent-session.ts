@@ -263,7 +263,7 @@ export class AgentSession {
       this.protocolError(ErrorCode.ERROR_CODE_INVALID_BATCH, v.message, seq);
       return;
     }
-    const bootId = this.bootId;
+    const bootId = v.batch.bootId;
     let replied = false;
     await this.opts.handlers.onBatch(v.batch, {
       ack: (status, flowsStored) => {
@@ -296,10 +296,15 @@ export class AgentSession {
       flows_dropped: u64(hb.flowsDropped),
       unacked_batches: hb.unackedBatches ?? 0,
       decode_errors: u64(hb.decodeErrors),
+      spool_bytes: u64(hb.spoolBytes),
+      batches_dropped: u64(hb.batchesDropped),
+      spool_torn_tails: u64(hb.spoolTornTails),
+      interval_ms: hb.intervalMs ?? 0,
     };
     for (const k of Object.keys(health)) if (Number.isNaN(health[k])) health[k] = -1;
+    const softwareVersion = hb.softwareVersion ? hb.softwareVersion.slice(0, 64) : undefined;
     try {
-      await this.opts.handlers.onHeartbeat({ agentId: this.identity.agentId, lastSeenUs: this.now(), bootId: this.bootId, health });
+      await this.opts.handlers.onHeartbeat({ agentId: this.identity.agentId, lastSeenUs: this.now(), bootId: this.bootId, softwareVersion, health });
     } catch (err) {
       this.log.error('cannot record agent heartbeat', { err: errorMessage(err) });
     }

@@ -8,7 +8,7 @@ import type { BatchRecord, DirectionStats, FlowRow } from '../model';
 
 export interface BatchContext {
   agentId: string;
-  /** boot_id from this connection's Hello */
+  /** boot_id from this connection's Hello (a batch may carry an earlier one of the same agent) */
   bootId: string;
   /** wall clock at receipt, µs */
   receivedUs: number;
@@ -26,6 +26,7 @@ export type ValidationResult = { ok: true; batch: BatchRecord } | { ok: false; m
 export const MIN_PLAUSIBLE_US = 631_152_000_000_000;
 
 const MAX_U32 = 0xffff_ffff;
+const MAX_BOOT_ID_CHARS = 128;
 
 /**
  * uint64 fields arrive as numbers, except that an ABSENT field reads the generated prototype's default,
@@ -185,19 +186,22 @@ function validateFlow(f: IFlowRecord, i: number, ctx: BatchContext, seq: number,
 export function validateBatch(b: IFlowBatch, ctx: BatchContext, limits: ValidationLimits): ValidationResult {
   const seq = u64(b.seq);
   if (!(seq >= 1)) return { ok: false, message: `seq: must be an integer >= 1 (got ${String(b.seq ?? 0)})` };
+  // A batch may come from an earlier run of the agent (resent from its disk spool), so its boot_id need
+  // not be this connection's; the batch key (agent, boot_id, seq) stays what the agent first gave it.
   const bootId = b.bootId ?? '';
-  if (bootId !== ctx.bootId) {
-    return { ok: false, message: `boot_id: ${JSON.stringify(bootId)} differs from the Hello's ${JSON.stringify(ctx.bootId)}` };
+  if (bootId.length === 0 || bootId.length > MAX_BOOT_ID_CHARS) {
+    return { ok: false, message: `boot_id: must be 1–${MAX_BOOT_ID_CHARS} characters (got ${bootId.length})` };
   }
+  const batchCtx = bootId === ctx.bootId ? ctx : { ...ctx, bootId };
   const flows = b.flows ?? [];
   if (flows.length > limits.maxFlowsPerBatch) {
     return { ok: false, message: `flows: ${flows.length} flows, more than max_flows_per_batch ${limits.maxFlowsPerBatch}` };
   }
   const rows: FlowRow[] = new Array(flows.length);
   for (let i = 0; i < flows.length; i++) {
-    const r = validateFlow(flows[i], i, ctx, seq, limits);
+    const r = validateFlow(flows[i], i, batchCtx, seq, limits);
     if (typeof r === 'string') return { ok: false, message: r };
     rows[i] = r;
   }
-  return { ok: true, batch: { agentId: ctx.agentId, bootId: ctx.bootId, seq, receivedUs: ctx.receivedUs, flows: rows } };
+  return { ok: true, batch: { agentId: ctx.agentId, bootId, seq, receivedUs: ctx.receivedUs, flows: rows } };
 }

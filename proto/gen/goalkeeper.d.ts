@@ -497,6 +497,11 @@ export namespace goalkeeper {
             flowsDropped: number;
             unackedBatches: number;
             decodeErrors: number;
+            spoolBytes: number;
+            batchesDropped: number;
+            softwareVersion: string;
+            spoolTornTails: number;
+            intervalMs: number;
             static create(properties: goalkeeper.v1.Heartbeat.$Shape): goalkeeper.v1.Heartbeat & goalkeeper.v1.Heartbeat.$Shape;
             static create(properties?: goalkeeper.v1.Heartbeat.$Properties): goalkeeper.v1.Heartbeat;
             static encode(m: goalkeeper.v1.Heartbeat.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -519,6 +524,11 @@ export namespace goalkeeper {
                 flowsDropped?: (number|null);
                 unackedBatches?: (number|null);
                 decodeErrors?: (number|null);
+                spoolBytes?: (number|null);
+                batchesDropped?: (number|null);
+                softwareVersion?: (string|null);
+                spoolTornTails?: (number|null);
+                intervalMs?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = goalkeeper.v1.Heartbeat.$Properties;

@@ -6192,6 +6192,11 @@ $root.goalkeeper = (function() {
              * @property {number|null} [flowsDropped] Heartbeat flowsDropped
              * @property {number|null} [unackedBatches] Heartbeat unackedBatches
              * @property {number|null} [decodeErrors] Heartbeat decodeErrors
+             * @property {number|null} [spoolBytes] Heartbeat spoolBytes
+             * @property {number|null} [batchesDropped] Heartbeat batchesDropped
+             * @property {string|null} [softwareVersion] Heartbeat softwareVersion
+             * @property {number|null} [spoolTornTails] Heartbeat spoolTornTails
+             * @property {number|null} [intervalMs] Heartbeat intervalMs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6296,6 +6301,46 @@ $root.goalkeeper = (function() {
             Heartbeat.prototype.decodeErrors = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Heartbeat spoolBytes.
+             * @member {number} spoolBytes
+             * @memberof goalkeeper.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.spoolBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Heartbeat batchesDropped.
+             * @member {number} batchesDropped
+             * @memberof goalkeeper.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.batchesDropped = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Heartbeat softwareVersion.
+             * @member {string} softwareVersion
+             * @memberof goalkeeper.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.softwareVersion = "";
+
+            /**
+             * Heartbeat spoolTornTails.
+             * @member {number} spoolTornTails
+             * @memberof goalkeeper.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.spoolTornTails = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Heartbeat intervalMs.
+             * @member {number} intervalMs
+             * @memberof goalkeeper.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.intervalMs = 0;
+
+            /**
              * Creates a new Heartbeat instance using the specified properties.
              * @function create
              * @memberof goalkeeper.v1.Heartbeat
@@ -6345,6 +6390,16 @@ $root.goalkeeper = (function() {
                     w.uint32(/* id 8, wireType 0 =*/64).uint32(m.unackedBatches);
                 if (m.decodeErrors != null && $Object.hasOwnProperty.call(m, "decodeErrors") && (typeof m.decodeErrors === "object" ? m.decodeErrors.low || m.decodeErrors.high : m.decodeErrors !== 0))
                     w.uint32(/* id 9, wireType 0 =*/72).uint64(m.decodeErrors);
+                if (m.spoolBytes != null && $Object.hasOwnProperty.call(m, "spoolBytes") && (typeof m.spoolBytes === "object" ? m.spoolBytes.low || m.spoolBytes.high : m.spoolBytes !== 0))
+                    w.uint32(/* id 10, wireType 0 =*/80).uint64(m.spoolBytes);
+                if (m.batchesDropped != null && $Object.hasOwnProperty.call(m, "batchesDropped") && (typeof m.batchesDropped === "object" ? m.batchesDropped.low || m.batchesDropped.high : m.batchesDropped !== 0))
+                    w.uint32(/* id 11, wireType 0 =*/88).uint64(m.batchesDropped);
+                if (m.softwareVersion != null && $Object.hasOwnProperty.call(m, "softwareVersion") && m.softwareVersion !== "")
+                    w.uint32(/* id 12, wireType 2 =*/98).string(m.softwareVersion);
+                if (m.spoolTornTails != null && $Object.hasOwnProperty.call(m, "spoolTornTails") && (typeof m.spoolTornTails === "object" ? m.spoolTornTails.low || m.spoolTornTails.high : m.spoolTornTails !== 0))
+                    w.uint32(/* id 13, wireType 0 =*/104).uint64(m.spoolTornTails);
+                if (m.intervalMs != null && $Object.hasOwnProperty.call(m, "intervalMs") && m.intervalMs !== 0)
+                    w.uint32(/* id 14, wireType 0 =*/112).uint32(m.intervalMs);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -6470,6 +6525,51 @@ $root.goalkeeper = (function() {
                                 delete m.decodeErrors;
                             continue;
                         }
+                    case 10: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.spoolBytes = v;
+                            else
+                                delete m.spoolBytes;
+                            continue;
+                        }
+                    case 11: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.batchesDropped = v;
+                            else
+                                delete m.batchesDropped;
+                            continue;
+                        }
+                    case 12: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.softwareVersion = v;
+                            else
+                                delete m.softwareVersion;
+                            continue;
+                        }
+                    case 13: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.spoolTornTails = v;
+                            else
+                                delete m.spoolTornTails;
+                            continue;
+                        }
+                    case 14: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.intervalMs = v;
+                            else
+                                delete m.intervalMs;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -6537,6 +6637,26 @@ $root.goalkeeper = (function() {
                 if (m.decodeErrors != null && $Object.hasOwnProperty.call(m, "decodeErrors")) {
                     if (!$util.isInteger(m.decodeErrors) && !(m.decodeErrors && $util.isInteger(m.decodeErrors.low) && $util.isInteger(m.decodeErrors.high)))
                         return "decodeErrors: integer|Long expected";
+                }
+                if (m.spoolBytes != null && $Object.hasOwnProperty.call(m, "spoolBytes")) {
+                    if (!$util.isInteger(m.spoolBytes) && !(m.spoolBytes && $util.isInteger(m.spoolBytes.low) && $util.isInteger(m.spoolBytes.high)))
+                        return "spoolBytes: integer|Long expected";
+                }
+                if (m.batchesDropped != null && $Object.hasOwnProperty.call(m, "batchesDropped")) {
+                    if (!$util.isInteger(m.batchesDropped) && !(m.batchesDropped && $util.isInteger(m.batchesDropped.low) && $util.isInteger(m.batchesDropped.high)))
+                        return "batchesDropped: integer|Long expected";
+                }
+                if (m.softwareVersion != null && $Object.hasOwnProperty.call(m, "softwareVersion")) {
+                    if (!$util.isString(m.softwareVersion))
+                        return "softwareVersion: string expected";
+                }
+                if (m.spoolTornTails != null && $Object.hasOwnProperty.call(m, "spoolTornTails")) {
+                    if (!$util.isInteger(m.spoolTornTails) && !(m.spoolTornTails && $util.isInteger(m.spoolTornTails.low) && $util.isInteger(m.spoolTornTails.high)))
+                        return "spoolTornTails: integer|Long expected";
+                }
+                if (m.intervalMs != null && $Object.hasOwnProperty.call(m, "intervalMs")) {
+                    if (!$util.isInteger(m.intervalMs))
+                        return "intervalMs: integer expected";
                 }
                 return null;
             };
@@ -6653,6 +6773,52 @@ $root.goalkeeper = (function() {
                             m.decodeErrors = new $util.LongBits(d.decodeErrors.low >>> 0, d.decodeErrors.high >>> 0).toNumber(true);
                     }
                 }
+                if (d.spoolBytes != null) {
+                    if (typeof d.spoolBytes === "object" ? d.spoolBytes.low || d.spoolBytes.high : $Number(d.spoolBytes) !== 0) {
+                        if ($util.Long)
+                            m.spoolBytes = $util.Long.fromValue(d.spoolBytes, true);
+                        else if (typeof d.spoolBytes === "string")
+                            m.spoolBytes = $parseInt(d.spoolBytes, 10);
+                        else if (typeof d.spoolBytes === "number")
+                            m.spoolBytes = d.spoolBytes;
+                        else if (typeof d.spoolBytes === "object")
+                            m.spoolBytes = new $util.LongBits(d.spoolBytes.low >>> 0, d.spoolBytes.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.batchesDropped != null) {
+                    if (typeof d.batchesDropped === "object" ? d.batchesDropped.low || d.batchesDropped.high : $Number(d.batchesDropped) !== 0) {
+                        if ($util.Long)
+                            m.batchesDropped = $util.Long.fromValue(d.batchesDropped, true);
+                        else if (typeof d.batchesDropped === "string")
+                            m.batchesDropped = $parseInt(d.batchesDropped, 10);
+                        else if (typeof d.batchesDropped === "number")
+                            m.batchesDropped = d.batchesDropped;
+                        else if (typeof d.batchesDropped === "object")
+                            m.batchesDropped = new $util.LongBits(d.batchesDropped.low >>> 0, d.batchesDropped.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.softwareVersion != null) {
+                    if (typeof d.softwareVersion !== "string" || d.softwareVersion.length) {
+                        m.softwareVersion = $String(d.softwareVersion);
+                    }
+                }
+                if (d.spoolTornTails != null) {
+                    if (typeof d.spoolTornTails === "object" ? d.spoolTornTails.low || d.spoolTornTails.high : $Number(d.spoolTornTails) !== 0) {
+                        if ($util.Long)
+                            m.spoolTornTails = $util.Long.fromValue(d.spoolTornTails, true);
+                        else if (typeof d.spoolTornTails === "string")
+                            m.spoolTornTails = $parseInt(d.spoolTornTails, 10);
+                        else if (typeof d.spoolTornTails === "number")
+                            m.spoolTornTails = d.spoolTornTails;
+                        else if (typeof d.spoolTornTails === "object")
+                            m.spoolTornTails = new $util.LongBits(d.spoolTornTails.low >>> 0, d.spoolTornTails.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.intervalMs != null) {
+                    if ($Number(d.intervalMs) !== 0) {
+                        m.intervalMs = d.intervalMs >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -6711,6 +6877,23 @@ $root.goalkeeper = (function() {
                         d.decodeErrors = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
                     } else
                         d.decodeErrors = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.spoolBytes = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.spoolBytes = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.batchesDropped = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.batchesDropped = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.softwareVersion = "";
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.spoolTornTails = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.spoolTornTails = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.intervalMs = 0;
                 }
                 if (m.sentUs != null && $Object.hasOwnProperty.call(m, "sentUs")) {
                     if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
@@ -6773,6 +6956,36 @@ $root.goalkeeper = (function() {
                         d.decodeErrors = o.longs === $String ? $String(m.decodeErrors) : m.decodeErrors;
                     else
                         d.decodeErrors = o.longs === $String ? $util.Long.prototype.toString.call(m.decodeErrors) : o.longs === $Number ? new $util.LongBits(m.decodeErrors.low >>> 0, m.decodeErrors.high >>> 0).toNumber(true) : m.decodeErrors;
+                }
+                if (m.spoolBytes != null && $Object.hasOwnProperty.call(m, "spoolBytes")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.spoolBytes = typeof m.spoolBytes === "number" ? $BigInt(m.spoolBytes) : $util.Long.fromBits(m.spoolBytes.low >>> 0, m.spoolBytes.high >>> 0, true).toBigInt();
+                    else if (typeof m.spoolBytes === "number")
+                        d.spoolBytes = o.longs === $String ? $String(m.spoolBytes) : m.spoolBytes;
+                    else
+                        d.spoolBytes = o.longs === $String ? $util.Long.prototype.toString.call(m.spoolBytes) : o.longs === $Number ? new $util.LongBits(m.spoolBytes.low >>> 0, m.spoolBytes.high >>> 0).toNumber(true) : m.spoolBytes;
+                }
+                if (m.batchesDropped != null && $Object.hasOwnProperty.call(m, "batchesDropped")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.batchesDropped = typeof m.batchesDropped === "number" ? $BigInt(m.batchesDropped) : $util.Long.fromBits(m.batchesDropped.low >>> 0, m.batchesDropped.high >>> 0, true).toBigInt();
+                    else if (typeof m.batchesDropped === "number")
+                        d.batchesDropped = o.longs === $String ? $String(m.batchesDropped) : m.batchesDropped;
+                    else
+                        d.batchesDropped = o.longs === $String ? $util.Long.prototype.toString.call(m.batchesDropped) : o.longs === $Number ? new $util.LongBits(m.batchesDropped.low >>> 0, m.batchesDropped.high >>> 0).toNumber(true) : m.batchesDropped;
+                }
+                if (m.softwareVersion != null && $Object.hasOwnProperty.call(m, "softwareVersion")) {
+                    d.softwareVersion = m.softwareVersion;
+                }
+                if (m.spoolTornTails != null && $Object.hasOwnProperty.call(m, "spoolTornTails")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.spoolTornTails = typeof m.spoolTornTails === "number" ? $BigInt(m.spoolTornTails) : $util.Long.fromBits(m.spoolTornTails.low >>> 0, m.spoolTornTails.high >>> 0, true).toBigInt();
+                    else if (typeof m.spoolTornTails === "number")
+                        d.spoolTornTails = o.longs === $String ? $String(m.spoolTornTails) : m.spoolTornTails;
+                    else
+                        d.spoolTornTails = o.longs === $String ? $util.Long.prototype.toString.call(m.spoolTornTails) : o.longs === $Number ? new $util.LongBits(m.spoolTornTails.low >>> 0, m.spoolTornTails.high >>> 0).toNumber(true) : m.spoolTornTails;
+                }
+                if (m.intervalMs != null && $Object.hasOwnProperty.call(m, "intervalMs")) {
+                    d.intervalMs = m.intervalMs;
                 }
                 return d;
             };

@@ -80,23 +80,26 @@ export interface CollectorHandle {
 }
 
 /** A collector with a fresh SQLite file (or `dbPath`), one agent id `gw1` and one subscriber. */
-export async function startCollector(dir: string, opts: { port?: number; dbPath?: string; agentToken?: string; subscriberToken?: string } = {}): Promise<CollectorHandle> {
+export async function startCollector(
+  dir: string,
+  opts: { port?: number; host?: string; dbPath?: string; agentToken?: string; subscriberToken?: string; prefix?: string[] } = {},
+): Promise<CollectorHandle> {
   const agentToken = opts.agentToken ?? randomBytes(16).toString('hex');
   const subscriberToken = opts.subscriberToken ?? randomBytes(16).toString('hex');
   const dbPath = opts.dbPath ?? join(dir, 'collector.sqlite');
   const configPath = join(dir, 'collector.json');
   writeFileSync(configPath, JSON.stringify({
-    listen: { host: '127.0.0.1', port: opts.port ?? 0 },
+    listen: { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 },
     store: { sqlite_path: dbPath },
     auth: {
       agents: [{ agent_id: 'gw1', token_sha256: sha256(agentToken) }],
       subscribers: [{ name: 'tests', token_sha256: sha256(subscriberToken) }],
     },
   }));
-  const proc = startTs(['collector/main.ts', 'serve', '--config', configPath]);
+  const proc = startTs(['collector/main.ts', 'serve', '--config', configPath], { prefix: opts.prefix });
   const line = await proc.waitFor(/"event":"listening"/);
   const port = JSON.parse(line).port as number;
-  return { proc, port, url: `ws://127.0.0.1:${port}`, dbPath, agentToken, subscriberToken, configPath };
+  return { proc, port, url: `ws://${opts.host ?? '127.0.0.1'}:${port}`, dbPath, agentToken, subscriberToken, configPath };
 }
 
 export async function stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {

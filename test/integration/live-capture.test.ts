@@ -2,9 +2,10 @@
 // captures in one of them while known traffic crosses the link, and its flows must match what was
 // sent exactly (packets and IP bytes per direction). Needs root (CI runs as root).
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inNs, sh } from '../helpers/netns';
 import { startTs, stop, tempDir } from '../helpers/processes';
 
 const id = `${process.pid % 100000}`;
@@ -15,14 +16,6 @@ const IF_B = `gvb${id}`;
 // Documentation addresses, inside namespaces this test creates and removes.
 const ADDR_A = '192.0.2.1';
 const ADDR_B = '192.0.2.2';
-
-function sh(...args: string[]): string {
-  return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function inNs(ns: string, ...args: string[]): string {
-  return sh('ip', 'netns', 'exec', ns, ...args);
-}
 
 function setUp(): void {
   sh('ip', 'netns', 'add', NS_A);

@@ -54,7 +54,8 @@ t.test('agent and collector expose Prometheus metrics and health while flows str
   t.ok(metricValue(m.body, 'flows_created_total')! > 0, 'flows');
   t.ok(metricValue(m.body, 'batches_sent_total')! > 0, 'batches');
   t.equal(metricValue(m.body, 'collector_connected'), 1);
-  t.not(metricValue(m.body, 'send_queue_bytes'), undefined, 'queue (spool) bytes');
+  t.not(metricValue(m.body, 'spool_bytes'), undefined, 'spool bytes');
+  t.equal(metricValue(m.body, 'flows_dropped_total'), 0, 'nothing dropped by the spool');
   t.match(m.body, /# TYPE packets_received_total counter/);
   const h = await get(`${base}/healthz`);
   t.equal(h.status, 200);

@@ -119,6 +119,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX batches_received ON batches (received_us);
   CREATE INDEX alerts_agent ON alerts (agent_id, id);
   `,
+  // 4 (issue 4): when an agent went silent (no heartbeat for a few of its intervals); NULL while it is heard.
+  `
+  ALTER TABLE agents ADD COLUMN silent_since_us INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -230,10 +230,11 @@ export class SqliteStore implements Store {
     );
     this.selectAlerts = db.prepare(`SELECT * FROM alerts WHERE id > ? ORDER BY id LIMIT ?`);
     this.upsertAgent = db.prepare(
-      `INSERT INTO agents (agent_id, last_seen_us, boot_id, hostname, software_version, source, health_json)
-       VALUES (@agent_id, @last_seen_us, @boot_id, @hostname, @software_version, @source, @health_json)
+      `INSERT INTO agents (agent_id, last_seen_us, boot_id, hostname, software_version, source, health_json, silent_since_us)
+       VALUES (@agent_id, @last_seen_us, @boot_id, @hostname, @software_version, @source, @health_json, @silent_since_us)
        ON CONFLICT (agent_id) DO UPDATE SET
          last_seen_us = max(last_seen_us, excluded.last_seen_us),
+         silent_since_us = excluded.silent_since_us,
          boot_id = coalesce(excluded.boot_id, boot_id),
          hostname = coalesce(excluded.hostname, hostname),
          software_version = coalesce(excluded.software_version, software_version),
@@ -242,7 +243,7 @@ export class SqliteStore implements Store {
     );
     this.agentSeen = db.prepare(
       `INSERT INTO agents (agent_id, last_seen_us) VALUES (?, ?)
-       ON CONFLICT (agent_id) DO UPDATE SET last_seen_us = max(last_seen_us, excluded.last_seen_us)`,
+       ON CONFLICT (agent_id) DO UPDATE SET last_seen_us = max(last_seen_us, excluded.last_seen_us), silent_since_us = NULL`,
     );
     this.identity = new IdentityStatements(db);
     this.writeBatch = db.transaction((b: BatchRecord): PutBatchResult => {
@@ -417,6 +418,7 @@ export class SqliteStore implements Store {
         software_version: u.softwareVersion ?? null,
         source: u.source ?? null,
         health_json: u.health ? JSON.stringify(u.health) : null,
+        silent_since_us: u.silentSinceUs ?? null,
       });
     } catch (err) {
       throw this.writeError(`cannot update agent ${u.agentId}`, err);

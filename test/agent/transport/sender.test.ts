@@ -1,8 +1,12 @@
 // The sender against small real WebSocket servers on loopback that speak the collector's side.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Sender, type SenderOptions } from '../../../agent/transport/sender';
+import { Spool, type SpoolOptions } from '../../../agent/transport/spool';
 import { AgentErrorCode, type AgentError } from '../../../agent/errors';
 import {
   AckStatus, decodeAgentMessage, encodeCollectorMessage, ErrorCode, type IAgentMessage,
@@ -55,7 +59,6 @@ function options(url: string, more: Partial<SenderOptions> = {}): SenderOptions 
     url,
     token: 'secret',
     hello: { protocolVersion: 1, agentId: 'gw1', bootId: 'boot-1' },
-    maxQueueBytes: 1024 * 1024,
     windowBatches: 4,
     connectTimeoutMs: 2000,
     backoffInitialMs: 20,
@@ -72,12 +75,20 @@ function batches(n: number, flowsEach = 2): EncodedBatch[] {
   return out;
 }
 
-const quiet = { onTrouble: () => {}, onConnected: () => {} };
+/** A fresh spool in its own temporary directory, closed and removed when the test ends. */
+function spoolFor(t: Test, more: Partial<SpoolOptions> = {}): Spool {
+  const dir = mkdtempSync(join(tmpdir(), 'gk-sender-'));
+  const spool = Spool.open({ dir, maxBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, fullPolicy: 'block', ...more });
+  t.teardown(() => { spool.close(); rmSync(dir, { recursive: true, force: true }); });
+  return spool;
+}
+
+const quiet = { onTrouble: () => {}, onConnected: () => {}, onDisconnected: () => {} };
 
 t.test('hello first, then every batch in order, each kept until acknowledged', async (t) => {
   const fc = await fakeCollector();
   t.teardown(() => fc.close());
-  const sender = new Sender(options(fc.url), quiet);
+  const sender = new Sender(options(fc.url), spoolFor(t), quiet);
   t.teardown(() => sender.stop());
   sender.start();
   for (const b of batches(10)) sender.enqueue(b);
@@ -93,7 +104,7 @@ t.test('unacknowledged batches are sent again after the collector comes back', a
   // The first collector acks nothing and goes away; a new one on the same port acks all.
   let fc = await fakeCollector({ reply: (m) => Boolean(m.batch) });
   const port = Number(new URL(fc.url).port);
-  const sender = new Sender(options(fc.url, { windowBatches: 100 }), quiet);
+  const sender = new Sender(options(fc.url, { windowBatches: 100 }), spoolFor(t), quiet);
   t.teardown(() => sender.stop());
   sender.start();
   for (const b of batches(5)) sender.enqueue(b);
@@ -112,7 +123,7 @@ t.test('a wrong token is reported as COLLECTOR_REJECTED naming HTTP 401', async 
   const fc = await fakeCollector({ token: 'other' });
   t.teardown(() => fc.close());
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(fc.url), { onTrouble: (e) => troubles.push(e), onConnected: () => {} });
+  const sender = new Sender(options(fc.url), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   sender.start();
   while (troubles.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -127,7 +138,7 @@ t.test('an unreachable collector is reported and retried with growing delays', a
   await new Promise((r) => srv.close(r)); // nothing listens there now
   const delays: number[] = [];
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(`ws://127.0.0.1:${port}`), { onTrouble: (e, d) => { troubles.push(e); delays.push(d); }, onConnected: () => {} });
+  const sender = new Sender(options(`ws://127.0.0.1:${port}`), spoolFor(t), { onTrouble: (e, d) => { troubles.push(e); delays.push(d); }, onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   sender.start();
   while (troubles.length < 4) await new Promise((r) => setTimeout(r, 10));
@@ -147,33 +158,37 @@ t.test('a batch the collector calls invalid is dropped and counted, the rest go 
     },
   });
   t.teardown(() => fc.close());
-  const sender = new Sender(options(fc.url), quiet);
+  const spool = spoolFor(t);
+  const sender = new Sender(options(fc.url), spool, quiet);
   t.teardown(() => sender.stop());
   sender.start();
   for (const b of batches(3, 5)) sender.enqueue(b);
   t.equal(await sender.drain(5000), true);
   t.equal(sender.counters.batchesRejected, 1);
-  t.equal(sender.counters.flowsDropped, 5);
+  t.equal(spool.counters.flowsDropped, 5);
   t.equal(sender.counters.flowsAcked, 10);
 });
 
-t.test('memory is bounded: past max_queue_bytes the oldest unsent batch is dropped and counted; gate() pauses', async (t) => {
-  const sender = new Sender(options('ws://127.0.0.1:9', { maxQueueBytes: 1024 * 1024 }), quiet);
-  // Not started: nothing is sent, so the queue only grows.
+t.test('memory is bounded: a collector that never answers leaves the batches on disk, window_batches on the wire', async (t) => {
+  const fc = await fakeCollector({ reply: (m) => Boolean(m.batch) });
+  t.teardown(() => fc.close());
+  const spool = spoolFor(t, { maxBytes: 1024 * 1024, segmentBytes: 128 * 1024 });
+  const sender = new Sender(options(fc.url, { windowBatches: 3 }), spool, quiet);
+  t.teardown(() => sender.stop());
+  sender.start();
   const all = batches(400, 200);
-  const size = all[0].bytes.length;
   let gated = false;
   for (const b of all) {
     if (!gated && sender.gate() !== null) gated = true;
     sender.enqueue(b);
   }
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(fc.received.filter((m) => m.batch).length, 3, 'only the window went out');
   t.ok(gated, 'gate() asked a pausable source to wait');
-  t.ok(sender.queuedBytes <= 1024 * 1024, `queue holds ${sender.queuedBytes} bytes`);
-  const dropped = sender.counters.flowsDropped;
-  t.ok(dropped > 0);
-  t.equal(dropped + sender.queuedBatches * 200, 400 * 200, 'every flow is either queued or counted as dropped');
-  t.ok(size > 0);
-  sender.stop();
+  t.ok(spool.bytes <= 1024 * 1024, `spool holds ${spool.bytes} bytes`);
+  const dropped = spool.counters.flowsDropped;
+  t.ok(dropped > 0, 'past max_bytes under block the new batches are refused');
+  t.equal(dropped + sender.queuedBatches * 200, 400 * 200, 'every flow is either spooled or counted as dropped');
 });
 
 t.test('a half-open connection (no pong) is noticed and replaced', async (t) => {
@@ -196,7 +211,7 @@ t.test('a half-open connection (no pong) is noticed and replaced', async (t) => 
   t.teardown(() => { for (const s of sockets) s.destroy(); srv.close(); });
   const port = (srv.address() as AddressInfo).port;
   const troubles: AgentError[] = [];
-  const sender = new Sender(options(`ws://127.0.0.1:${port}`, { pingIntervalMs: 100 }), { onTrouble: (e) => troubles.push(e), onConnected: () => {} });
+  const sender = new Sender(options(`ws://127.0.0.1:${port}`, { pingIntervalMs: 100 }), spoolFor(t), { onTrouble: (e) => troubles.push(e), onConnected: () => {}, onDisconnected: () => {} });
   t.teardown(() => sender.stop());
   const started = Date.now();
   sender.start();

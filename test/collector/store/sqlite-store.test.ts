@@ -107,7 +107,13 @@ t.test('touchAgent keeps identity fields and the latest last_seen', async (t) =>
   t.teardown(() => db.close());
   t.same(db.prepare('SELECT * FROM agents').get(), {
     agent_id: 'gw1', last_seen_us: 20, boot_id: 'b1', hostname: 'h', software_version: 'v', source: 'eth0', health_json: '{"flows_active":3}',
+    silent_since_us: null,
   });
+  // Marked silent (agent-health.ts), then heard again: the mark is set, then cleared; nothing else moves.
+  await s.touchAgent({ agentId: 'gw1', lastSeenUs: 5, silentSinceUs: 30 });
+  t.match(db.prepare('SELECT last_seen_us, silent_since_us, hostname FROM agents').get(), { last_seen_us: 20, silent_since_us: 30, hostname: 'h' });
+  await s.touchAgent({ agentId: 'gw1', lastSeenUs: 40 });
+  t.match(db.prepare('SELECT last_seen_us, silent_since_us FROM agents').get(), { last_seen_us: 40, silent_since_us: null });
 });
 
 t.test('open errors are coded', async (t) => {
