@@ -1,8 +1,11 @@
-// The demo: a collector (SQLite in ./demo-data), an alert subscriber and an agent, all on loopback.
-// The agent replays scripts/demo/gateway-scan.pcap — a minute of gateway traffic with a port scan in
-// it — the collector stores the flows and raises the alert, the subscriber prints it.
+// The demo: a collector (SQLite in ./demo-data) with its dashboard, an alert subscriber and an agent,
+// all on loopback. The agent replays scripts/demo/gateway-scan.pcap — a minute of gateway traffic with a
+// port scan in it — the collector stores the flows and raises the alert, the subscriber prints it, and
+// the dashboard shows them. On a terminal the collector then keeps serving the dashboard until Ctrl-C;
+// otherwise (scripts, CI) the demo ends there.
 //
 //   npm run demo            (after: bash scripts/setup.sh)
+//   npm run demo -- --exit  (end after the check even on a terminal)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,7 @@ async function main(): Promise<number> {
   mkdirSync(DATA, { recursive: true });
   const agentToken = randomBytes(24).toString('hex');
   const socToken = randomBytes(24).toString('hex');
+  const operatorToken = randomBytes(24).toString('hex');
   writeFileSync(join(DATA, 'agent.token'), `${agentToken}\n`, { mode: 0o600 });
   writeFileSync(join(DATA, 'collector.json'), JSON.stringify({
     listen: { host: '127.0.0.1', port: 0 },
@@ -45,10 +49,11 @@ async function main(): Promise<number> {
     auth: {
       agents: [{ agent_id: 'demo-gateway', token_sha256: sha256(agentToken) }],
       subscribers: [{ name: 'demo-soc', token_sha256: sha256(socToken) }],
+      operators: [{ name: 'demo-operator', token_sha256: sha256(operatorToken) }],
     },
   }, null, 2));
 
-  console.log('goalkeeper demo: collector + agent + alert subscriber on 127.0.0.1');
+  console.log('goalkeeper demo: collector + dashboard + agent + alert subscriber on 127.0.0.1');
   let port = 0;
   const collector = start('collector', ['collector/main.ts', 'serve', '--config', join(DATA, 'collector.json')], (line) => {
     try {
@@ -102,7 +107,23 @@ async function main(): Promise<number> {
       console.log('demo FAILED: no port-scan alert arrived');
       return 1;
     }
-    console.log('demo done: the port scan was detected, stored and delivered.');
+    // The dashboard's API sees the same: the agent and the alert.
+    const api = async (what: string): Promise<unknown> => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/${what}`, { headers: { authorization: `Bearer ${operatorToken}` } });
+      if (!res.ok) throw new Error(`dashboard /api/${what} answered ${res.status}`);
+      return res.json();
+    };
+    const shown = JSON.stringify([await api('agents'), await api('alerts')]);
+    if (!shown.includes('demo-gateway') || !shown.includes('port_scan')) {
+      console.log('demo FAILED: the dashboard does not show the agent and the alert');
+      return 1;
+    }
+    console.log(`  dashboard: http://127.0.0.1:${port}/  (log in with the operator token ${operatorToken})`);
+    console.log('demo done: the port scan was detected, stored, delivered and shown on the dashboard.');
+    if (process.stdout.isTTY && !process.argv.includes('--exit')) {
+      console.log('  the collector keeps serving the dashboard; Ctrl-C to stop.');
+      await exited(collector);
+    }
     return 0;
   } finally {
     cleanup();
