@@ -93,6 +93,15 @@ function fileProgress(file: string, out: ProgressTarget | undefined): { bar: Pro
   return { bar: new ProgressBar({ label: basename(file), out }), total };
 }
 
+function temporarySpoolDir(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'goalkeeper-spool-'));
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.SPOOL,
+      `cannot make a temporary spool directory in ${tmpdir()} (${(err as Error).message}); set spool.dir (--spool DIR)`, { cause: err });
+  }
+}
+
 export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, identity?: CollectorIdentity): AgentRun {
   const who: CollectorIdentity = identity ?? { agentId: cfg.agent_id, token: cfg.collector.token, tls: buildTlsOptions(cfg.collector.tls) };
   const bootId = randomUUID();
@@ -112,7 +121,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
   }
   const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
   // Without a configured directory the spool lives in a private temporary one, removed at exit.
-  const spoolDir = cfg.collector.url ? cfg.spool.dir || mkdtempSync(join(tmpdir(), 'goalkeeper-spool-')) : '';
+  const spoolDir = cfg.collector.url ? cfg.spool.dir || temporarySpoolDir() : '';
   const spool = spoolDir
     ? Spool.open({ dir: spoolDir, maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fullPolicy: cfg.spool.full_policy })
     : null;

@@ -224,6 +224,7 @@ t.test('the .deb installs into a clean root and its agent works there, unprivile
   writeFileSync(join(root, 'etc/goalkeeper/agent.json'), JSON.stringify({
     agent_id: 'gw1',
     collector: { url: collector.url },
+    spool: { dir: '/var/lib/goalkeeper/spool' }, // as the shipped config: in the unit's StateDirectory
   }));
   writeFileSync(join(root, 'etc/goalkeeper/agent.token'), collector.agentToken);
   loadCredential();
