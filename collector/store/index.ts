@@ -2,3 +2,4 @@ export type { AgentView, AlertFilter, AlertQuery, AuditEntry, FlowView, Store, T
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store';
 export { SCHEMA_VERSION } from './sqlite/schema';
 export { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store';
+export { openStore, type OpenStoreOptions } from './open';
