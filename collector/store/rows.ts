@@ -3,22 +3,8 @@
 import type { Alert, DirectionStats, Severity } from '../model';
 import type { AgentCredentialRow, AgentListing, AgentView, AuditEntry, EnrolTokenRow, FlowView } from './store';
 
-export interface AlertDbRow {
-  id: number;
-  ts: number;
-  category: string;
-  severity: string;
-  attack_id: string | null;
-  agent_id: string;
-  src_ip: string | null;
-  dst_ip: string | null;
-  dst_port: number | null;
-  first_ts: number;
-  last_ts: number;
-  score: number;
-  threshold: number;
-  evidence_json: string;
-}
+/** An alerts row: the Alert's own names (its JSON contract), evidence as JSON text. */
+export type AlertDbRow = Omit<Alert, 'severity' | 'evidence'> & { severity: string; evidence_json: string };
 
 /** DirectionStats as stored in flows.stats_json: the wire's snake_case names. */
 export function statsJson(s: DirectionStats): Record<string, number> {
