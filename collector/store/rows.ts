@@ -139,7 +139,6 @@ export function credentialFromDb(r: CredentialDbRow): AgentCredentialRow {
   };
 }
 
-
 export function listingFromDb(r: ListingDbRow): AgentListing {
   return {
     agentId: r.id,

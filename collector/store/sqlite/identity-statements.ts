@@ -2,8 +2,8 @@
 // prepared statements plus the one transaction that turns a token into a credential. Used by
 // SqliteStore; errors propagate to it (it wraps them as COLL_ERR_STORE_WRITE).
 import type Database from 'better-sqlite3';
-import type { AgentCredentialRow, AgentListing, EnrolTokenRow, RedeemResult } from '../store';
 import { credentialFromDb, listingFromDb, tokenFromDb, type CredentialDbRow, type ListingDbRow, type TokenDbRow } from '../rows';
+import type { AgentCredentialRow, AgentListing, EnrolTokenRow, RedeemResult } from '../store';
 
 export class IdentityStatements {
   private readonly insertToken: Database.Statement;

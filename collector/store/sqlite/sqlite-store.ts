@@ -14,10 +14,10 @@ import type {
   AgentCredentialRow, AgentListing, AgentView, AlertFilter, AlertQuery, AuditEntry, EnrolTokenRow, FlowView, RedeemResult, Store,
   TalkerRow, TrafficBucket,
 } from '../store';
-import { IdentityStatements } from './identity-statements';
 import {
   rowToAgentView, rowToAlert, rowToAudit, rowToFlow, statsJson, type AgentViewDbRow, type AlertDbRow, type AuditDbRow, type FlowDbRow,
 } from '../rows';
+import { IdentityStatements } from './identity-statements';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 export interface SqliteStoreOptions {
