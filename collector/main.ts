@@ -65,7 +65,10 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const startedAt = Date.now();
   const tls = readServerTls(cfg.listen.tls);
   const metrics = new Registry();
-  const baseStore = await openStore(cfg.store, { onBackgroundError: (err) => log.error(err.message, { code: err.code }) });
+  const baseStore = await openStore(cfg.store, {
+    onBackgroundError: (err) => log.error(err.message, { code: err.code }),
+    onPartitionsDropped: (partitions) => log.info('retention: flows partitions dropped', { partitions }),
+  });
   const store = opts.wrapStore ? opts.wrapStore(baseStore) : baseStore;
 
   const audit = new AuditLog(store, metrics, log.child({ module: 'audit' }));

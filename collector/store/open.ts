@@ -10,6 +10,8 @@ import type { Store } from './store';
 export interface OpenStoreOptions {
   /** failures of a store's background work (PostgreSQL: retention sweep, dropped idle connections) */
   onBackgroundError?: (err: CollectorError) => void;
+  /** PostgreSQL retention dropped these flows partitions */
+  onPartitionsDropped?: (names: string[]) => void;
 }
 
 function readPassword(file: string): string {
@@ -32,5 +34,6 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
     partitionDays: pg.partition_days,
     retentionDays: pg.retention_days,
     onBackgroundError: opts.onBackgroundError,
+    onPartitionsDropped: opts.onPartitionsDropped,
   });
 }

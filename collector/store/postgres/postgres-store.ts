@@ -39,6 +39,8 @@ export interface PostgresStoreOptions {
   retentionCheckMs?: number;
   /** failures of background work (retention sweep, an idle connection dropped by the server) */
   onBackgroundError?: (err: CollectorError) => void;
+  /** the retention sweep dropped these flows partitions (not called when it dropped none) */
+  onPartitionsDropped?: (names: string[]) => void;
 }
 
 /** Advisory lock key under which alert ids are assigned. */
@@ -131,7 +133,7 @@ export class PostgresStore implements Store {
     }
     try {
       await migrate(client, where);
-      if (opts.retentionDays > 0) await store.partitions.dropBefore(client, Date.now() / 1000 - opts.retentionDays * 86_400);
+      if (opts.retentionDays > 0) store.reportDropped(await store.partitions.dropBefore(client, Date.now() / 1000 - opts.retentionDays * 86_400));
     } catch (err) {
       client.release(true);
       await pool.end().catch(() => undefined);
@@ -141,7 +143,7 @@ export class PostgresStore implements Store {
     client.release();
     if (opts.retentionDays > 0) {
       store.sweepTimer = setInterval(() => {
-        store.dropExpired(Date.now() / 1000).catch((err) => store.background('retention sweep failed', err));
+        store.dropExpired(Date.now() / 1000).then((names) => store.reportDropped(names), (err) => store.background('retention sweep failed', err));
       }, opts.retentionCheckMs ?? 3_600_000);
       store.sweepTimer.unref();
     }
@@ -150,6 +152,10 @@ export class PostgresStore implements Store {
 
   private background(what: string, err: unknown): void {
     this.opts.onBackgroundError?.(new CollectorError(CollectorErrorCode.STORE_WRITE, `${what}: ${errorMessage(err)}`, { cause: err }));
+  }
+
+  private reportDropped(names: string[]): void {
+    if (names.length > 0) this.opts.onPartitionsDropped?.(names);
   }
 
   private writeError(what: string, err: unknown): CollectorError {

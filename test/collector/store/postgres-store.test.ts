@@ -115,8 +115,10 @@ t.test('flows land in time partitions made on demand; retention drops the expire
   t.equal(await store.latestFlowTs(), now + 5);
 
   // A store opened with retention runs a sweep at start, and a changed partition_days never overlaps.
-  const weekly = await openStore(t, database, { partitionDays: 7, retentionDays: 3 });
+  const reported: string[][] = [];
+  const weekly = await openStore(t, database, { partitionDays: 7, retentionDays: 3, onPartitionsDropped: (names) => reported.push(names) });
   t.same(await partitions(), [`${day(1)}:1`, `${day(0)}:1`], 'swept at open');
+  t.same(reported, [[day(5)]], 'and said what it dropped');
   t.equal(await weekly.putBatch(batch(4, [at(7, 2), at(8, -3)])), 'stored', 'wider partitions fit around the existing ones');
   t.same((await rows('SELECT count(*) AS n FROM flows')), [{ n: 4 }]);
 });
