@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { PostgresStore, type PostgresStoreOptions } from '../../../collector/store';
 import { PG_SCHEMA_VERSION } from '../../../collector/store/postgres/schema';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
-import { batch, row, storeContract } from './contract';
+import { alert, batch, row, storeContract } from './contract';
 
 let pg: TestPostgres;
 t.before(async () => {
@@ -49,7 +49,6 @@ t.test('a batch given to two collectors at once is stored once', async (t) => {
 t.test('alert ids from two collectors: unique, and visible in id order', async (t) => {
   const { store, database } = await fresh(t);
   const other = await openStore(t, database);
-  const alert = { category: 'c', severity: 'low', attack_id: null, agent_id: 'gw1', src_ip: null, dst_ip: null, dst_port: null, first_ts: 1, last_ts: 2, score: 1, threshold: 1, evidence: {} } as const;
   const made = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? store : other).putAlert(alert, i)));
   const ids = made.map((a) => a.id).sort((a, b) => a - b);
   t.equal(new Set(ids).size, 40);
