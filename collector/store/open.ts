@@ -1,6 +1,7 @@
 // The one place that turns `store` config into a Store: serve and the offline commands (enrol, agents,
 // stix-export, audit verify) all open the store through here, so they all work on either kind.
 import * as fs from 'node:fs';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import type { StoreConfig } from '../config';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../errors';
 import { PostgresStore } from './postgres/postgres-store';
@@ -27,8 +28,10 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
   const pg = cfg.postgres;
   const password = pg.password_file ? readPassword(pg.password_file) : undefined;
   return PostgresStore.open({
+    // The URL is parsed here, not handed to pg as connectionString: pg would let the URL's (empty)
+    // password override the one from password_file.
     connection: pg.url
-      ? { connectionString: pg.url, ...(password !== undefined && { password }) }
+      ? { ...parseIntoClientConfig(pg.url), ...(password !== undefined && { password }) }
       : { host: pg.host, port: pg.port, database: pg.database, user: pg.user, password },
     poolSize: pg.pool_size,
     partitionDays: pg.partition_days,

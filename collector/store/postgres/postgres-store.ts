@@ -11,7 +11,7 @@
 // Alert ids: an identity column, assigned under a transaction-level advisory lock, so ids become
 // visible in id order on every collector and a subscriber resuming "after id N" never skips one that
 // was still uncommitted when it read.
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Pool, type ClientConfig, type PoolClient } from 'pg';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../../errors';
 import type { AgentUpdate, Alert, BatchRecord, NewAlert, PutBatchResult } from '../../model';
 import {
@@ -28,8 +28,8 @@ import { inTransaction } from './transaction';
 import { PG_TYPES } from './types';
 
 export interface PostgresStoreOptions {
-  /** how to reach the server: a postgres:// URL, or host (a name, an address or a socket folder)/port/… */
-  connection: Pick<PoolConfig, 'connectionString' | 'host' | 'port' | 'database' | 'user' | 'password'>;
+  /** how to reach the server: host (a name, an address or a socket folder), port, database, user, password, ssl… */
+  connection: ClientConfig;
   poolSize: number;
   /** width of one flows partition */
   partitionDays: number;
@@ -49,15 +49,7 @@ const ALERT_LOCK = 0x676b_616c; // 'gkal'
 const NO_PARTITION = /no partition of relation/;
 
 /** Where the store is, for messages: never the password. */
-function describe(c: PostgresStoreOptions['connection']): string {
-  if (c.connectionString) {
-    try {
-      const u = new URL(c.connectionString);
-      return `${u.hostname || u.searchParams.get('host') || 'localhost'}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-    } catch {
-      return '(unparsable url)';
-    }
-  }
+function describe(c: ClientConfig): string {
   return `${c.host ?? 'localhost'}${c.port ? `:${c.port}` : ''}/${c.database ?? ''}`;
 }
 
