@@ -125,7 +125,7 @@ export class PostgresStore implements Store {
     }
     try {
       await migrate(client, where);
-      if (opts.retentionDays > 0) store.reportDropped(await store.partitions.dropBefore(client, Date.now() / 1000 - opts.retentionDays * 86_400));
+      if (opts.retentionDays > 0) store.reportDropped(await store.sweep(client, Date.now() / 1000));
     } catch (err) {
       client.release(true);
       await pool.end().catch(() => undefined);
@@ -160,15 +160,19 @@ export class PostgresStore implements Store {
    */
   async dropExpired(nowSecs: number): Promise<string[]> {
     if (this.opts.retentionDays <= 0) return [];
-    const horizon = nowSecs - this.opts.retentionDays * 86_400;
     const client = await this.pool.connect();
     try {
-      const dropped = await this.partitions.dropBefore(client, horizon);
-      await client.query('DELETE FROM batches WHERE received_us < $1', [Math.floor(horizon * 1e6)]);
-      return dropped;
+      return await this.sweep(client, nowSecs);
     } finally {
       client.release();
     }
+  }
+
+  private async sweep(client: PoolClient, nowSecs: number): Promise<string[]> {
+    const horizon = nowSecs - this.opts.retentionDays * 86_400;
+    const dropped = await this.partitions.dropBefore(client, horizon);
+    await client.query('DELETE FROM batches WHERE received_us < $1', [Math.floor(horizon * 1e6)]);
+    return dropped;
   }
 
   async putBatch(batch: BatchRecord): Promise<PutBatchResult> {

@@ -108,8 +108,10 @@ t.test('flows land in time partitions made on demand; retention drops the expire
   // A second collector with its own cache, and a sweep by the first: the 5-day-old partition goes.
   const other = await openPg(t, database, { partitionDays: 1, retentionDays: 2 });
   t.equal(await other.putBatch(batch(2, [at(5, 5)])), 'stored', 'other collector: partition known now');
+  t.equal(await store.putBatch({ ...batch(9, []), receivedUs: now * 1e6 }), 'stored');
   t.same(await store.dropExpired(now), [day(5)]);
   t.same(await partitions(), [`${day(1)}:1`, `${day(0)}:1`]);
+  t.same(await rows('SELECT seq FROM batches'), [{ seq: 9 }], 'batch keys received before the horizon deleted too');
   t.same(await store.dropExpired(now), [], 'nothing more to drop');
   // The other collector still believes in the dropped partition: its insert fails once, then it looks again.
   t.equal(await other.putBatch(batch(3, [at(6, 5)])), 'stored', 'a dropped partition is made again when needed');
@@ -131,11 +133,12 @@ t.test('openStore: the store config chooses the store; url or fields; password f
   const cfg = (store: Record<string, unknown>) => validateConfig({ auth: {}, store }, '/').store;
   const byFields = await openStore(cfg({ kind: 'postgres', postgres: { host: pg.host, port: pg.port, database, user: pg.user, password_file: pg.passwordFile } }));
   t.ok(byFields instanceof PostgresStore);
-  t.equal(await byFields.putBatch(batch(1, [row(1)])), 'stored');
+  const recent = { ...batch(1, [row(1)]), receivedUs: Date.now() * 1000 };
+  t.equal(await byFields.putBatch(recent), 'stored');
   await byFields.close();
   const url = `postgres://${pg.user}@localhost:${pg.port}/${database}?host=${encodeURIComponent(pg.host)}`;
   const byUrl = await openStore(cfg({ kind: 'postgres', postgres: { url, password_file: pg.passwordFile } }));
-  t.equal(await byUrl.putBatch(batch(1, [row(1)])), 'duplicate', 'the same database');
+  t.equal(await byUrl.putBatch(recent), 'duplicate', 'the same database');
   await byUrl.close();
   await t.rejects(openStore(cfg({ kind: 'postgres', postgres: { url, password_file: '/nonexistent/pw' } })),
     { code: 'COLL_ERR_STORE_OPEN', message: /cannot read store\.postgres\.password_file \/nonexistent\/pw/ });
