@@ -716,7 +716,7 @@ function checkDetect(d: DetectConfig, baseDir: string): void {
 }
 
 /** store.postgres: url or the separate fields, not both; password_file resolved. */
-function checkPostgres(pg: { -readonly [K in keyof PostgresConfig]: PostgresConfig[K] }, raw: unknown, baseDir: string): void {
+function checkPostgres(pg: { url: string; password_file: string }, raw: unknown, baseDir: string): void {
   const given = ((raw as { store?: { postgres?: Record<string, unknown> } }).store?.postgres) ?? {};
   const parts = ['host', 'port', 'database', 'user'].filter((k) => given[k] !== undefined);
   if (pg.url && parts.length > 0) throw invalid(`store.postgres: give url or ${parts.join('/')}, not both`);
@@ -737,7 +737,7 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
     auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[]; operators: OperatorCredential[] };
   } & CollectorConfig;
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
-  checkPostgres(cfg.store.postgres as { -readonly [K in keyof PostgresConfig]: PostgresConfig[K] }, raw, baseDir);
+  checkPostgres(cfg.store.postgres as { url: string; password_file: string }, raw, baseDir);
   checkDetect(cfg.detect, baseDir);
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
