@@ -4,7 +4,7 @@
 // the role `goalkeeper`. Run as the `postgres` system user when we are root (initdb refuses root).
 // fsync is off: the server's own durability is not what these runs measure or test.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,11 +23,12 @@ export interface PostgresServer {
 }
 
 export function startPostgresServer(opts: { fsync?: boolean } = {}): PostgresServer {
+  if (!existsSync(join(PG_BIN, 'initdb'))) throw new Error(`no ${PG_BIN}/initdb: install Debian's postgresql (scripts/setup.sh does)`);
   const dir = mkdtempSync(join(tmpdir(), `gk-pg-${process.pid}-`));
   const asRoot = userInfo().uid === 0;
   const run = (bin: string, args: string[]): void => {
     const cmd = join(PG_BIN, bin);
-    if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+    if (asRoot) execFileSync('/usr/sbin/runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
     else execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
   const user = 'goalkeeper';
