@@ -19,7 +19,27 @@ export interface ListenConfig {
   readonly port: number;
   readonly tls: ListenTlsConfig;
 }
+/** store.postgres: the shared database of several collectors (store/postgres/). */
+export interface PostgresConfig {
+  /** postgres://user@host:port/database; '' = use host/port/database/user */
+  readonly url: string;
+  /** a name, an address, or a Unix socket folder (starting with /) */
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** absolute after loading; the file holds the password (trailing newline ignored); '' = none */
+  readonly password_file: string;
+  readonly pool_size: number;
+  /** flows partitions that end more than this many days ago are dropped; 0 keeps everything */
+  readonly retention_days: number;
+  /** width of one flows partition */
+  readonly partition_days: number;
+}
 export interface StoreConfig {
+  /** 'sqlite': one file, one collector (the default); 'postgres': a server shared by several collectors */
+  readonly kind: 'sqlite' | 'postgres';
+  readonly postgres: PostgresConfig;
   /** absolute after loading (or ':memory:') */
   readonly sqlite_path: string;
   /** SQLite synchronous mode; 'full' fsyncs the WAL at every commit, so an ack survives power loss */
@@ -461,6 +481,21 @@ const SCHEMA: Spec = {
       fields: {
         sqlite_path: { t: 'string', def: 'goalkeeper.sqlite', pattern: /\S/, patternHelp: 'a file path' },
         synchronous: { t: 'string', def: 'full', oneOf: ['full', 'normal'] },
+        kind: { t: 'string', def: 'sqlite', oneOf: ['sqlite', 'postgres'] },
+        postgres: {
+          t: 'object',
+          fields: {
+            url: { t: 'string', def: '', pattern: /^(|postgres(ql)?:\/\/\S+)$/, patternHelp: 'a postgres:// or postgresql:// URL' },
+            host: { t: 'string', def: 'localhost', pattern: /^\S+$/, patternHelp: 'a host name, an address or a socket folder' },
+            port: { t: 'int', min: 1, max: 65535, def: 5432 },
+            database: { t: 'string', def: 'goalkeeper', pattern: /^\S+$/, patternHelp: 'a database name' },
+            user: { t: 'string', def: 'goalkeeper', pattern: /^\S+$/, patternHelp: 'a role name' },
+            password_file: { t: 'string', def: '' },
+            pool_size: { t: 'int', min: 1, max: 1000, def: 10 },
+            retention_days: { t: 'int', min: 0, max: 36_500, def: 30 },
+            partition_days: { t: 'int', min: 1, max: 366, def: 1 },
+          },
+        },
       },
     },
     auth: {
@@ -680,6 +715,14 @@ function checkDetect(d: DetectConfig, baseDir: string): void {
   }
 }
 
+/** store.postgres: url or the separate fields, not both; password_file resolved. */
+function checkPostgres(pg: { url: string; password_file: string }, raw: unknown, baseDir: string): void {
+  const given = ((raw as { store?: { postgres?: Record<string, unknown> } }).store?.postgres) ?? {};
+  const parts = ['host', 'port', 'database', 'user'].filter((k) => given[k] !== undefined);
+  if (pg.url && parts.length > 0) throw invalid(`store.postgres: give url or ${parts.join('/')}, not both`);
+  if (pg.password_file) pg.password_file = path.resolve(baseDir, pg.password_file);
+}
+
 function checkRetry(r: RetryConfig, at: string): void {
   if (r.max_backoff_ms < r.initial_backoff_ms) throw invalid(`${at}.max_backoff_ms must not be below ${at}.initial_backoff_ms`);
 }
@@ -694,6 +737,7 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
     auth: { agents: AgentCredential[]; subscribers: SubscriberCredential[]; operators: OperatorCredential[] };
   } & CollectorConfig;
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
+  checkPostgres(cfg.store.postgres as { url: string; password_file: string }, raw, baseDir);
   checkDetect(cfg.detect, baseDir);
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);

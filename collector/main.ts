@@ -23,7 +23,7 @@ import { alertToJson, type AgentIdentity, type Alert, type Severity } from './mo
 import { createLogger, healthzHandler, metricsHandler, Registry, softwareVersion, type Logger, type LogLevel } from './obs';
 import { Pipeline } from './pipeline';
 import { Dashboard, detectorState } from './web';
-import { SqliteStore, type Store } from './store';
+import { openStore, type Store } from './store';
 
 export interface StartOptions {
   log: Logger;
@@ -65,7 +65,10 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const startedAt = Date.now();
   const tls = readServerTls(cfg.listen.tls);
   const metrics = new Registry();
-  const baseStore = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
+  const baseStore = await openStore(cfg.store, {
+    onBackgroundError: (err) => log.error(err.message, { code: err.code }),
+    onPartitionsDropped: (partitions) => log.info('retention: flows partitions dropped', { partitions }),
+  });
   const store = opts.wrapStore ? opts.wrapStore(baseStore) : baseStore;
 
   const audit = new AuditLog(store, metrics, log.child({ module: 'audit' }));
@@ -313,7 +316,9 @@ async function serve(args: string[], log: Logger): Promise<number> {
   const cfg = loadConfigFile(flags.config, overrides);
 
   const collector = await startCollector(cfg, { log, onAlert: (a) => writeLine({ event: 'alert', alert: alertToJson(a) }) });
-  log.info('collector started', { host: collector.host, port: collector.port, tls: collector.tls, sqlite_path: cfg.store.sqlite_path });
+  log.info('collector started', {
+    host: collector.host, port: collector.port, tls: collector.tls, store: cfg.store.kind, sqlite_path: cfg.store.sqlite_path,
+  });
   writeLine({ event: 'listening', host: collector.host, port: collector.port, tls: collector.tls });
 
   return new Promise<number>((resolve) => {
@@ -377,7 +382,7 @@ async function identityCommand(command: string, args: string[]): Promise<number>
   if (!valid) throw usageError(command === 'enrol' ? 'usage: enrol create --config FILE [--name AGENT_ID] [--ttl-secs S]' : 'usage: agents list --config FILE | agents revoke AGENT_ID --config FILE');
   if (!flags.config) throw usageError(`${command} ${sub} needs --config FILE`);
   const cfg = loadConfigFile(flags.config);
-  const store = new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous });
+  const store = await openStore(cfg.store);
   // The running collector may append to the audit chain too: AuditLog re-reads the tail when a seq is taken.
   const audit = new AuditLog(store, new Registry(), createLogger({ level: 'warn' }));
   const identity = buildIdentity(cfg, store, (e) => void audit.recordAdminAction(e.kind, e));
@@ -401,10 +406,10 @@ async function identityCommand(command: string, args: string[]): Promise<number>
 
 
 /** Opens the configured store (after --db), for the offline commands. */
-function openStoreFromFlags(flags: Flags): { cfg: CollectorConfig; store: SqliteStore } {
+async function openStoreFromFlags(flags: Flags): Promise<{ cfg: CollectorConfig; store: Store }> {
   if (!flags.config) throw usageError('needs --config FILE');
   const cfg = loadConfigFile(flags.config, flags.db !== undefined ? { sqlitePath: flags.db } : {});
-  return { cfg, store: new SqliteStore({ path: cfg.store.sqlite_path, synchronous: cfg.store.synchronous }) };
+  return { cfg, store: await openStore(cfg.store) };
 }
 
 async function stixExport(args: string[]): Promise<number> {
@@ -421,7 +426,7 @@ async function stixExport(args: string[]): Promise<number> {
   if (!Number.isSafeInteger(limit) || limit < 1) throw usageError(`--limit must be a positive integer (got ${flags.limit})`);
   const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
   const filter = toAlertFilter({ min_severity: sev as Severity | undefined, categories: list(flags.category), agents: list(flags.agent), hosts: list(flags.host) });
-  const { cfg, store } = openStoreFromFlags(flags);
+  const { cfg, store } = await openStoreFromFlags(flags);
   try {
     const bundle = await exportStix(store, { name: cfg.stix.producer_name, identityClass: cfg.stix.producer_class, collectorId: cfg.collector_id }, { sinceTs, filter, limit });
     const text = `${JSON.stringify(bundle, null, 2)}\n`;
@@ -438,7 +443,7 @@ async function auditCommand(args: string[]): Promise<number> {
   if (sub !== 'verify') throw usageError(`audit needs a subcommand: verify (got ${sub ?? 'nothing'})`);
   const { flags, positional } = parseFlags(rest, ['config', 'db']);
   if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`);
-  const { store } = openStoreFromFlags(flags);
+  const { store } = await openStoreFromFlags(flags);
   try {
     const r = await verifyChain(store);
     writeLine({ ok: r.ok, entries: r.entries, last_hash: r.lastHash, broken: r.broken });

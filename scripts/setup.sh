@@ -12,7 +12,9 @@ need=()
 # systemd: systemd-analyze verifies the agent's unit in the packaging test (dpkg-deb, unshare,
 # nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils);
 # nftables: the transport network test drops packets at random between agent and collector (numgen random).
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables; do
+# postgresql: the PostgreSQL store's tests start a private server of their own (initdb + pg_ctl from
+# /usr/lib/postgresql/15/bin, as the postgres user, on a Unix socket in a temp folder: scripts/lib/postgres-server.ts).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -19,6 +19,12 @@ t.test('defaults, relative paths and freezing', async (t) => {
   t.same(cfg.auth.subscribers, []);
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.detect.port_scan) && Object.isFrozen(cfg.auth.agents[0]), 'deep-frozen');
   t.equal(validateConfig({ ...minimal, store: { sqlite_path: '/var/gk.db' } }, '/x').store.sqlite_path, '/var/gk.db');
+  t.equal(cfg.store.kind, 'sqlite', 'SQLite unless configured otherwise');
+  t.same(cfg.store.postgres, {
+    url: '', host: 'localhost', port: 5432, database: 'goalkeeper', user: 'goalkeeper', password_file: '', pool_size: 10, retention_days: 30, partition_days: 1,
+  });
+  const pg = validateConfig({ ...minimal, store: { kind: 'postgres', postgres: { host: '/run/postgresql', password_file: 'pg.pw' } } }, '/etc/gk');
+  t.match(pg.store, { kind: 'postgres', postgres: { host: '/run/postgresql', password_file: '/etc/gk/pg.pw' } });
   t.equal(validateConfig({ ...minimal, auth: { agents: [{ agent_id: 'a', token_sha256: 'AB'.repeat(32) }] } }, '/').auth.agents[0].token_sha256, 'ab'.repeat(32));
 });
 
@@ -37,6 +43,10 @@ t.test('errors name the key', async (t) => {
     ['bad enum', { ...minimal, store: { synchronous: 'off' } }, /store\.synchronous must be one of "full", "normal"/],
     ['bad bool', { ...minimal, detect: { port_scan: { enabled: 'yes' } } }, /detect\.port_scan\.enabled must be true or false/],
     ['not an object', [], /config must be an object/],
+    ['bad store kind', { ...minimal, store: { kind: 'mysql' } }, /store\.kind must be one of "sqlite", "postgres"/],
+    ['postgres url and host', { ...minimal, store: { postgres: { url: 'postgres://db/gk', host: 'db', port: 5433 } } }, /store\.postgres: give url or host\/port, not both/],
+    ['postgres bad url', { ...minimal, store: { postgres: { url: 'mysql://db' } } }, /store\.postgres\.url must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['postgres partition_days 0', { ...minimal, store: { postgres: { partition_days: 0 } } }, /store\.postgres\.partition_days must be an integer from 1 to 366/],
   ];
   for (const [name, raw, re] of bad) {
     t.throws(() => validateConfig(raw, '/'), { code: 'COLL_ERR_CONFIG_INVALID', message: re }, name);

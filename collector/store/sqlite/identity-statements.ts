@@ -2,47 +2,8 @@
 // prepared statements plus the one transaction that turns a token into a credential. Used by
 // SqliteStore; errors propagate to it (it wraps them as COLL_ERR_STORE_WRITE).
 import type Database from 'better-sqlite3';
+import { credentialFromDb, listingFromDb, tokenFromDb, type CredentialDbRow, type ListingDbRow, type TokenDbRow } from '../rows';
 import type { AgentCredentialRow, AgentListing, EnrolTokenRow, RedeemResult } from '../store';
-
-interface TokenDbRow {
-  token_id: string;
-  secret_sha256: string;
-  name: string;
-  created_us: number;
-  expires_us: number;
-  used_us: number | null;
-  used_by: string | null;
-}
-
-interface CredentialDbRow {
-  agent_id: string;
-  secret_sha256: string;
-  token_id: string;
-  enrolled_us: number;
-  hostname: string;
-  revoked_us: number | null;
-}
-
-type ListingDbRow = { [K in keyof CredentialDbRow]: CredentialDbRow[K] | null } & {
-  id: string;
-  last_seen_us: number | null;
-  seen_hostname: string | null;
-  software_version: string | null;
-};
-
-function tokenFromDb(r: TokenDbRow): EnrolTokenRow {
-  return {
-    tokenId: r.token_id, secretSha256: r.secret_sha256, name: r.name, createdUs: r.created_us,
-    expiresUs: r.expires_us, usedUs: r.used_us, usedBy: r.used_by,
-  };
-}
-
-function credentialFromDb(r: CredentialDbRow): AgentCredentialRow {
-  return {
-    agentId: r.agent_id, secretSha256: r.secret_sha256, tokenId: r.token_id, enrolledUs: r.enrolled_us,
-    hostname: r.hostname, revokedUs: r.revoked_us,
-  };
-}
 
 export class IdentityStatements {
   private readonly insertToken: Database.Statement;
@@ -108,12 +69,6 @@ export class IdentityStatements {
   }
 
   list(): AgentListing[] {
-    return (this.selectListing.all() as ListingDbRow[]).map((r) => ({
-      agentId: r.id,
-      credential: r.agent_id === null ? null : credentialFromDb(r as CredentialDbRow),
-      lastSeenUs: r.last_seen_us,
-      hostname: r.seen_hostname,
-      softwareVersion: r.software_version,
-    }));
+    return (this.selectListing.all() as ListingDbRow[]).map(listingFromDb);
   }
 }

@@ -9,11 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../../errors';
-import type { AgentUpdate, Alert, BatchRecord, DirectionStats, NewAlert, PutBatchResult, Severity } from '../../model';
+import type { AgentUpdate, Alert, BatchRecord, NewAlert, PutBatchResult } from '../../model';
 import type {
   AgentCredentialRow, AgentListing, AgentView, AlertFilter, AlertQuery, AuditEntry, EnrolTokenRow, FlowView, RedeemResult, Store,
   TalkerRow, TrafficBucket,
 } from '../store';
+import {
+  rowToAgentView, rowToAlert, rowToAudit, rowToFlow, statsJson, type AgentViewDbRow, type AlertDbRow, type AuditDbRow, type FlowDbRow,
+} from '../rows';
 import { IdentityStatements } from './identity-statements';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
@@ -22,116 +25,6 @@ export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'full' | 'normal';
   busyTimeoutMs?: number;
-}
-
-interface AlertDbRow {
-  id: number;
-  ts: number;
-  category: string;
-  severity: string;
-  attack_id: string | null;
-  agent_id: string;
-  src_ip: string | null;
-  dst_ip: string | null;
-  dst_port: number | null;
-  first_ts: number;
-  last_ts: number;
-  score: number;
-  threshold: number;
-  evidence_json: string;
-}
-
-/** DirectionStats as stored in flows.stats_json: the wire's snake_case names. */
-function statsJson(s: DirectionStats): Record<string, number> {
-  return {
-    packets: s.packets,
-    ip_bytes: s.ipBytes,
-    payload_bytes: s.payloadBytes,
-    header_bytes: s.headerBytes,
-    tcp_flags: s.tcpFlags,
-    syn_count: s.synCount,
-    fin_count: s.finCount,
-    rst_count: s.rstCount,
-    psh_count: s.pshCount,
-    ack_count: s.ackCount,
-    urg_count: s.urgCount,
-    init_window: s.initWindow,
-    len_min: s.lenMin,
-    len_max: s.lenMax,
-    len_mean: s.lenMean,
-    len_m2: s.lenM2,
-    iat_count: s.iatCount,
-    iat_min_us: s.iatMinUs,
-    iat_max_us: s.iatMaxUs,
-    iat_mean_us: s.iatMeanUs,
-    iat_m2_us: s.iatM2Us,
-  };
-}
-
-function rowToAlert(r: AlertDbRow): Alert {
-  return {
-    id: r.id,
-    ts: r.ts,
-    category: r.category,
-    severity: r.severity as Severity,
-    attack_id: r.attack_id,
-    agent_id: r.agent_id,
-    src_ip: r.src_ip,
-    dst_ip: r.dst_ip,
-    dst_port: r.dst_port,
-    first_ts: r.first_ts,
-    last_ts: r.last_ts,
-    score: r.score,
-    threshold: r.threshold,
-    evidence: JSON.parse(r.evidence_json) as Record<string, unknown>,
-  };
-}
-
-interface FlowDbRow {
-  agent_id: string;
-  boot_id: string;
-  flow_id: number;
-  record_seq: number;
-  record_type: string;
-  community_id: string | null;
-  conn_state: string | null;
-  src_ip: string;
-  dst_ip: string;
-  src_port: number;
-  dst_port: number;
-  proto: number;
-  first_ts: number;
-  last_ts: number;
-  fwd_packets: number;
-  bwd_packets: number;
-  fwd_ip_bytes: number;
-  bwd_ip_bytes: number;
-  tcp_flags: number;
-  end_reason: string;
-  app_json: string | null;
-}
-
-function rowToFlow(r: FlowDbRow): FlowView {
-  return {
-    agentId: r.agent_id, bootId: r.boot_id, flowId: r.flow_id, recordSeq: r.record_seq, recordType: r.record_type,
-    communityId: r.community_id, connState: r.conn_state, srcIp: r.src_ip, dstIp: r.dst_ip, srcPort: r.src_port,
-    dstPort: r.dst_port, proto: r.proto, firstTs: r.first_ts, lastTs: r.last_ts, fwdPackets: r.fwd_packets,
-    bwdPackets: r.bwd_packets, fwdBytes: r.fwd_ip_bytes, bwdBytes: r.bwd_ip_bytes, tcpFlags: r.tcp_flags,
-    endReason: r.end_reason, app: r.app_json ? (JSON.parse(r.app_json) as Record<string, unknown>) : null,
-  };
-}
-
-interface AuditDbRow {
-  seq: number;
-  ts: number;
-  kind: string;
-  payload_json: string;
-  prev_hash: string;
-  hash: string;
-}
-
-function rowToAudit(r: AuditDbRow): AuditEntry {
-  return { seq: r.seq, ts: r.ts, kind: r.kind, payloadJson: r.payload_json, prevHash: r.prev_hash, hash: r.hash };
 }
 
 /** SQL condition + parameters for an AlertFilter (always a valid expression, '1' when unfiltered). */
@@ -339,22 +232,8 @@ export class SqliteStore implements Store {
            WHERE b.received_us >= ? GROUP BY f.agent_id
          ) r ON r.agent_id = a.agent_id ORDER BY a.agent_id`,
       )
-      .all(nowUs - rateWindowUs) as Array<{
-        agent_id: string; last_seen_us: number; boot_id: string | null; hostname: string | null;
-        software_version: string | null; source: string | null; health_json: string | null;
-        recent_packets: number; recent_flows: number;
-      }>;
-    return rows.map((r) => ({
-      agentId: r.agent_id,
-      lastSeenUs: r.last_seen_us,
-      bootId: r.boot_id,
-      hostname: r.hostname,
-      softwareVersion: r.software_version,
-      source: r.source,
-      health: r.health_json ? (JSON.parse(r.health_json) as Record<string, number>) : null,
-      recentPackets: r.recent_packets,
-      recentFlows: r.recent_flows,
-    }));
+      .all(nowUs - rateWindowUs) as AgentViewDbRow[];
+    return rows.map(rowToAgentView);
   }
 
   async latestFlowTs(): Promise<number | undefined> {
