@@ -54,30 +54,43 @@ function f64(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
 }
 
-const ZERO_STATS: Readonly<DirectionStats> = Object.freeze({
-  packets: 0, ipBytes: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, synCount: 0, finCount: 0, rstCount: 0,
-  pshCount: 0, ackCount: 0, urgCount: 0, initWindow: 0, lenMin: 0, lenMax: 0, lenMean: 0, lenM2: 0,
-  iatCount: 0, iatMinUs: 0, iatMaxUs: 0, iatMeanUs: 0, iatM2Us: 0,
-});
+function zeroStats(): DirectionStats {
+  return {
+    packets: 0, ipBytes: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, synCount: 0, finCount: 0, rstCount: 0,
+    pshCount: 0, ackCount: 0, urgCount: 0, initWindow: 0, lenMin: 0, lenMax: 0, lenMean: 0, lenM2: 0,
+    iatCount: 0, iatMinUs: 0, iatMaxUs: 0, iatMeanUs: 0, iatM2Us: 0,
+  };
+}
 
 /** Wire field name of each DirectionStats member, for error messages. */
-const STATS_FIELDS: ReadonlyArray<[keyof DirectionStats, string, (v: unknown) => number]> = [
-  ['packets', 'packets', u64], ['ipBytes', 'ip_bytes', u64], ['payloadBytes', 'payload_bytes', u64],
-  ['headerBytes', 'header_bytes', u64], ['tcpFlags', 'tcp_flags', u32], ['synCount', 'syn_count', u32],
-  ['finCount', 'fin_count', u32], ['rstCount', 'rst_count', u32], ['pshCount', 'psh_count', u32],
-  ['ackCount', 'ack_count', u32], ['urgCount', 'urg_count', u32], ['initWindow', 'init_window', u32],
-  ['lenMin', 'len_min', u32], ['lenMax', 'len_max', u32], ['lenMean', 'len_mean', f64], ['lenM2', 'len_m2', f64],
-  ['iatCount', 'iat_count', u64], ['iatMinUs', 'iat_min_us', u64], ['iatMaxUs', 'iat_max_us', u64],
-  ['iatMeanUs', 'iat_mean_us', f64], ['iatM2Us', 'iat_m2_us', f64],
+const STATS_FIELDS: ReadonlyArray<[keyof DirectionStats, string]> = [
+  ['packets', 'packets'], ['ipBytes', 'ip_bytes'], ['payloadBytes', 'payload_bytes'], ['headerBytes', 'header_bytes'],
+  ['tcpFlags', 'tcp_flags'], ['synCount', 'syn_count'], ['finCount', 'fin_count'], ['rstCount', 'rst_count'],
+  ['pshCount', 'psh_count'], ['ackCount', 'ack_count'], ['urgCount', 'urg_count'], ['initWindow', 'init_window'],
+  ['lenMin', 'len_min'], ['lenMax', 'len_max'], ['lenMean', 'len_mean'], ['lenM2', 'len_m2'], ['iatCount', 'iat_count'],
+  ['iatMinUs', 'iat_min_us'], ['iatMaxUs', 'iat_max_us'], ['iatMeanUs', 'iat_mean_us'], ['iatM2Us', 'iat_m2_us'],
 ];
 
+/**
+ * Converts in one object literal (one shape, no per-field lookups: this runs twice per flow); a field
+ * that is not a valid number converts to NaN, and only then are the fields searched for the message.
+ */
 function convertStats(s: IDirectionStats, at: string): DirectionStats | string {
-  const out = { ...ZERO_STATS };
-  const src = s as Record<string, unknown>;
-  for (const [key, wire, conv] of STATS_FIELDS) {
-    const v = conv(src[key]);
-    if (Number.isNaN(v)) return `${at}.${wire}: not a valid number (${String(src[key])})`;
-    out[key] = v;
+  const out: DirectionStats = {
+    packets: u64(s.packets), ipBytes: u64(s.ipBytes), payloadBytes: u64(s.payloadBytes), headerBytes: u64(s.headerBytes),
+    tcpFlags: u32(s.tcpFlags), synCount: u32(s.synCount), finCount: u32(s.finCount), rstCount: u32(s.rstCount),
+    pshCount: u32(s.pshCount), ackCount: u32(s.ackCount), urgCount: u32(s.urgCount), initWindow: u32(s.initWindow),
+    lenMin: u32(s.lenMin), lenMax: u32(s.lenMax), lenMean: f64(s.lenMean), lenM2: f64(s.lenM2), iatCount: u64(s.iatCount),
+    iatMinUs: u64(s.iatMinUs), iatMaxUs: u64(s.iatMaxUs), iatMeanUs: f64(s.iatMeanUs), iatM2Us: f64(s.iatM2Us),
+  };
+  const sum = out.packets + out.ipBytes + out.payloadBytes + out.headerBytes + out.tcpFlags + out.synCount + out.finCount +
+    out.rstCount + out.pshCount + out.ackCount + out.urgCount + out.initWindow + out.lenMin + out.lenMax + out.lenMean +
+    out.lenM2 + out.iatCount + out.iatMinUs + out.iatMaxUs + out.iatMeanUs + out.iatM2Us;
+  if (Number.isNaN(sum)) {
+    const src = s as Record<string, unknown>;
+    for (const [key, wire] of STATS_FIELDS) {
+      if (Number.isNaN(out[key])) return `${at}.${wire}: not a valid number (${String(src[key])})`;
+    }
   }
   if (out.tcpFlags > 0xffff) return `${at}.tcp_flags: ${out.tcpFlags} is not a TCP flag set`;
   return out;
@@ -86,28 +99,36 @@ function convertStats(s: IDirectionStats, at: string): DirectionStats | string {
 const MAX_NAME = 255;
 const MAX_LIST = 8;
 
+function text(out: Record<string, unknown>, key: string, v: string | null | undefined): void {
+  if (v) out[key] = v.slice(0, MAX_NAME);
+}
+
+function num(out: Record<string, unknown>, key: string, v: number | null | undefined): void {
+  if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
+}
+
+function list(out: Record<string, unknown>, key: string, v: string[] | null | undefined): void {
+  if (v?.length) out[key] = v.slice(0, MAX_LIST).map((x) => String(x).slice(0, MAX_NAME));
+}
+
 /** The application names of a flow as a plain object, strings and lists bounded; null when there are none. */
 function appNames(a: IAppInfo | null | undefined): Record<string, unknown> | null {
   if (!a) return null;
   const out: Record<string, unknown> = {};
-  const text = (key: string, v: string | null | undefined): void => { if (v) out[key] = v.slice(0, MAX_NAME); };
-  const num = (key: string, v: number | null | undefined): void => { if (typeof v === 'number' && Number.isFinite(v)) out[key] = v; };
-  const list = (key: string, v: string[] | null | undefined): void => {
-    if (v?.length) out[key] = v.slice(0, MAX_LIST).map((x) => String(x).slice(0, MAX_NAME));
-  };
-  text('dns_query', a.dnsQuery);
-  num('dns_qtype', a.dnsQtype);
-  num('dns_rcode', a.dnsRcode);
-  list('dns_answers', a.dnsAnswers);
-  text('tls_sni', a.tlsSni);
-  list('tls_alpn', a.tlsAlpn);
-  num('tls_version', a.tlsVersion);
-  text('ja4', a.ja4);
-  text('http_method', a.httpMethod);
-  text('http_host', a.httpHost);
-  text('http_user_agent', a.httpUserAgent);
-  num('quic_version', a.quicVersion);
-  return Object.keys(out).length ? out : null;
+  text(out, 'dns_query', a.dnsQuery);
+  num(out, 'dns_qtype', a.dnsQtype);
+  num(out, 'dns_rcode', a.dnsRcode);
+  list(out, 'dns_answers', a.dnsAnswers);
+  text(out, 'tls_sni', a.tlsSni);
+  list(out, 'tls_alpn', a.tlsAlpn);
+  num(out, 'tls_version', a.tlsVersion);
+  text(out, 'ja4', a.ja4);
+  text(out, 'http_method', a.httpMethod);
+  text(out, 'http_host', a.httpHost);
+  text(out, 'http_user_agent', a.httpUserAgent);
+  num(out, 'quic_version', a.quicVersion);
+  for (const _ in out) return out;
+  return null;
 }
 
 function addressProblem(addr: Uint8Array | null | undefined, at: string): string | undefined {
@@ -116,49 +137,54 @@ function addressProblem(addr: Uint8Array | null | undefined, at: string): string
   return undefined;
 }
 
+/** Error messages name the flow as flows[i]; built only for a flow that has a problem. */
 function validateFlow(f: IFlowRecord, i: number, ctx: BatchContext, seq: number, limits: ValidationLimits): FlowRow | string {
-  const at = `flows[${i}]`;
-  const bad =
-    addressProblem(f.srcAddr, `${at}.src_addr`) ?? addressProblem(f.dstAddr, `${at}.dst_addr`);
-  if (bad) return bad;
+  const badAddr = addressProblem(f.srcAddr, 'src_addr') ?? addressProblem(f.dstAddr, 'dst_addr');
+  if (badAddr) return `flows[${i}].${badAddr}`;
+  const r = validFlow(f, ctx, seq, limits);
+  return typeof r === 'string' ? `flows[${i}]${r}` : r;
+}
+
+/** A problem comes back as its message after `flows[i]` (so starting with '.' or ':'). */
+function validFlow(f: IFlowRecord, ctx: BatchContext, seq: number, limits: ValidationLimits): FlowRow | string {
   const src = f.srcAddr as Uint8Array;
   const dst = f.dstAddr as Uint8Array;
   if (src.length !== dst.length) {
-    return `${at}.dst_addr: ${dst.length === 4 ? 'IPv4' : 'IPv6'} but src_addr is ${src.length === 4 ? 'IPv4' : 'IPv6'}`;
+    return `.dst_addr: ${dst.length === 4 ? 'IPv4' : 'IPv6'} but src_addr is ${src.length === 4 ? 'IPv4' : 'IPv6'}`;
   }
   const srcPort = u32(f.srcPort);
-  if (!(srcPort <= 65535)) return `${at}.src_port: ${String(f.srcPort)} is over 65535`;
+  if (!(srcPort <= 65535)) return `.src_port: ${String(f.srcPort)} is over 65535`;
   const dstPort = u32(f.dstPort);
-  if (!(dstPort <= 65535)) return `${at}.dst_port: ${String(f.dstPort)} is over 65535`;
+  if (!(dstPort <= 65535)) return `.dst_port: ${String(f.dstPort)} is over 65535`;
   const proto = u32(f.protocol);
-  if (!(proto <= 255)) return `${at}.protocol: ${String(f.protocol)} is over 255`;
+  if (!(proto <= 255)) return `.protocol: ${String(f.protocol)} is over 255`;
   const vlanId = u32(f.vlanId);
-  if (f.hasVlan && !(vlanId <= 4095)) return `${at}.vlan_id: ${String(f.vlanId)} is over 4095`;
+  if (f.hasVlan && !(vlanId <= 4095)) return `.vlan_id: ${String(f.vlanId)} is over 4095`;
 
   const latest = ctx.receivedUs + limits.maxClockSkewUs;
   const firstUs = u64(f.firstUs);
-  if (Number.isNaN(firstUs)) return `${at}.first_us: not a valid timestamp`;
+  if (Number.isNaN(firstUs)) return `.first_us: not a valid timestamp`;
   if (firstUs < MIN_PLAUSIBLE_US || firstUs > latest) {
-    return `${at}.first_us: ${firstUs} is not a plausible time (µs since 1970, between 1990 and now + max_clock_skew_secs)`;
+    return `.first_us: ${firstUs} is not a plausible time (µs since 1970, between 1990 and now + max_clock_skew_secs)`;
   }
   const lastUs = u64(f.lastUs);
-  if (Number.isNaN(lastUs)) return `${at}.last_us: not a valid timestamp`;
-  if (lastUs < firstUs) return `${at}.last_us: ${lastUs} is before first_us ${firstUs}`;
-  if (lastUs > latest) return `${at}.last_us: ${lastUs} is in the future (more than max_clock_skew_secs past now)`;
+  if (Number.isNaN(lastUs)) return `.last_us: not a valid timestamp`;
+  if (lastUs < firstUs) return `.last_us: ${lastUs} is before first_us ${firstUs}`;
+  if (lastUs > latest) return `.last_us: ${lastUs} is in the future (more than max_clock_skew_secs past now)`;
 
   const flowId = u64(f.flowId);
-  if (Number.isNaN(flowId)) return `${at}.flow_id: not a valid number`;
+  if (Number.isNaN(flowId)) return `.flow_id: not a valid number`;
 
-  if (!f.fwd && !f.bwd) return `${at}: fwd and bwd are both missing (packet counts are required)`;
-  const fwd = f.fwd ? convertStats(f.fwd, `${at}.fwd`) : { ...ZERO_STATS };
+  if (!f.fwd && !f.bwd) return `: fwd and bwd are both missing (packet counts are required)`;
+  const fwd = f.fwd ? convertStats(f.fwd, '.fwd') : zeroStats();
   if (typeof fwd === 'string') return fwd;
-  const bwd = f.bwd ? convertStats(f.bwd, `${at}.bwd`) : { ...ZERO_STATS };
+  const bwd = f.bwd ? convertStats(f.bwd, '.bwd') : zeroStats();
   if (typeof bwd === 'string') return bwd;
-  if (fwd.packets + bwd.packets === 0) return `${at}.fwd.packets: fwd.packets + bwd.packets is 0`;
+  if (fwd.packets + bwd.packets === 0) return `.fwd.packets: fwd.packets + bwd.packets is 0`;
 
   const reason = u32(f.endReason);
   const recordSeq = u32(f.recordSeq);
-  if (Number.isNaN(recordSeq)) return `${at}.record_seq: not a valid number`;
+  if (Number.isNaN(recordSeq)) return `.record_seq: not a valid number`;
   return {
     agentId: ctx.agentId,
     bootId: ctx.bootId,

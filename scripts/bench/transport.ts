@@ -13,10 +13,15 @@
 // 3. The collector comes back; the rate at which the agent delivers its backlog over the next
 //    --recovery-secs (default 20) is reported too (catch_up_flows_per_s).
 //
+// On a machine shared with other work flows_per_s depends on how much CPU the two processes get, so the
+// CPU time each spends per flow acknowledged in phase 1 is printed too (collector_cpu_us_per_flow,
+// agent_cpu_us_per_flow, from /proc/PID/stat): 1e6 / collector_cpu_us_per_flow is the rate one
+// dedicated core for the collector would reach.
+//
 // Last line: flows_per_s=… agent_rss_mb_outage=…
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +38,15 @@ function arg(name: string, def: number): number {
 const log = (msg: string): void => void process.stderr.write(`# ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MB = 1024 * 1024;
+/** Linux clock ticks per second (USER_HZ), the unit of utime and stime in /proc/PID/stat. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSecs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime (14), stime (15)
+}
 
 async function startCollector(configPath: string, build: string): Promise<{ child: ChildProcess; port: number }> {
   const args = build === 'dist'
@@ -85,8 +99,13 @@ async function main(): Promise<void> {
     log(`agent build=${build} batch=${batch} flows; sustained phase ${secs} s`);
     await sleep(3000);
     const a = await sample();
+    const cpuA = { collector: cpuSecs(collector.child.pid!), agent: cpuSecs(agent.pid!) };
     await sleep(secs * 1000);
     const b = await sample();
+    const cpuB = { collector: cpuSecs(collector.child.pid!), agent: cpuSecs(agent.pid!) };
+    const acked = Math.max(1, b.acked - a.acked);
+    const collectorCpuUs = ((cpuB.collector - cpuA.collector) * 1e6) / acked;
+    const agentCpuUs = ((cpuB.agent - cpuA.agent) * 1e6) / acked;
     const flowsPerS = Math.round(((b.acked - a.acked) * 1000) / (b.t_ms - a.t_ms));
     log(`sustained: ${b.acked - a.acked} flows acknowledged in ${((b.t_ms - a.t_ms) / 1000).toFixed(1)} s; agent RSS ${(b.rss / MB).toFixed(0)} MB`);
 
@@ -110,6 +129,7 @@ async function main(): Promise<void> {
     const catchUp = Math.round(((r.acked - back.acked) * 1000) / Math.max(1, r.t_ms - back.t_ms));
     log(`recovery: ${r.acked - back.acked} flows delivered in ${((r.t_ms - back.t_ms) / 1000).toFixed(1)} s after the collector came back (${(r.spool_bytes / MB).toFixed(0)} MB still spooled)`);
 
+    process.stdout.write(`collector_cpu_us_per_flow=${collectorCpuUs.toFixed(1)} agent_cpu_us_per_flow=${agentCpuUs.toFixed(1)}\n`);
     process.stdout.write(`catch_up_flows_per_s=${catchUp} agent_rss_mb_before=${(rssBefore / MB).toFixed(1)} agent_rss_growth_mb=${((peak - rssBefore) / MB).toFixed(1)}\n`);
     process.stdout.write('# goals: flows_per_s >= 300000; agent_rss_growth_mb <= 50\n');
     process.stdout.write(`flows_per_s=${flowsPerS} agent_rss_mb_outage=${(peak / MB).toFixed(1)}\n`);

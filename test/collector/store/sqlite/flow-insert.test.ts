@@ -1,0 +1,98 @@
+import * as path from 'node:path';
+import t from 'tap';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../../../collector/store';
+import { CHUNK_ROWS } from '../../../../collector/store/sqlite/flow-insert';
+import { MIGRATIONS } from '../../../../collector/store/sqlite/schema';
+import type { DirectionStats, FlowRow } from '../../../../collector/model';
+import { tempDir } from '../../helpers';
+
+function stats(n: number): DirectionStats {
+  return {
+    packets: n, ipBytes: 1500 * n, payloadBytes: 1448 * n, headerBytes: 52 * n, tcpFlags: 0x1b, synCount: 1, finCount: 1,
+    rstCount: n % 2, pshCount: 3, ackCount: n - 1, urgCount: 0, initWindow: 64240, lenMin: 52, lenMax: 1500,
+    lenMean: 1500 / 7, lenM2: 1e21 + n, iatCount: n - 1, iatMinUs: 12, iatMaxUs: 2 ** 53 - 1, iatMeanUs: 0.1 + 0.2, iatM2Us: 9.1e-7,
+  };
+}
+
+/** The wire's snake_case names, as JSON.stringify wrote stats_json before. */
+function snake(s: DirectionStats): Record<string, number> {
+  return {
+    packets: s.packets, ip_bytes: s.ipBytes, payload_bytes: s.payloadBytes, header_bytes: s.headerBytes, tcp_flags: s.tcpFlags,
+    syn_count: s.synCount, fin_count: s.finCount, rst_count: s.rstCount, psh_count: s.pshCount, ack_count: s.ackCount,
+    urg_count: s.urgCount, init_window: s.initWindow, len_min: s.lenMin, len_max: s.lenMax, len_mean: s.lenMean,
+    len_m2: s.lenM2, iat_count: s.iatCount, iat_min_us: s.iatMinUs, iat_max_us: s.iatMaxUs, iat_mean_us: s.iatMeanUs,
+    iat_m2_us: s.iatM2Us,
+  };
+}
+
+function flow(i: number): FlowRow {
+  return {
+    agentId: 'gw1', bootId: 'b1', seq: 1, flowId: i + 1, recordSeq: i % 3, recordType: i % 3 ? 'interim' : 'final',
+    communityId: i % 5 ? `1:c${i}=` : '', connState: i % 4 ? 'SF' : '', app: i % 2 ? { tls_sni: `h${i}.example`, tls_alpn: ['h2'] } : null,
+    srcIp: `10.0.${i >> 8}.${i & 255}`, dstIp: '2001:db8::1', srcPort: 1000 + i, dstPort: 443, proto: 6, vlan: i % 7 ? null : i,
+    firstUs: 1_700_000_000_000_000 + i, lastUs: 1_700_000_001_000_000 + i, endReason: 'idle', fwd: stats(i + 2), bwd: stats(i + 1),
+  };
+}
+
+t.test('a batch spanning several multi-row chunks and a remainder is stored row for row', async (t) => {
+  const file = path.join(tempDir(t), 'gk.sqlite');
+  const s = new SqliteStore({ path: file });
+  t.teardown(() => s.close());
+  const n = 2 * CHUNK_ROWS + 7;
+  const flows = Array.from({ length: n }, (_, i) => flow(i));
+  t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 1, receivedUs: 1_700_000_002_000_000, flows }), 'stored');
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  const rows = db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>;
+  t.equal(rows.length, n);
+  for (let i = 0; i < n; i++) {
+    const f = flows[i];
+    const r = rows[i];
+    const want = {
+      agent_id: 'gw1', boot_id: 'b1', seq: 1, flow_id: f.flowId, record_seq: f.recordSeq, record_type: f.recordType,
+      community_id: f.communityId || null, conn_state: f.connState || null, src_ip: f.srcIp, dst_ip: f.dstIp, src_port: f.srcPort,
+      dst_port: 443, proto: 6, vlan: f.vlan, first_ts: f.firstUs / 1e6, last_ts: f.lastUs / 1e6, fwd_packets: f.fwd.packets,
+      bwd_packets: f.bwd.packets, fwd_ip_bytes: f.fwd.ipBytes, bwd_ip_bytes: f.bwd.ipBytes, fwd_payload_bytes: f.fwd.payloadBytes,
+      bwd_payload_bytes: f.bwd.payloadBytes, tcp_flags: 0x1b, end_reason: 'idle',
+      app_json: f.app ? JSON.stringify(f.app) : null,
+    };
+    const { id: _id, stats_json: stats, ...got } = r;
+    if (!t.has(got, want, `row ${i}`)) break;
+    // stats_json, computed by SQLite: SQLite may spell a number differently (153.0, 1.0e+21), never another value
+    if (!t.same(JSON.parse(stats as string), { fwd: snake(f.fwd), bwd: snake(f.bwd) }, `row ${i} stats_json`)) break;
+  }
+  // Resending the same rows in another batch stores none of them twice.
+  t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 2, receivedUs: 1_700_000_003_000_000, flows }), 'stored');
+  t.equal((db.prepare('SELECT count(*) AS n FROM flows').get() as { n: number }).n, n);
+});
+
+t.test('migration 5 keeps stored flows, their stats as columns, stats_json computed from them', async (t) => {
+  const file = path.join(tempDir(t), 'gk.sqlite');
+  const old = new Database(file);
+  for (let v = 0; v < 4; v++) old.exec(MIGRATIONS[v]);
+  old.pragma('user_version = 4');
+  const insert = old.prepare(`INSERT INTO flows (agent_id, boot_id, seq, flow_id, record_seq, record_type, community_id, src_ip, dst_ip,
+    src_port, dst_port, proto, first_ts, last_ts, fwd_packets, bwd_packets, fwd_ip_bytes, bwd_ip_bytes, fwd_payload_bytes,
+    bwd_payload_bytes, tcp_flags, end_reason, stats_json, app_json)
+    VALUES ('gw1', 'b1', 1, ?, 0, 'final', '1:x=', '10.0.0.1', '10.0.0.2', 1, 2, 6, 1.5, 2.5, 3, 2, 180, 120, 0, 0, 0x1b, 'idle', ?, ?)`);
+  const f = flow(4);
+  const before = { fwd: snake({ ...f.fwd, packets: 3, ipBytes: 180, payloadBytes: 0 }), bwd: snake({ ...f.bwd, packets: 2, ipBytes: 120, payloadBytes: 0 }) };
+  insert.run(1, JSON.stringify(before), '{"dns_query":"example.org"}');
+  insert.run(2, '{}', null); // a stats_json missing its members reads as zeros
+  old.close();
+  await new SqliteStore({ path: file }).close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), 5);
+  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flows' AND sql IS NOT NULL ORDER BY name`)
+    .all() as Array<{ name: string }>).map((r) => r.name);
+  t.same(indexes, ['flows_batch', 'flows_first_ts'], 'no index on community_id, src_ip, dst_ip');
+  const rows = db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>;
+  t.match(rows[0], { id: 1, flow_id: 1, community_id: '1:x=', fwd_packets: 3, tcp_flags: 0x1b, app_json: '{"dns_query":"example.org"}' });
+  t.same(JSON.parse(rows[0].stats_json as string), before);
+  const zeros = JSON.parse(rows[1].stats_json as string) as { fwd: Record<string, number> };
+  t.equal(zeros.fwd.packets, 3);
+  t.equal(zeros.fwd.syn_count, 0);
+  t.match(db.prepare('SELECT fwd_len_mean, bwd_iat_max_us FROM flows WHERE flow_id = 1').get(), { fwd_len_mean: 1500 / 7, bwd_iat_max_us: 2 ** 53 - 1 });
+});
