@@ -4,6 +4,8 @@
 // keys are held, the least recently used half is what goes, and each operation is one or two Map
 // lookups — measured several times cheaper per flow than lru-cache's exact LRU order
 // (scripts/bench/detect.ts), which these detectors do not need.
+import type { AddrKey } from './flow-keys';
+
 export class BoundedMap<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
@@ -55,16 +57,16 @@ export class BoundedMap<K, V> {
 }
 
 /**
- * BoundedMaps per agent, keyed by a string the flow already holds (an address): no key is built
- * per flow, and the address string's hash, once computed by one detector, serves every other.
+ * BoundedMaps per agent, keyed by an address key from the batch's shared pre-pass (flow-keys.ts: an
+ * int32 for IPv4, else the address text): no key is built or hashed per flow.
  * `max` bounds each agent's map; agents are few (one per configured credential).
  */
 export class PerAgentMap<V> {
-  private readonly agents = new Map<string, BoundedMap<string, V>>();
+  private readonly agents = new Map<string, BoundedMap<AddrKey, V>>();
 
   constructor(private readonly max: number) {}
 
-  of(agentId: string): BoundedMap<string, V> {
+  of(agentId: string): BoundedMap<AddrKey, V> {
     let m = this.agents.get(agentId);
     if (!m) this.agents.set(agentId, (m = new BoundedMap(this.max)));
     return m;

@@ -96,6 +96,12 @@ export class PrefixMap<V> {
     if (this.v4Lengths.length === 0) return undefined;
     const v = ipv4ToInt(ip);
     if (v < 0) return undefined;
+    return this.getV4(v);
+  }
+
+  /** As get, for an IPv4 address given as its 32-bit value (signed or unsigned). */
+  getV4(ip: number): V | undefined {
+    const v = ip >>> 0;
     for (const bits of this.v4Lengths) {
       const hit = this.v4.get(bits)!.get(mask4(v, bits));
       if (hit !== undefined) return hit;
@@ -104,20 +110,44 @@ export class PrefixMap<V> {
   }
 }
 
+/** Up to this many IPv4 prefixes, a PrefixSet tests them one by one on int32s (no map lookups). */
+const LINEAR_V4_PREFIXES = 32;
+
 /** A set of address prefixes (detect.local_networks). */
 export class PrefixSet {
   private readonly map = new PrefixMap<true>();
+  /** the IPv4 prefixes as int32 (mask, masked value) pairs while there are few */
+  private v4Masks: number[] = [];
+  private v4Values: number[] = [];
 
   constructor(prefixes: readonly string[] = []) {
     for (const p of prefixes) this.add(p);
   }
 
   add(text: string): boolean {
-    return this.map.set(text, true);
+    if (!this.map.set(text, true)) return false;
+    const slash = text.indexOf('/');
+    const v = ipv4ToInt(slash < 0 ? text : text.slice(0, slash));
+    if (v >= 0 && !text.includes(':')) {
+      const bits = slash < 0 ? 32 : Number(text.slice(slash + 1));
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
+      this.v4Masks.push(mask);
+      this.v4Values.push(v & mask);
+    }
+    return true;
   }
 
   match(ip: string): boolean {
     return this.map.get(ip) === true;
+  }
+
+  /** As match, for an IPv4 address given as its 32-bit value. */
+  matchV4(ip: number): boolean {
+    const masks = this.v4Masks;
+    if (masks.length > LINEAR_V4_PREFIXES) return this.map.getV4(ip) === true;
+    const v = ip | 0;
+    for (let i = 0; i < masks.length; i++) if ((v & masks[i]) === this.v4Values[i]) return true;
+    return false;
   }
 }
 

@@ -18,13 +18,15 @@ import type { FlowRow } from '../model';
 import { PerAgentMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, Probe, probeOutcome } from './probes';
+import { FlowKeys, type AddrKey } from './flow-keys';
+import { Probe, probeOutcome } from './probes';
 
 const MAX_CONTACTED = 256;
 
 interface Walk {
   llr: number;
-  contacted: Set<string>;
+  /** destination address keys (flow-keys.ts) */
+  contacted: Set<AddrKey>;
   failures: number;
   successes: number;
   lastUs: number;
@@ -39,6 +41,8 @@ export class TrwDetector implements Detector {
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
+  /** the batch's trials, as flow indexes in start order (reused) */
+  private readonly trials: number[] = [];
 
   constructor(private readonly opts: TrwConfig) {
     this.walks = new PerAgentMap(opts.max_tracked_sources);
@@ -49,22 +53,26 @@ export class TrwDetector implements Detector {
     this.lower = Math.log((1 - b) / (1 - a));
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    let trials: FlowRow[] | undefined;
-    for (const f of flows) if (probeOutcome(f) !== Probe.NONE) (trials ??= []).push(f);
-    if (!trials) return;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const trials = this.trials;
+    trials.length = 0;
+    for (let i = 0; i < flows.length; i++) if (probeOutcome(flows[i]) !== Probe.NONE) trials.push(i);
+    if (trials.length === 0) return;
+    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    trials.sort((a, b) => flows[a].firstUs - flows[b].firstUs); // stable: as byStart
     const idleUs = this.opts.idle_secs * 1e6;
-    for (const f of byStart(trials)) {
+    for (const i of trials) {
+      const f = flows[i];
       const walks = this.walks.of(f.agentId);
-      let w = walks.get(f.srcIp);
+      let w = walks.get(src[i]);
       if (!w || f.firstUs - w.lastUs > idleUs) {
         w = { llr: 0, contacted: new Set(), failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
-        walks.set(f.srcIp, w);
+        walks.set(src[i], w);
       }
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
-      if (w.contacted.has(f.dstIp)) continue; // not a first contact
+      if (w.contacted.has(dst[i])) continue; // not a first contact
       if (w.contacted.size >= MAX_CONTACTED) w.contacted.clear();
-      w.contacted.add(f.dstIp);
+      w.contacted.add(dst[i]);
       if (f.firstUs < w.quietUntilUs) continue;
       if (probeOutcome(f) === Probe.FAILED) {
         w.llr += this.up;

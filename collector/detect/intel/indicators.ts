@@ -30,10 +30,23 @@ export function classify(value: string): IndicatorKind | undefined {
   return undefined;
 }
 
+/** Label counts from here on share one slot in IndicatorSet's label-count table. */
+const MAX_LABELS = 127;
+
+/** Dots + 1. */
+function labelCount(name: string): number {
+  let n = 1;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 46) n++;
+  return n;
+}
+
 export class IndicatorSet {
   readonly ips = new PrefixMap<IndicatorMeta>();
   readonly domains = new Map<string, IndicatorMeta>();
   readonly ja4 = new Map<string, IndicatorMeta>();
+  /** [k]: some domain indicator has k labels (k ≥ MAX_LABELS counted at MAX_LABELS), so a name's
+   * suffixes are looked up only at the label counts some indicator has */
+  private readonly domainLabels = new Uint8Array(MAX_LABELS + 1);
 
   get size(): number {
     return this.ips.size + this.domains.size + this.ja4.size;
@@ -44,9 +57,12 @@ export class IndicatorSet {
     switch (meta.kind) {
       case 'ip':
         return this.ips.set(meta.value.trim(), meta);
-      case 'domain':
-        this.domains.set(meta.value.trim().toLowerCase().replace(/\.$/, ''), meta);
+      case 'domain': {
+        const name = meta.value.trim().toLowerCase().replace(/\.$/, '');
+        this.domains.set(name, meta);
+        this.domainLabels[Math.min(MAX_LABELS, labelCount(name))] = 1;
         return true;
+      }
       case 'ja4':
         this.ja4.set(meta.value.trim().toLowerCase(), meta);
         return true;
@@ -57,17 +73,28 @@ export class IndicatorSet {
     return this.ips.size === 0 ? undefined : this.ips.get(ip);
   }
 
+  /** As matchIp, for an IPv4 address given as its 32-bit value (flow-keys.ts). */
+  matchIpV4(ip: number): IndicatorMeta | undefined {
+    return this.ips.size === 0 ? undefined : this.ips.getV4(ip);
+  }
+
   /** `name` or its closest listed parent domain. */
   matchDomain(name: string): IndicatorMeta | undefined {
     if (this.domains.size === 0) return undefined;
     let n = name.toLowerCase();
     if (n.endsWith('.')) n = n.slice(0, -1);
+    // suffixes from the longest, each one label shorter; only those with a listed label count are looked up
+    let labels = labelCount(n);
+    let start = 0;
     for (;;) {
-      const hit = this.domains.get(n);
-      if (hit) return hit;
-      const dot = n.indexOf('.');
+      if (this.domainLabels[Math.min(MAX_LABELS, labels)] === 1) {
+        const hit = this.domains.get(start === 0 ? n : n.slice(start));
+        if (hit) return hit;
+      }
+      const dot = n.indexOf('.', start);
       if (dot < 0) return undefined;
-      n = n.slice(dot + 1);
+      start = dot + 1;
+      labels--;
     }
   }
 
