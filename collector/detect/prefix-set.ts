@@ -40,10 +40,13 @@ export function ipv6ToBigInt(ip: string): bigint {
 
 /** Address prefixes mapped to a value; the longest matching prefix wins. */
 export class PrefixMap<V> {
-  /** prefix length → masked value → V */
+  /** prefix length → masked value (IPv4: as an int32) → V */
   private readonly v4 = new Map<number, Map<number, V>>();
   private readonly v6 = new Map<number, Map<bigint, V>>();
   private v4Lengths: number[] = [];
+  /** the maps of v4Lengths, in the same order; keyed by the masked address as an int32 (a small
+   * integer to V8, so a lookup boxes nothing) */
+  private v4ByLength: Map<number, V>[] = [];
   private v6Lengths: number[] = [];
   size = 0;
 
@@ -60,8 +63,9 @@ export class PrefixMap<V> {
       if (!m) {
         this.v4.set(bits, (m = new Map()));
         this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
+        this.v4ByLength = this.v4Lengths.map((b) => this.v4.get(b)!);
       }
-      const k = mask4(ipv4ToInt(addr), bits);
+      const k = mask4(ipv4ToInt(addr), bits) | 0;
       if (!m.has(k)) this.size++;
       m.set(k, value);
       return true;
@@ -101,9 +105,10 @@ export class PrefixMap<V> {
 
   /** As get, for an IPv4 address given as its 32-bit value (signed or unsigned). */
   getV4(ip: number): V | undefined {
-    const v = ip >>> 0;
-    for (const bits of this.v4Lengths) {
-      const hit = this.v4.get(bits)!.get(mask4(v, bits));
+    const lengths = this.v4Lengths;
+    for (let i = 0; i < lengths.length; i++) {
+      const bits = lengths[i];
+      const hit = this.v4ByLength[i].get(bits === 0 ? 0 : ip & (-1 << (32 - bits)));
       if (hit !== undefined) return hit;
     }
     return undefined;

@@ -40,6 +40,22 @@ function labelCount(name: string): number {
   return n;
 }
 
+/**
+ * A hash of the label before `end` in `name`, ASCII letters folded to lower case; -1 when it holds
+ * a non-ASCII character (toLowerCase might fold that differently: no shortcut then).
+ */
+function lastLabelHash(name: string, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = end - 1; i >= 0; i--) {
+    let c = name.charCodeAt(i);
+    if (c === 46) break;
+    if (c >= 128) return -1;
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 1;
+}
+
 export class IndicatorSet {
   readonly ips = new PrefixMap<IndicatorMeta>();
   readonly domains = new Map<string, IndicatorMeta>();
@@ -47,6 +63,9 @@ export class IndicatorSet {
   /** [k]: some domain indicator has k labels (k ≥ MAX_LABELS counted at MAX_LABELS), so a name's
    * suffixes are looked up only at the label counts some indicator has */
   private readonly domainLabels = new Uint8Array(MAX_LABELS + 1);
+  /** hashes of the domain indicators' last labels: a name whose last label hashes elsewhere cannot
+   * match (checked on the name's char codes, before any string is made) */
+  private readonly lastLabels = new Set<number>();
 
   get size(): number {
     return this.ips.size + this.domains.size + this.ja4.size;
@@ -61,6 +80,7 @@ export class IndicatorSet {
         const name = meta.value.trim().toLowerCase().replace(/\.$/, '');
         this.domains.set(name, meta);
         this.domainLabels[Math.min(MAX_LABELS, labelCount(name))] = 1;
+        this.lastLabels.add(lastLabelHash(name, name.length));
         return true;
       }
       case 'ja4':
@@ -81,6 +101,8 @@ export class IndicatorSet {
   /** `name` or its closest listed parent domain. */
   matchDomain(name: string): IndicatorMeta | undefined {
     if (this.domains.size === 0) return undefined;
+    const h = lastLabelHash(name, name.endsWith('.') ? name.length - 1 : name.length);
+    if (h >= 0 && !this.lastLabels.has(h)) return undefined;
     let n = name.toLowerCase();
     if (n.endsWith('.')) n = n.slice(0, -1);
     // suffixes from the longest, each one label shorter; only those with a listed label count are looked up

@@ -49,6 +49,9 @@ t.test('IndicatorSet: names match themselves and every name below, whatever thei
   t.equal(set.matchDomain('evil.example')?.value, 'evil.example');
   t.equal(set.matchDomain('a.b.c.EVIL.example.')?.value, 'evil.example');
   t.equal(set.matchDomain('x.deep.bad.example.org')?.value, 'Deep.Bad.Example.ORG.');
+  t.equal(set.matchDomain('X.Evil.EXAMPLE')?.value, 'evil.example', 'letters folded in the last-label shortcut too');
+  set.add({ value: 'evil.tk', kind: 'domain', source: 's' });
+  t.equal(set.matchDomain('www.evil.t\u212a')?.value, 'evil.tk', 'the Kelvin sign lower-cases to k: no shortcut on non-ASCII');
   t.equal(set.matchDomain('bad.example.org'), undefined);
   t.equal(set.matchDomain('notevil.example'), undefined);
   t.equal(set.matchDomain('example'), undefined);
