@@ -63,12 +63,18 @@ export class BoundedMap<K, V> {
  */
 export class PerAgentMap<V> {
   private readonly agents = new Map<string, BoundedMap<AddrKey, V>>();
+  /** a batch comes from one agent: its map is found once, not per flow */
+  private lastAgent: string | undefined;
+  private lastMap: BoundedMap<AddrKey, V> | undefined;
 
   constructor(private readonly max: number) {}
 
   of(agentId: string): BoundedMap<AddrKey, V> {
+    if (agentId === this.lastAgent) return this.lastMap!;
     let m = this.agents.get(agentId);
     if (!m) this.agents.set(agentId, (m = new BoundedMap(this.max)));
+    this.lastAgent = agentId;
+    this.lastMap = m;
     return m;
   }
 }

@@ -97,7 +97,9 @@ export class ExfiltrationDetector implements Detector {
     if (bucket > h.bucket) this.roll(h, bucket);
     else if (bucket < h.bucket) return; // a late record for a finished bucket: too late to judge
     h.bytes += sent;
-    if (h.destinations.size < 16 || h.destinations.has(peer)) h.destinations.set(peer, (h.destinations.get(peer) ?? 0) + sent);
+    const toPeer = h.destinations.get(peer);
+    if (toPeer !== undefined) h.destinations.set(peer, toPeer + sent);
+    else if (h.destinations.size < 16) h.destinations.set(peer, sent);
     h.ev.add(f);
     if (h.alerted || h.learned < this.opts.learning_buckets || f.lastUs < h.quietUntilUs) return;
     const limit = Math.max(this.opts.min_bytes, h.mean + this.opts.deviation_factor * Math.sqrt(h.variance));
