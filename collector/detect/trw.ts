@@ -12,7 +12,7 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources per agent (bounded-map.ts). Fixed: at most 4096 contacted hosts remembered per source.
+// 100000 sources per agent (bounded-map.ts). Fixed: at most 256 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
 import { PerAgentMap } from './bounded-map';
@@ -25,8 +25,9 @@ const MAX_CONTACTED = 256;
 
 interface Walk {
   llr: number;
-  /** destination address keys (flow-keys.ts) */
-  contacted: Set<AddrKey>;
+  /** destination address keys (flow-keys.ts), at most MAX_CONTACTED: an array, searched linearly —
+   * walks restart after a few trials, so it is short, and emptying it allocates nothing (a Set's clear does) */
+  contacted: AddrKey[];
   failures: number;
   successes: number;
   lastUs: number;
@@ -66,13 +67,13 @@ export class TrwDetector implements Detector {
       const walks = this.walks.of(f.agentId);
       let w = walks.get(src[i]);
       if (!w || f.firstUs - w.lastUs > idleUs) {
-        w = { llr: 0, contacted: new Set(), failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
+        w = { llr: 0, contacted: [], failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
         walks.set(src[i], w);
       }
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
-      if (w.contacted.has(dst[i])) continue; // not a first contact
-      if (w.contacted.size >= MAX_CONTACTED) w.contacted.clear();
-      w.contacted.add(dst[i]);
+      if (w.contacted.includes(dst[i])) continue; // not a first contact
+      if (w.contacted.length >= MAX_CONTACTED) w.contacted.length = 0;
+      w.contacted.push(dst[i]);
       if (f.firstUs < w.quietUntilUs) continue;
       if (probeOutcome(f) === Probe.FAILED) {
         w.llr += this.up;
@@ -99,7 +100,7 @@ export class TrwDetector implements Detector {
   }
 
   private restart(w: Walk): void {
-    w.contacted.clear();
+    w.contacted.length = 0;
     w.llr = 0;
     w.failures = 0;
     w.successes = 0;
