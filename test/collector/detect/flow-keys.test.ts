@@ -13,10 +13,35 @@ t.test('addrKey: canonical IPv4 becomes its int32 and back; anything else stays 
   }
   t.not(addrKey('10.0.0.1'), addrKey('10.0.0.2'));
   // not canonical: no two spellings of one address may share a key, so these stay strings
-  for (const ip of ['010.0.0.1', '10.0.0.01', '10.0.0.256', '10.0.0', '10.0.0.1.2', '10..0.1', '1.2.3.4x', '::1', 'fe80::1%eth0', '', '::ffff:1.2.3.4']) {
+  for (const ip of ['010.0.0.1', '10.0.0.01', '10.0.0.256', '10.0.0', '10.0.0.1.2', '10..0.1', '1.2.3.4x', '1.2.3.4.', '.1.2.3', '1.2.3.', '1234.1.1.1', '00.0.0.0', '999.1.1.1', '::1', 'fe80::1%eth0', '', '::ffff:1.2.3.4']) {
     t.equal(addrKey(ip), ip, JSON.stringify(ip));
     t.ok(Number.isNaN(ipv4Key(ip)));
   }
+});
+
+t.test('ipv4Key agrees with a plain reference on a million random dotted strings', async (t) => {
+  const canonical = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+  const reference = (s: string): number => (canonical.test(s) ? s.split('.').reduce((n, o) => (n << 8) | Number(o), 0) : NaN);
+  let seed = 7;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let bad = 0;
+  let valid = 0;
+  for (let k = 0; k < 1_000_000; k++) {
+    // octets of 1-4 digits, biased towards valid ones, with an occasional stray dot or letter
+    let s = '';
+    for (let o = 0; o < 4; o++) {
+      if (o > 0) s += '.';
+      const len = 1 + rand(rand(8) === 0 ? 4 : 3);
+      for (let c = 0; c < len; c++) s += String(rand(c === 0 ? 3 : 10));
+    }
+    if (rand(10) === 0) s = s.slice(0, rand(s.length)) + '.x0'[rand(3)] + s.slice(rand(s.length));
+    const want = reference(s);
+    const got = ipv4Key(s);
+    if (!Object.is(got, want)) bad++;
+    if (!Number.isNaN(want)) valid++;
+  }
+  t.equal(bad, 0);
+  t.ok(valid > 100_000, `${valid} valid addresses among them`);
 });
 
 t.test('FlowKeys: one pre-pass per batch, reused; detectors called alone parse their own', async (t) => {
