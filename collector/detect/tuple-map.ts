@@ -4,7 +4,7 @@
 // hashed or compared per flow. Other addresses fall back to a string key in a BoundedMap. Both are
 // bounded as bounded-map.ts is: two generations, the older dropped whole when the younger is half
 // full, a key found in the older moved to the younger.
-import { BoundedMap } from './bounded-map';
+import { BoundedMap, PerAgent } from './bounded-map';
 import { keyText, type AddrKey } from './flow-keys';
 
 const EMPTY = 0;
@@ -162,37 +162,27 @@ export class BoundedTripleMap<V> {
  * keys of other addresses (all agents together). `n` is an int32 (a port, port and protocol).
  */
 export class AddrPairMap<V> {
-  private readonly agents = new Map<string, BoundedTripleMap<V>>();
-  private lastAgent: string | undefined;
-  private lastTable: BoundedTripleMap<V> | undefined;
+  private readonly tables: PerAgent<BoundedTripleMap<V>>;
   private readonly other: BoundedMap<string, V>;
 
-  constructor(private readonly max: number) {
+  constructor(max: number) {
+    this.tables = new PerAgent(() => new BoundedTripleMap(max));
     this.other = new BoundedMap(max);
   }
 
   get(agentId: string, src: AddrKey, dst: AddrKey, n: number): V | undefined {
-    if (typeof src === 'number' && typeof dst === 'number') return this.table(agentId).get(src, dst, n);
+    if (typeof src === 'number' && typeof dst === 'number') return this.tables.of(agentId).get(src, dst, n);
     return this.other.get(otherKey(agentId, src, dst, n));
   }
 
   set(agentId: string, src: AddrKey, dst: AddrKey, n: number, v: V): void {
-    if (typeof src === 'number' && typeof dst === 'number') this.table(agentId).set(src, dst, n, v);
+    if (typeof src === 'number' && typeof dst === 'number') this.tables.of(agentId).set(src, dst, n, v);
     else this.other.set(otherKey(agentId, src, dst, n), v);
   }
 
   delete(agentId: string, src: AddrKey, dst: AddrKey, n: number): void {
-    if (typeof src === 'number' && typeof dst === 'number') this.table(agentId).delete(src, dst, n);
+    if (typeof src === 'number' && typeof dst === 'number') this.tables.of(agentId).delete(src, dst, n);
     else this.other.delete(otherKey(agentId, src, dst, n));
-  }
-
-  private table(agentId: string): BoundedTripleMap<V> {
-    if (agentId === this.lastAgent) return this.lastTable!;
-    let t = this.agents.get(agentId);
-    if (!t) this.agents.set(agentId, (t = new BoundedTripleMap(this.max)));
-    this.lastAgent = agentId;
-    this.lastTable = t;
-    return t;
   }
 }
 
