@@ -80,10 +80,3 @@ export class FlowKeys {
     return keys !== undefined && keys.isFor(flows) ? keys : new FlowKeys().fill(flows);
   }
 }
-
-/** Indexes of `flows` in start order (a stable sort, as byStart). */
-export function startOrder(flows: readonly FlowRow[], idx: number[]): number[] {
-  idx.length = 0;
-  for (let i = 0; i < flows.length; i++) idx.push(i);
-  return idx.sort((a, b) => flows[a].firstUs - flows[b].firstUs);
-}
