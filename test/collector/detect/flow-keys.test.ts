@@ -19,14 +19,14 @@ t.test('addrKey: canonical IPv4 becomes its int32 and back; anything else stays 
   }
 });
 
-t.test('ipv4Key agrees with a plain reference on a million random dotted strings', async (t) => {
+t.test('ipv4Key agrees with a plain reference on 300,000 random dotted strings', async (t) => {
   const canonical = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
   const reference = (s: string): number => (canonical.test(s) ? s.split('.').reduce((n, o) => (n << 8) | Number(o), 0) : NaN);
   let seed = 7;
   const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
   let bad = 0;
   let valid = 0;
-  for (let k = 0; k < 1_000_000; k++) {
+  for (let k = 0; k < 300_000; k++) {
     // octets of 1-4 digits, biased towards valid ones, with an occasional stray dot or letter
     let s = '';
     for (let o = 0; o < 4; o++) {
@@ -41,7 +41,7 @@ t.test('ipv4Key agrees with a plain reference on a million random dotted strings
     if (!Number.isNaN(want)) valid++;
   }
   t.equal(bad, 0);
-  t.ok(valid > 100_000, `${valid} valid addresses among them`);
+  t.ok(valid > 30_000, `${valid} valid addresses among them`);
 });
 
 t.test('FlowKeys: one pre-pass per batch, reused; detectors called alone parse their own', async (t) => {
