@@ -14,13 +14,14 @@
 // Thresholds (detect.beaconing): min_connections 12 connections; min_span_secs 20 s;
 // min_interval_secs 1 s; ignore_ports [53, 123, 137, 138, 5353, 5355]; min_score 0.8 (RITA's "medium" bucket starts at 0.7, "high" at 0.9);
 // max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 pairs with a history
-// plus as many seen once (bounded-map.ts).
+// plus as many seen once, per agent for IPv4 pairs (tuple-map.ts).
 import type { BeaconingConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
-import { BoundedMap } from './bounded-map';
+import { FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
+import { AddrPairMap } from './tuple-map';
 
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
@@ -37,36 +38,42 @@ interface Series {
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
-  private readonly pairs: BoundedMap<string, Series>;
+  private readonly pairs: AddrPairMap<Series>;
   /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
    * on its second (the first connection then counts in the intervals, not in the sizes) */
-  private readonly singles: BoundedMap<string, number>;
+  private readonly singles: AddrPairMap<number>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
   private readonly ignored: Set<number>;
 
   constructor(private readonly opts: BeaconingConfig) {
-    this.pairs = new BoundedMap(opts.max_tracked_pairs);
-    this.singles = new BoundedMap(opts.max_tracked_pairs);
+    this.pairs = new AddrPairMap(opts.max_tracked_pairs);
+    this.singles = new AddrPairMap(opts.max_tracked_pairs);
     this.a = new Float64Array(opts.max_history);
     this.b = new Float64Array(opts.max_history);
     this.ignored = new Set(opts.ignore_ports);
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
-    for (const f of flows) {
+    const keys = FlowKeys.of(flows, batchKeys);
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
       if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
-      const key = `${f.agentId}|${f.srcIp}|${f.dstIp}|${f.dstPort + 65536 * f.proto}`;
-      let s = this.pairs.get(key);
+      const agent = f.agentId;
+      const src = keys.src[i];
+      const dst = keys.dst[i];
+      const svc = f.dstPort + 65536 * f.proto;
+      let s = this.pairs.get(agent, src, dst, svc);
       if (!s) {
-        const firstUs = this.singles.get(key);
+        const firstUs = this.singles.get(agent, src, dst, svc);
         if (firstUs === undefined) {
-          this.singles.set(key, f.firstUs);
+          this.singles.set(agent, src, dst, svc, f.firstUs);
           continue;
         }
-        this.singles.delete(key);
-        this.pairs.set(key, (s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity }));
+        this.singles.delete(agent, src, dst, svc);
+        s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity };
+        this.pairs.set(agent, src, dst, svc, s);
         this.append(s, firstUs, NaN, undefined);
       }
       if (f.firstUs < s.quietUntilUs) continue;

@@ -4,6 +4,8 @@
 // keys are held, the least recently used half is what goes, and each operation is one or two Map
 // lookups — measured several times cheaper per flow than lru-cache's exact LRU order
 // (scripts/bench/detect.ts), which these detectors do not need.
+import type { AddrKey } from './flow-keys';
+
 export class BoundedMap<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
@@ -54,19 +56,31 @@ export class BoundedMap<K, V> {
   }
 }
 
+/** One T per agent, made on first use. A batch comes from one agent: its T is found once, not per flow. */
+export class PerAgent<T> {
+  private readonly agents = new Map<string, T>();
+  private lastAgent: string | undefined;
+  private lastValue: T | undefined;
+
+  constructor(private readonly make: () => T) {}
+
+  of(agentId: string): T {
+    if (agentId === this.lastAgent) return this.lastValue as T;
+    let v = this.agents.get(agentId);
+    if (v === undefined) this.agents.set(agentId, (v = this.make()));
+    this.lastAgent = agentId;
+    this.lastValue = v;
+    return v;
+  }
+}
+
 /**
- * BoundedMaps per agent, keyed by a string the flow already holds (an address): no key is built
- * per flow, and the address string's hash, once computed by one detector, serves every other.
+ * BoundedMaps per agent, keyed by an address key from the batch's shared pre-pass (flow-keys.ts: an
+ * int32 for IPv4, else the address text): no key is built or hashed per flow.
  * `max` bounds each agent's map; agents are few (one per configured credential).
  */
-export class PerAgentMap<V> {
-  private readonly agents = new Map<string, BoundedMap<string, V>>();
-
-  constructor(private readonly max: number) {}
-
-  of(agentId: string): BoundedMap<string, V> {
-    let m = this.agents.get(agentId);
-    if (!m) this.agents.set(agentId, (m = new BoundedMap(this.max)));
-    return m;
+export class PerAgentMap<V> extends PerAgent<BoundedMap<AddrKey, V>> {
+  constructor(max: number) {
+    super(() => new BoundedMap(max));
   }
 }

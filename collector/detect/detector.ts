@@ -1,6 +1,7 @@
 // A detector looks at newly stored flows and emits alerts through a callback. It never touches the
 // store or the alert hub (pipeline.ts does), so it can be tested with plain arrays.
 import type { FlowRow, NewAlert } from '../model';
+import type { FlowKeys } from './flow-keys';
 
 export type EmitAlert = (alert: NewAlert) => void;
 
@@ -10,6 +11,8 @@ export interface Detector {
   /**
    * Called once per newly stored batch (all flows from one agent; duplicates never reach here).
    * Detectors keep their own bounded state across calls. Throwing is tolerated: the runner counts it.
+   * `keys`: the batch's addresses parsed once for all detectors (flow-keys.ts); absent when a
+   * detector is called on its own, which then parses what it needs (FlowKeys.of).
    */
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, keys?: FlowKeys): void;
 }

@@ -21,6 +21,7 @@ import type { FlowRow } from '../model';
 import { BoundedMap, PerAgentMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
+import { FlowKeys, keyText, type AddrKey } from './flow-keys';
 import type { PrefixSet } from './prefix-set';
 
 const MAX_LONG_FLOWS = 100_000;
@@ -29,7 +30,8 @@ const MAX_CACHED_ADDRESSES = 65_536;
 interface Host {
   bucket: number;
   bytes: number;
-  destinations: Map<string, number>;
+  /** peer address key → bytes */
+  destinations: Map<AddrKey, number>;
   ev: FlowEvidence;
   mean: number;
   variance: number;
@@ -52,21 +54,25 @@ export class ExfiltrationDetector implements Detector {
     this.alpha = 2 / (opts.learning_buckets + 1);
   }
 
-  /** address → is it local: parsing and prefix lookups once per address, not per flow */
+  /** non-IPv4 address → is it local: parsing and prefix lookups once per address, not per flow */
   private readonly localCache = new BoundedMap<string, boolean>(MAX_CACHED_ADDRESSES);
 
-  private isLocal(ip: string): boolean {
-    let v = this.localCache.get(ip);
-    if (v === undefined) this.localCache.set(ip, (v = this.local.match(ip)));
+  /** IPv4 (an int32 key) is tested against the prefixes directly, a few integer compares. */
+  private isLocal(key: AddrKey): boolean {
+    if (typeof key === 'number') return this.local.matchV4(key);
+    let v = this.localCache.get(key);
+    if (v === undefined) this.localCache.set(key, (v = this.local.match(key)));
     return v;
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    for (const f of flows) {
-      const srcLocal = this.isLocal(f.srcIp);
-      if (srcLocal === this.isLocal(f.dstIp)) continue; // internal, or transit between outside hosts
-      const host = srcLocal ? f.srcIp : f.dstIp;
-      const peer = srcLocal ? f.dstIp : f.srcIp;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
+      const srcLocal = this.isLocal(src[i]);
+      if (srcLocal === this.isLocal(dst[i])) continue; // internal, or transit between outside hosts
+      const host = srcLocal ? src[i] : dst[i];
+      const peer = srcLocal ? dst[i] : src[i];
       let sent = srcLocal ? f.fwd.payloadBytes : f.bwd.payloadBytes;
       if (f.recordType === 'interim' || f.recordSeq > 0) {
         const k = `${f.agentId}\u0000${f.flowId}`;
@@ -80,27 +86,29 @@ export class ExfiltrationDetector implements Detector {
     }
   }
 
-  private add(f: FlowRow, hostIp: string, peer: string, sent: number, emit: EmitAlert): void {
+  private add(f: FlowRow, host: AddrKey, peer: AddrKey, sent: number, emit: EmitAlert): void {
     const hosts = this.hosts.of(f.agentId);
     const bucket = Math.floor(f.lastUs / this.bucketUs);
-    let h = hosts.get(hostIp);
+    let h = hosts.get(host);
     if (!h) {
       h = { bucket, bytes: 0, destinations: new Map(), ev: new FlowEvidence(), mean: 0, variance: 0, learned: 0, alerted: false, quietUntilUs: -Infinity };
-      hosts.set(hostIp, h);
+      hosts.set(host, h);
     }
     if (bucket > h.bucket) this.roll(h, bucket);
     else if (bucket < h.bucket) return; // a late record for a finished bucket: too late to judge
     h.bytes += sent;
-    if (h.destinations.size < 16 || h.destinations.has(peer)) h.destinations.set(peer, (h.destinations.get(peer) ?? 0) + sent);
+    const toPeer = h.destinations.get(peer);
+    if (toPeer !== undefined) h.destinations.set(peer, toPeer + sent);
+    else if (h.destinations.size < 16) h.destinations.set(peer, sent);
     h.ev.add(f);
     if (h.alerted || h.learned < this.opts.learning_buckets || f.lastUs < h.quietUntilUs) return;
     const limit = Math.max(this.opts.min_bytes, h.mean + this.opts.deviation_factor * Math.sqrt(h.variance));
     if (h.bytes <= limit) return;
     h.alerted = true;
     h.quietUntilUs = f.lastUs + this.opts.suppress_secs * 1e6;
-    const top = [...h.destinations].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([ip, bytes]) => ({ ip, bytes }));
+    const top = [...h.destinations].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([ip, bytes]) => ({ ip: keyText(ip), bytes }));
     emit(alertFrom({
-      category: 'exfiltration', severity: 'high', attack_id: 'T1048', agent_id: f.agentId, src_ip: hostIp, dst_ip: top[0]?.ip ?? peer,
+      category: 'exfiltration', severity: 'high', attack_id: 'T1048', agent_id: f.agentId, src_ip: keyText(host), dst_ip: top[0]?.ip ?? keyText(peer),
       score: h.bytes, threshold: limit,
       evidence: {
         outbound_bytes: h.bytes, bucket_secs: this.opts.bucket_secs, baseline_mean_bytes: Math.round(h.mean),

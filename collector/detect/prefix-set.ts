@@ -40,10 +40,13 @@ export function ipv6ToBigInt(ip: string): bigint {
 
 /** Address prefixes mapped to a value; the longest matching prefix wins. */
 export class PrefixMap<V> {
-  /** prefix length → masked value → V */
+  /** prefix length → masked value (IPv4: as an int32) → V */
   private readonly v4 = new Map<number, Map<number, V>>();
   private readonly v6 = new Map<number, Map<bigint, V>>();
   private v4Lengths: number[] = [];
+  /** the maps of v4Lengths, in the same order; keyed by the masked address as an int32 (a small
+   * integer to V8, so a lookup boxes nothing) */
+  private v4ByLength: Map<number, V>[] = [];
   private v6Lengths: number[] = [];
   size = 0;
 
@@ -60,8 +63,9 @@ export class PrefixMap<V> {
       if (!m) {
         this.v4.set(bits, (m = new Map()));
         this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
+        this.v4ByLength = this.v4Lengths.map((b) => this.v4.get(b)!);
       }
-      const k = mask4(ipv4ToInt(addr), bits);
+      const k = mask4(ipv4ToInt(addr), bits) | 0;
       if (!m.has(k)) this.size++;
       m.set(k, value);
       return true;
@@ -96,28 +100,59 @@ export class PrefixMap<V> {
     if (this.v4Lengths.length === 0) return undefined;
     const v = ipv4ToInt(ip);
     if (v < 0) return undefined;
-    for (const bits of this.v4Lengths) {
-      const hit = this.v4.get(bits)!.get(mask4(v, bits));
+    return this.getV4(v);
+  }
+
+  /** As get, for an IPv4 address given as its 32-bit value (signed or unsigned). */
+  getV4(ip: number): V | undefined {
+    const lengths = this.v4Lengths;
+    for (let i = 0; i < lengths.length; i++) {
+      const bits = lengths[i];
+      const hit = this.v4ByLength[i].get(bits === 0 ? 0 : ip & (-1 << (32 - bits)));
       if (hit !== undefined) return hit;
     }
     return undefined;
   }
 }
 
+/** Up to this many IPv4 prefixes, a PrefixSet tests them one by one on int32s (no map lookups). */
+const LINEAR_V4_PREFIXES = 32;
+
 /** A set of address prefixes (detect.local_networks). */
 export class PrefixSet {
   private readonly map = new PrefixMap<true>();
+  /** the IPv4 prefixes as int32 (mask, masked value) pairs while there are few */
+  private v4Masks: number[] = [];
+  private v4Values: number[] = [];
 
   constructor(prefixes: readonly string[] = []) {
     for (const p of prefixes) this.add(p);
   }
 
   add(text: string): boolean {
-    return this.map.set(text, true);
+    if (!this.map.set(text, true)) return false;
+    const slash = text.indexOf('/');
+    const v = ipv4ToInt(slash < 0 ? text : text.slice(0, slash));
+    if (v >= 0 && !text.includes(':')) {
+      const bits = slash < 0 ? 32 : Number(text.slice(slash + 1));
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
+      this.v4Masks.push(mask);
+      this.v4Values.push(v & mask);
+    }
+    return true;
   }
 
   match(ip: string): boolean {
     return this.map.get(ip) === true;
+  }
+
+  /** As match, for an IPv4 address given as its 32-bit value. */
+  matchV4(ip: number): boolean {
+    const masks = this.v4Masks;
+    if (masks.length > LINEAR_V4_PREFIXES) return this.map.getV4(ip) === true;
+    const v = ip | 0;
+    for (let i = 0; i < masks.length; i++) if ((v & masks[i]) === this.v4Values[i]) return true;
+    return false;
   }
 }
 

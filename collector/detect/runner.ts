@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import { LogLimiter, type Counter, type Logger, type Registry } from '../obs';
 import type { Detector } from './detector';
+import { FlowKeys } from './flow-keys';
 
 export const MAX_SUPPRESSION_KEYS = 100_000;
 
@@ -19,6 +20,8 @@ export class DetectRunner {
   private readonly limiter = new LogLimiter(10_000);
   private readonly lastRaised = new LRUCache<string, { lastTs: number }>({ max: MAX_SUPPRESSION_KEYS });
   private failed = 0;
+  /** the shared address pre-pass, refilled per batch */
+  private readonly keys = new FlowKeys();
 
   constructor(
     private readonly detectors: readonly Detector[],
@@ -48,9 +51,10 @@ export class DetectRunner {
     const emit = (a: NewAlert): void => {
       if (!this.isRepeat(a)) alerts.push(a);
     };
+    const keys = this.keys.fill(flows);
     for (const d of this.detectors) {
       try {
-        d.onFlows(flows, emit);
+        d.onFlows(flows, emit, keys);
       } catch (err) {
         this.failed++;
         this.failures.inc({ detector: d.name });

@@ -10,6 +10,7 @@ import type { ThreatIntelConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
+import { FlowKeys, type AddrKey } from './flow-keys';
 import type { IndicatorMeta, IndicatorSet } from './intel/indicators';
 
 const MAX_KEYS = 100_000;
@@ -21,11 +22,13 @@ export class ThreatIntelDetector implements Detector {
   /** `indicators` is called per batch: the loader may have swapped in a new set. */
   constructor(private readonly opts: ThreatIntelConfig, private readonly indicators: () => IndicatorSet) {}
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const set = this.indicators();
     if (set.size === 0) return;
-    for (const f of flows) {
-      const m = match(set, f);
+    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
+      const m = match(set, f, src[i], dst[i]);
       if (!m) continue;
       const [meta, field, observed] = m;
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${meta.kind}\u0000${meta.value}`;
@@ -47,10 +50,10 @@ export class ThreatIntelDetector implements Detector {
 }
 
 /** The first indicator the flow matches: [indicator, field, observed value], or undefined. */
-function match(set: IndicatorSet, f: FlowRow): [IndicatorMeta, string, string] | undefined {
-  let m = set.matchIp(f.dstIp);
+function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey): [IndicatorMeta, string, string] | undefined {
+  let m = typeof dst === 'number' ? set.matchIpV4(dst) : set.matchIp(dst);
   if (m) return [m, 'dst_ip', f.dstIp];
-  if ((m = set.matchIp(f.srcIp))) return [m, 'src_ip', f.srcIp];
+  if ((m = typeof src === 'number' ? set.matchIpV4(src) : set.matchIp(src))) return [m, 'src_ip', f.srcIp];
   const app = f.app;
   if (!app) return undefined;
   for (const key of APP_NAME_FIELDS) {

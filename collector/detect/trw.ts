@@ -12,19 +12,22 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources per agent (bounded-map.ts). Fixed: at most 4096 contacted hosts remembered per source.
+// 100000 sources per agent (bounded-map.ts). Fixed: at most 256 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
 import { PerAgentMap } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, Probe, probeOutcome } from './probes';
+import { FlowKeys, type AddrKey } from './flow-keys';
+import { Probe, probeOutcome } from './probes';
 
 const MAX_CONTACTED = 256;
 
 interface Walk {
   llr: number;
-  contacted: Set<string>;
+  /** destination address keys (flow-keys.ts), at most MAX_CONTACTED: an array, searched linearly —
+   * walks restart after a few trials, so it is short, and emptying it allocates nothing (a Set's clear does) */
+  contacted: AddrKey[];
   failures: number;
   successes: number;
   lastUs: number;
@@ -39,6 +42,8 @@ export class TrwDetector implements Detector {
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
+  /** the batch's trials, as flow indexes in start order (reused) */
+  private readonly trials: number[] = [];
 
   constructor(private readonly opts: TrwConfig) {
     this.walks = new PerAgentMap(opts.max_tracked_sources);
@@ -49,22 +54,26 @@ export class TrwDetector implements Detector {
     this.lower = Math.log((1 - b) / (1 - a));
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    let trials: FlowRow[] | undefined;
-    for (const f of flows) if (probeOutcome(f) !== Probe.NONE) (trials ??= []).push(f);
-    if (!trials) return;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const trials = this.trials;
+    trials.length = 0;
+    for (let i = 0; i < flows.length; i++) if (probeOutcome(flows[i]) !== Probe.NONE) trials.push(i);
+    if (trials.length === 0) return;
+    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    trials.sort((a, b) => flows[a].firstUs - flows[b].firstUs); // stable: as byStart
     const idleUs = this.opts.idle_secs * 1e6;
-    for (const f of byStart(trials)) {
+    for (const i of trials) {
+      const f = flows[i];
       const walks = this.walks.of(f.agentId);
-      let w = walks.get(f.srcIp);
+      let w = walks.get(src[i]);
       if (!w || f.firstUs - w.lastUs > idleUs) {
-        w = { llr: 0, contacted: new Set(), failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
-        walks.set(f.srcIp, w);
+        w = { llr: 0, contacted: [], failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
+        walks.set(src[i], w);
       }
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
-      if (w.contacted.has(f.dstIp)) continue; // not a first contact
-      if (w.contacted.size >= MAX_CONTACTED) w.contacted.clear();
-      w.contacted.add(f.dstIp);
+      if (w.contacted.includes(dst[i])) continue; // not a first contact
+      if (w.contacted.length >= MAX_CONTACTED) w.contacted.length = 0;
+      w.contacted.push(dst[i]);
       if (f.firstUs < w.quietUntilUs) continue;
       if (probeOutcome(f) === Probe.FAILED) {
         w.llr += this.up;
@@ -91,7 +100,7 @@ export class TrwDetector implements Detector {
   }
 
   private restart(w: Walk): void {
-    w.contacted.clear();
+    w.contacted.length = 0;
     w.llr = 0;
     w.failures = 0;
     w.successes = 0;

@@ -30,10 +30,42 @@ export function classify(value: string): IndicatorKind | undefined {
   return undefined;
 }
 
+/** Label counts from here on share one slot in IndicatorSet's label-count table. */
+const MAX_LABELS = 127;
+
+/** Dots + 1. */
+function labelCount(name: string): number {
+  let n = 1;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 46) n++;
+  return n;
+}
+
+/**
+ * A hash of the label before `end` in `name`, ASCII letters folded to lower case; -1 when it holds
+ * a non-ASCII character (toLowerCase might fold that differently: no shortcut then).
+ */
+function lastLabelHash(name: string, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = end - 1; i >= 0; i--) {
+    let c = name.charCodeAt(i);
+    if (c === 46) break;
+    if (c >= 128) return -1;
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 1;
+}
+
 export class IndicatorSet {
   readonly ips = new PrefixMap<IndicatorMeta>();
   readonly domains = new Map<string, IndicatorMeta>();
   readonly ja4 = new Map<string, IndicatorMeta>();
+  /** [k]: some domain indicator has k labels (k ≥ MAX_LABELS counted at MAX_LABELS), so a name's
+   * suffixes are looked up only at the label counts some indicator has */
+  private readonly domainLabels = new Uint8Array(MAX_LABELS + 1);
+  /** hashes of the domain indicators' last labels: a name whose last label hashes elsewhere cannot
+   * match (checked on the name's char codes, before any string is made) */
+  private readonly lastLabels = new Set<number>();
 
   get size(): number {
     return this.ips.size + this.domains.size + this.ja4.size;
@@ -44,9 +76,13 @@ export class IndicatorSet {
     switch (meta.kind) {
       case 'ip':
         return this.ips.set(meta.value.trim(), meta);
-      case 'domain':
-        this.domains.set(meta.value.trim().toLowerCase().replace(/\.$/, ''), meta);
+      case 'domain': {
+        const name = meta.value.trim().toLowerCase().replace(/\.$/, '');
+        this.domains.set(name, meta);
+        this.domainLabels[Math.min(MAX_LABELS, labelCount(name))] = 1;
+        this.lastLabels.add(lastLabelHash(name, name.length));
         return true;
+      }
       case 'ja4':
         this.ja4.set(meta.value.trim().toLowerCase(), meta);
         return true;
@@ -57,17 +93,30 @@ export class IndicatorSet {
     return this.ips.size === 0 ? undefined : this.ips.get(ip);
   }
 
+  /** As matchIp, for an IPv4 address given as its 32-bit value (flow-keys.ts). */
+  matchIpV4(ip: number): IndicatorMeta | undefined {
+    return this.ips.size === 0 ? undefined : this.ips.getV4(ip);
+  }
+
   /** `name` or its closest listed parent domain. */
   matchDomain(name: string): IndicatorMeta | undefined {
     if (this.domains.size === 0) return undefined;
+    const h = lastLabelHash(name, name.endsWith('.') ? name.length - 1 : name.length);
+    if (h >= 0 && !this.lastLabels.has(h)) return undefined;
     let n = name.toLowerCase();
     if (n.endsWith('.')) n = n.slice(0, -1);
+    // suffixes from the longest, each one label shorter; only those with a listed label count are looked up
+    let labels = labelCount(n);
+    let start = 0;
     for (;;) {
-      const hit = this.domains.get(n);
-      if (hit) return hit;
-      const dot = n.indexOf('.');
+      if (this.domainLabels[Math.min(MAX_LABELS, labels)] === 1) {
+        const hit = this.domains.get(start === 0 ? n : n.slice(start));
+        if (hit) return hit;
+      }
+      const dot = n.indexOf('.', start);
       if (dot < 0) return undefined;
-      n = n.slice(dot + 1);
+      start = dot + 1;
+      labels--;
     }
   }
 

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { addrKey, FlowKeys, ipv4Key, keyText } from '../../../collector/detect/flow-keys';
+import { IndicatorSet } from '../../../collector/detect/intel/indicators';
+import { PrefixSet } from '../../../collector/detect/prefix-set';
+import type { FlowRow } from '../../../collector/model';
+
+t.test('addrKey: canonical IPv4 becomes its int32 and back; anything else stays its text', async (t) => {
+  for (const ip of ['0.0.0.0', '10.0.0.1', '192.168.255.254', '255.255.255.255', '203.0.113.7']) {
+    const k = addrKey(ip);
+    t.type(k, 'number', ip);
+    t.equal(k, k as number | 0, `${ip} is an int32`);
+    t.equal(keyText(k), ip);
+  }
+  t.not(addrKey('10.0.0.1'), addrKey('10.0.0.2'));
+  // not canonical: no two spellings of one address may share a key, so these stay strings
+  for (const ip of ['010.0.0.1', '10.0.0.01', '10.0.0.256', '10.0.0', '10.0.0.1.2', '10..0.1', '1.2.3.4x', '1.2.3.4.', '.1.2.3', '1.2.3.', '1234.1.1.1', '00.0.0.0', '999.1.1.1', '::1', 'fe80::1%eth0', '', '::ffff:1.2.3.4']) {
+    t.equal(addrKey(ip), ip, JSON.stringify(ip));
+    t.ok(Number.isNaN(ipv4Key(ip)));
+  }
+});
+
+t.test('ipv4Key agrees with a plain reference on 300,000 random dotted strings', async (t) => {
+  const canonical = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+  const reference = (s: string): number => (canonical.test(s) ? s.split('.').reduce((n, o) => (n << 8) | Number(o), 0) : NaN);
+  let seed = 7;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let bad = 0;
+  let valid = 0;
+  for (let k = 0; k < 300_000; k++) {
+    // octets of 1-4 digits, biased towards valid ones, with an occasional stray dot or letter
+    let s = '';
+    for (let o = 0; o < 4; o++) {
+      if (o > 0) s += '.';
+      const len = 1 + rand(rand(8) === 0 ? 4 : 3);
+      for (let c = 0; c < len; c++) s += String(rand(c === 0 ? 3 : 10));
+    }
+    if (rand(10) === 0) s = s.slice(0, rand(s.length)) + '.x0'[rand(3)] + s.slice(rand(s.length));
+    const want = reference(s);
+    const got = ipv4Key(s);
+    if (!Object.is(got, want)) bad++;
+    if (!Number.isNaN(want)) valid++;
+  }
+  t.equal(bad, 0);
+  t.ok(valid > 30_000, `${valid} valid addresses among them`);
+});
+
+t.test('FlowKeys: one pre-pass per batch, reused; detectors called alone parse their own', async (t) => {
+  const flows = [{ srcIp: '10.0.0.1', dstIp: '2001:db8::1' }, { srcIp: '192.168.1.2', dstIp: '8.8.8.8' }] as FlowRow[];
+  const keys = new FlowKeys().fill(flows);
+  t.same(keys.src.map(keyText), ['10.0.0.1', '192.168.1.2']);
+  t.same(keys.dst.map(keyText), ['2001:db8::1', '8.8.8.8']);
+  t.equal(FlowKeys.of(flows, keys), keys, 'filled for this batch: shared');
+  const other = flows.slice(0, 1);
+  const own = FlowKeys.of(other, keys);
+  t.not(own, keys, 'another batch: parsed afresh');
+  t.equal(own.src.length, 1);
+  t.equal(FlowKeys.of(flows, undefined).src.length, 2);
+});
+
+t.test('PrefixSet.matchV4 agrees with match on the text', async (t) => {
+  const s = new PrefixSet(['10.0.0.0/8', '172.16.0.0/12', '192.168.1.7', '0.0.0.0/32', 'fc00::/7']);
+  const many = new PrefixSet(Array.from({ length: 40 }, (_, i) => `100.${i}.0.0/16`).concat('10.0.0.0/8'));
+  for (const ip of ['10.1.2.3', '11.0.0.1', '172.31.255.255', '172.32.0.0', '192.168.1.7', '192.168.1.8', '0.0.0.0', '100.39.1.1', '100.40.1.1', '255.255.255.255']) {
+    t.equal(s.matchV4(ipv4Key(ip)), s.match(ip), ip);
+    t.equal(many.matchV4(ipv4Key(ip)), many.match(ip), `${ip} (map path, over the linear limit)`);
+  }
+});
+
+t.test('IndicatorSet: names match themselves and every name below, whatever their depth', async (t) => {
+  const set = new IndicatorSet();
+  set.add({ value: 'evil.example', kind: 'domain', source: 's' });
+  set.add({ value: 'Deep.Bad.Example.ORG.', kind: 'domain', source: 's' });
+  set.add({ value: '203.0.113.0/24', kind: 'ip', source: 's' });
+  t.equal(set.matchDomain('evil.example')?.value, 'evil.example');
+  t.equal(set.matchDomain('a.b.c.EVIL.example.')?.value, 'evil.example');
+  t.equal(set.matchDomain('x.deep.bad.example.org')?.value, 'Deep.Bad.Example.ORG.');
+  t.equal(set.matchDomain('X.Evil.EXAMPLE')?.value, 'evil.example', 'letters folded in the last-label shortcut too');
+  set.add({ value: 'evil.tk', kind: 'domain', source: 's' });
+  t.equal(set.matchDomain('www.evil.t\u212a')?.value, 'evil.tk', 'the Kelvin sign lower-cases to k: no shortcut on non-ASCII');
+  t.equal(set.matchDomain('bad.example.org'), undefined);
+  t.equal(set.matchDomain('notevil.example'), undefined);
+  t.equal(set.matchDomain('example'), undefined);
+  t.equal(set.matchIpV4(ipv4Key('203.0.113.200'))?.value, '203.0.113.0/24');
+  t.equal(set.matchIpV4(ipv4Key('203.0.114.1')), undefined);
+});
