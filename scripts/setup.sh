@@ -12,7 +12,8 @@ need=()
 # systemd: systemd-analyze verifies the agent's unit in the packaging test (dpkg-deb, unshare,
 # nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils);
 # nftables: the transport network test drops packets at random between agent and collector (numgen random).
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables; do
+# nats-server: JetStream (-js) for the cluster mode tests and bench:scale (each starts its own on a free port).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables nats-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
