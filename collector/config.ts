@@ -36,6 +36,8 @@ export interface ClusterConfig {
   readonly role: 'ingest' | 'worker' | 'both';
   /** a worker that stops renewing loses its partitions after this long */
   readonly lease_ttl_ms: number;
+  /** ingest refuses batches (STORE_FAILED, the agent resends later) while the workers are this many parts behind; 0 = no bound */
+  readonly max_backlog_msgs: number;
   /** on takeover, detection state is rebuilt by replaying this much of the partition (publish time) before its ack floor */
   readonly replay_window_secs: number;
   /** worker: folder of one SQLite file per partition (written only by the partition's owner); '' = the collector's store */
@@ -584,7 +586,8 @@ const SCHEMA: Spec = {
         stream: { t: 'string', def: 'GOALKEEPER', maxLen: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHelp: 'letters, digits, _ and -' },
         partitions: { t: 'int', min: 1, max: 1024, def: 16 },
         role: { t: 'string', def: 'both', oneOf: ['ingest', 'worker', 'both'] },
-        lease_ttl_ms: { t: 'int', min: 500, max: 600_000, def: 3000 },
+        lease_ttl_ms: { t: 'int', min: 500, max: 600_000, def: 5000 },
+        max_backlog_msgs: { t: 'int', min: 0, max: 100_000_000, def: 2000 },
         replay_window_secs: { t: 'int', min: 0, max: 86_400, def: 600 },
         partition_store_dir: { t: 'string', def: '' },
       },

@@ -9,6 +9,7 @@ import type { Alert, NewAlert } from '../model';
 import { Registry, type Logger } from '../obs';
 import { SqliteStore, type Store } from '../store';
 import { AlertFeed, hubStore } from './alerts';
+import { Backlog } from './backlog';
 import { connectBus, type Bus } from './bus';
 import { ClusterIngest } from './ingest';
 import { ClusterWorker, type PartitionStore } from './worker';
@@ -60,10 +61,12 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
     log,
   });
   worker?.start();
+  const backlog = new Backlog(bus, c.partitions, log);
+  if (c.max_backlog_msgs > 0) backlog.start();
   let feed: AlertFeed | undefined;
   return {
     bus,
-    ingest: new ClusterIngest({ bus, partitions: c.partitions, store: deps.store, metrics: deps.metrics, log }),
+    ingest: new ClusterIngest({ bus, partitions: c.partitions, maxBacklogMsgs: c.max_backlog_msgs, backlog, store: deps.store, metrics: deps.metrics, log }),
     worker,
     alertStore: hubStore(deps.store, bus, ids),
     followAlerts: async (hub) => {
@@ -71,6 +74,7 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
       await feed.start();
     },
     close: async () => {
+      backlog.stop();
       await worker?.stop();
       await feed?.stop();
       await bus.close();

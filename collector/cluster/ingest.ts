@@ -4,12 +4,16 @@
 // (the agent reconnected to another collector before its ack arrived) publishes the same ids again and
 // JetStream answers "duplicate"; the ack is then 'duplicate'. Flows are stored by the worker that owns
 // the partition (worker.ts), so the store sees each part once whichever collector took the batch.
+// While the workers are more than cluster.max_backlog_msgs parts behind (backlog.ts), a batch waits
+// before it is published: its ack comes later, the agent's window of unacknowledged batches fills and
+// the agent spools, so the backlog stays bounded (as the single process does when its store is slow).
 // Hello and heartbeats still go to this collector's store (agent health for its dashboard).
 import { errorMessage } from '../errors';
 import type { BatchReply, IngestHandlers } from '../ingest';
 import type { AgentUpdate, BatchRecord } from '../model';
 import type { Counter, Histogram, Logger, Registry } from '../obs';
 import type { Store } from '../store';
+import type { Backlog } from './backlog';
 import type { Bus } from './bus';
 import { encodePart, partMsgId, type BatchPart } from './codec';
 import { splitByPartition } from './partition';
@@ -17,6 +21,9 @@ import { splitByPartition } from './partition';
 export interface ClusterIngestDeps {
   bus: Bus;
   partitions: number;
+  /** 0 = no bound */
+  maxBacklogMsgs: number;
+  backlog: Backlog;
   store: Store;
   metrics: Registry;
   log: Logger;
@@ -26,6 +33,7 @@ export class ClusterIngest implements IngestHandlers {
   private readonly published: Counter;
   private readonly duplicates: Counter;
   private readonly failures: Counter;
+  private readonly held: Counter;
   private readonly pubLatency: Histogram;
 
   constructor(private readonly deps: ClusterIngestDeps) {
@@ -33,6 +41,8 @@ export class ClusterIngest implements IngestHandlers {
     this.published = m.counter('cluster_parts_published_total', 'Batch parts persisted by JetStream (PubAck received).');
     this.duplicates = m.counter('cluster_batches_duplicate_total', 'Batches JetStream already had (every part a duplicate), acknowledged DUPLICATE.');
     this.failures = m.counter('cluster_publish_failures_total', 'Batches not acknowledged because JetStream did not persist every part.');
+    this.held = m.counter('cluster_batches_held_total', 'Batches held before publishing while the workers were cluster.max_backlog_msgs parts behind.');
+    m.gauge('cluster_backlog_msgs', 'Batch parts published but not yet acknowledged by the partition workers (polled).', () => deps.backlog.behind);
     this.pubLatency = m.histogram('cluster_publish_seconds', 'Time from a validated batch to the last PubAck of its parts.', [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
   }
 
@@ -45,7 +55,11 @@ export class ClusterIngest implements IngestHandlers {
   }
 
   async onBatch(batch: BatchRecord, reply: BatchReply): Promise<void> {
-    const { bus, partitions } = this.deps;
+    const { bus, partitions, maxBacklogMsgs, backlog } = this.deps;
+    if (maxBacklogMsgs > 0 && backlog.behind > maxBacklogMsgs) {
+      this.held.inc();
+      await backlog.below(maxBacklogMsgs);
+    }
     const started = process.hrtime.bigint();
     const parts = splitByPartition(batch.flows, partitions);
     let allDuplicate = parts.size > 0;

@@ -2,13 +2,14 @@
 // PartitionRunner per partition it owns.
 //
 //   key p<N>    the lease of partition N, value = worker id. Taken with create() (fails while another
-//               worker's lease lives), renewed with update(revision) every lease_ttl_ms / 3. The bucket's
+//               worker's lease lives), renewed with update(revision) every lease_ttl_ms / 4. The bucket's
 //               TTL removes a lease that was not renewed, so a dead worker's partitions are free after
 //               at most lease_ttl_ms and taken by a live worker on its next tick.
 //   key w.<id>  the worker's heartbeat (same TTL): the count of live workers gives each one its fair
 //               share, ceil(partitions / workers); a worker above it releases a partition (stops it,
 //               then deletes the lease), one per tick, so a joining worker gets work.
-// A worker that cannot renew a lease (revision moved: another worker took it) stops that runner at once.
+// A worker that cannot renew a lease (another worker took it) stops that runner at once; one whose lease
+// merely expired (too busy to renew in time) takes it back with create() if nobody else did.
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
 import type { Counter, Logger, Registry } from '../obs';
@@ -44,6 +45,7 @@ export class ClusterWorker {
   private readonly counters: PartitionDeps['counters'];
   private readonly takeovers: Counter;
   private readonly lost: Counter;
+  private readonly renewedLate: Counter;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -60,6 +62,7 @@ export class ClusterWorker {
     };
     this.takeovers = m.counter('cluster_partitions_taken_total', 'Partition leases this worker took.');
     this.lost = m.counter('cluster_partitions_lost_total', 'Partition leases this worker lost or released.');
+    this.renewedLate = m.counter('cluster_leases_renewed_late_total', 'Leases that expired before renewal (process too busy) and were taken back because no other worker had taken them.');
     m.gauge('cluster_partitions_owned', 'Partitions this worker owns now.', () => this.owned.size);
   }
 
@@ -68,7 +71,7 @@ export class ClusterWorker {
   }
 
   start(): void {
-    const every = Math.max(100, Math.floor(this.opts.leaseTtlMs / 3));
+    const every = Math.max(100, Math.floor(this.opts.leaseTtlMs / 4));
     const tick = (): void => {
       if (this.ticking || this.stopped) return;
       this.ticking = this.tick()
@@ -82,14 +85,23 @@ export class ClusterWorker {
   private async tick(): Promise<void> {
     const kv = this.opts.bus.leases;
     await kv.put(`w.${this.id}`, this.id);
-    for (const [p, o] of this.owned) {
+    // Renewed together, so one slow answer does not let the others expire.
+    await Promise.all([...this.owned].map(async ([p, o]) => {
       try {
         o.revision = await kv.update(`p${p}`, this.id, o.revision);
+        return;
+      } catch {
+        // expired (this process was too busy to renew in time) or taken by another worker
+      }
+      try {
+        // Expired but nobody took it: still ours, nothing else consumed the partition meanwhile.
+        o.revision = await kv.create(`p${p}`, this.id);
+        this.renewedLate.inc();
       } catch (err) {
         this.opts.log.warn('partition lease lost', { partition: p, err: errorMessage(err) });
         await this.release(p, false);
       }
-    }
+    }));
     let workers = 0;
     for await (const _k of await kv.keys('w.*')) workers++;
     const share = Math.ceil(this.opts.partitions / Math.max(1, workers));
