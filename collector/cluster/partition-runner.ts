@@ -42,6 +42,7 @@ const REPLAY_PAGE = 256;
 export class PartitionRunner {
   private messages: ConsumerMessages | undefined;
   private stopped = false;
+  private messagesEnded = false;
   private lastSeqAtTakeover = 0;
   readonly done: Promise<void>;
 
@@ -82,10 +83,28 @@ export class PartitionRunner {
     const consumer = await bus.js.consumers.get(bus.flowStream, this.consumerName);
     this.messages = await consumer.consume({ max_messages: REPLAY_PAGE });
     if (this.stopped) await this.messages.close();
-    for await (const m of this.messages) {
-      if (this.stopped) break;
-      await this.process(m);
+    // Whatever has arrived while the previous group was processed is one group: stored part by part,
+    // detected together (one detector call for the group instead of one per part).
+    const queue: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    const reader = (async () => {
+      for await (const m of this.messages!) {
+        queue.push(m);
+        wake?.();
+      }
+      this.messagesEnded = true;
+      wake?.();
+    })();
+    while (!this.stopped) {
+      if (queue.length === 0) {
+        if (this.messagesEnded) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        continue;
+      }
+      await this.processGroup(queue.splice(0, queue.length));
     }
+    await reader;
   }
 
   /** Replays the window before the ack floor into the fresh detectors (nothing stored, nothing acked). */
@@ -117,25 +136,31 @@ export class PartitionRunner {
     this.deps.log.info('partition state rebuilt', { partition: this.partition, ack_floor: floor, replayed_to: seq });
   }
 
-  private async process(m: JsMsg): Promise<void> {
-    const part = decodePart(m.data);
-    let result;
-    try {
-      result = await this.deps.store.putBatch(partToBatch(part));
-    } catch (err) {
-      // Not acked: JetStream delivers it again after ack_wait.
-      this.deps.counters.failures.inc();
-      this.deps.log.error('cannot store part', { partition: this.partition, seq: m.seq, err: errorMessage(err) });
-      return;
+  private async processGroup(group: JsMsg[]): Promise<void> {
+    const flows: FlowRow[] = [];
+    const done: JsMsg[] = [];
+    for (const m of group) {
+      const part = decodePart(m.data);
+      let result;
+      try {
+        result = await this.deps.store.putBatch(partToBatch(part));
+      } catch (err) {
+        // Not acked: JetStream delivers it again after ack_wait.
+        this.deps.counters.failures.inc();
+        this.deps.log.error('cannot store part', { partition: this.partition, seq: m.seq, err: errorMessage(err) });
+        continue;
+      }
+      if (result === 'stored') {
+        this.deps.counters.partsStored.inc();
+        this.deps.counters.flowsStored.inc(undefined, part.flows.length);
+      } else {
+        this.deps.counters.partsDuplicate.inc();
+      }
+      if (result === 'stored' || m.seq <= this.lastSeqAtTakeover) for (const f of part.flows) flows.push(f);
+      done.push(m);
     }
-    if (result === 'stored') {
-      this.deps.counters.partsStored.inc();
-      this.deps.counters.flowsStored.inc(undefined, part.flows.length);
-    } else {
-      this.deps.counters.partsDuplicate.inc();
-    }
-    if (result === 'stored' || m.seq <= this.lastSeqAtTakeover) await this.detect(part.flows);
-    m.ack();
+    if (flows.length > 0) await this.detect(flows);
+    for (const m of done) m.ack();
   }
 
   private async detect(flows: FlowRow[]): Promise<void> {
@@ -148,6 +173,7 @@ export class PartitionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.messages?.close();
+    this.messagesEnded = true;
     await this.done;
     this.deps.detection.close();
   }

@@ -1,5 +1,5 @@
 // Scale-out benchmark (issue 7):
-//   npm run -s bench:scale [-- --secs N --agents N --partitions N]
+//   npm run -s bench:scale [-- --secs N --agents N --partitions N --only N]
 //
 // For 1, 2 and 3 collectors in cluster mode (each role `both`: takes agents and runs partitions; one
 // nats-server with JetStream on a free port; per-partition SQLite stores), the load generator
@@ -10,6 +10,7 @@
 // One agent in the run sends a port scan every 2 s from a fresh address; a subscriber on the first
 // collector receives the alerts, and agent→alert latency is the time from sending the scan batch to
 // receiving its alert. The single-process collector (cluster off) runs the same load as a reference.
+// --only N runs just the cluster of N collectors (e.g. `--only 3 --secs 120` for the two-minute load test).
 //
 // Last line: flows_per_s_1=… flows_per_s_2=… flows_per_s_3=… ratio_2=… ratio_3=… alert_p99_ms=…
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,6 +33,7 @@ function arg(name: string, def: number): number {
 const SECS = arg('secs', 30);
 const AGENTS = arg('agents', 1000);
 const PARTITIONS = arg('partitions', 6);
+const ONLY = arg('only', 0);
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -115,6 +117,11 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
 
 async function main(): Promise<void> {
   process.stderr.write(`bench:scale: ${AGENTS} agents, ${SECS} s per setting, ${PARTITIONS} partitions\n`);
+  if (ONLY > 0) {
+    const r = await run(ONLY, true);
+    console.log(`cluster of ${ONLY}: ${JSON.stringify({ ...r.report, scans_sent: r.report.scans_sent.length, alerts_received: r.alerts, alert_p99_ms: r.alertP99Ms })}`);
+    return;
+  }
   const single = await run(1, false);
   const rows: Run[] = [];
   for (const n of [1, 2, 3]) rows.push(await run(n, true));
