@@ -8,7 +8,7 @@ import { connect, nanos, StorageType, type JetStreamClient, type JetStreamManage
 import type { ClusterConfig } from '../config';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../errors';
 
-export const FLOW_DUPLICATE_WINDOW_MS = 120_000;
+const FLOW_DUPLICATE_WINDOW_MS = 120_000;
 
 export interface Bus {
   readonly nc: NatsConnection;

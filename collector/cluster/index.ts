@@ -16,7 +16,6 @@ import { ClusterWorker, type PartitionStore } from './worker';
 
 export { partitionOf, splitByPartition } from './partition';
 export { alertKey } from './codec';
-export { connectBus, type Bus } from './bus';
 
 export interface RunningCluster {
   readonly bus: Bus;

@@ -66,10 +66,6 @@ export class ClusterWorker {
     m.gauge('cluster_partitions_owned', 'Partitions this worker owns now.', () => this.owned.size);
   }
 
-  get partitionsOwned(): number[] {
-    return [...this.owned.keys()].sort((a, b) => a - b);
-  }
-
   start(): void {
     const every = Math.max(100, Math.floor(this.opts.leaseTtlMs / 4));
     const tick = (): void => {

@@ -1,12 +1,12 @@
 // Scale-out benchmark (issue 7):
-//   npm run -s bench:scale [-- --secs N --agents N --partitions N --only N]
+//   npm run -s bench:scale [-- --secs N --agents N --partitions N --flows N --only N]
 //
 // For 1, 2 and 3 collectors in cluster mode (each role `both`: takes agents and runs partitions; one
 // nats-server with JetStream on a free port; per-partition SQLite stores), the load generator
 // (scripts/load/agents.ts, in this process) runs --agents simulated agents (default 1000) for --secs
-// (default 30) spread over the collectors, each sending 20 flows every 500 ms with at most 4 batches
-// unacknowledged, so the offered load (40,000 flows/s) is above what this machine stores and the
-// figure is the capacity. flows/s stored = flows_stored_total across the collectors over the run.
+// (default 30) spread over the collectors, each sending --flows flows (default 10) every second with at
+// most 2 batches unacknowledged: 10,000 flows/s offered, above what this machine stores in cluster
+// mode, so the figure is the capacity (agents slow down when acks lag, as real ones do). flows/s stored = flows_stored_total across the collectors over the run.
 // One agent in the run sends a port scan every 2 s from a fresh address; a subscriber on the first
 // collector receives the alerts, and agent→alert latency is the time from sending the scan batch to
 // receiving its alert. The single-process collector (cluster off) runs the same load as a reference.
@@ -34,6 +34,7 @@ const SECS = arg('secs', 30);
 const AGENTS = arg('agents', 1000);
 const PARTITIONS = arg('partitions', 6);
 const ONLY = arg('only', 0);
+const FLOWS = arg('flows', 10);
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -101,7 +102,7 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
       if (!received.has(a.src_ip)) received.set(a.src_ip, Date.now());
     });
     const report = await runLoad({
-      urls: cs.map((c) => `ws://127.0.0.1:${c.port}`), secret, agents: AGENTS, durationSecs: SECS, flowsPerBatch: 20, intervalMs: 500, window: 4,
+      urls: cs.map((c) => `ws://127.0.0.1:${c.port}`), secret, agents: AGENTS, durationSecs: SECS, flowsPerBatch: FLOWS, intervalMs: 1000, window: 2,
       scanEverySecs: 2, metricsUrls: cs.map((c) => `http://127.0.0.1:${c.port}`), pids: cs.map((c) => c.child.pid!),
       log: (l) => process.stderr.write(`  ${l}\n`),
     });

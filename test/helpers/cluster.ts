@@ -1,11 +1,11 @@
 // Cluster tests: a real nats-server with JetStream (ephemeral port, temp store dir), collectors in
 // cluster mode as child processes, and a TCP balancer that puts several collectors behind one address.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { freePort, sha256, startTs, type Proc } from './processes';
-import { spawn } from 'node:child_process';
 
 export interface NatsHandle {
   url: string;

@@ -5,7 +5,8 @@
 // deterministic key), and a subscriber of a collector started afterwards replays the same alerts with
 // the same ids (?since= across collectors).
 import t from 'tap';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
@@ -14,8 +15,6 @@ import type { NewAlert } from '../../collector/model';
 import { flowKey, sleep } from '../helpers/delivery';
 import { clusterTokens, startBalancer, startClusterCollector, startNats, type ClusterCollector } from '../helpers/cluster';
 import { ROOT, startTs, stop, tempDir, type Proc } from '../helpers/processes';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 
 const CAPTURE = join(ROOT, 'scripts', 'demo', 'gateway-scan.pcap');
 const AGENTS = ['gw1', 'gw2', 'gw3', 'gw4', 'gw5', 'gw6'];
