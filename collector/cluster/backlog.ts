@@ -2,7 +2,8 @@
 // consumers (num_pending + num_ack_pending of every worker-p<N> consumer), polled every POLL_MS. A
 // partition without a consumer yet (no worker ever took it) counts its messages in the stream. The
 // ingest side waits on below() while the bound is exceeded (bounded queue, full policy: block, which
-// holds the agent's ack; the agent's window and spool do the rest).
+// holds the agent's ack; the agent's window and spool do the rest). Waiters are let go one batch at a
+// time as room appears, not all at once (a thousand agents' held batches would overshoot the bound).
 import type { Logger } from '../obs';
 import { errorMessage } from '../errors';
 import type { Bus } from './bus';
@@ -49,18 +50,21 @@ export class Backlog {
     return new Promise((resolve) => this.waiters.push({ max, resolve }));
   }
 
+  /** Parts just published: counted now, so that the next check sees them before the next poll. */
+  add(parts: number): void {
+    this.behind += parts;
+  }
+
+  /** Lets waiters go in arrival order, each counted as a whole batch's worth of parts, while under their bound. */
   private wake(): void {
-    const still = [];
-    for (const w of this.waiters) {
-      if (this.behind <= w.max) w.resolve();
-      else still.push(w);
+    while (this.waiters.length > 0 && this.behind <= this.waiters[0].max) {
+      this.waiters.shift()!.resolve();
+      this.behind += this.partitions;
     }
-    this.waiters = still;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    this.behind = 0;
-    this.wake();
+    for (const w of this.waiters.splice(0)) w.resolve();
   }
 }

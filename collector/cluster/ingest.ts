@@ -59,6 +59,8 @@ export class ClusterIngest implements IngestHandlers {
     if (maxBacklogMsgs > 0 && backlog.behind > maxBacklogMsgs) {
       this.held.inc();
       await backlog.below(maxBacklogMsgs);
+    } else {
+      backlog.add(partitions);
     }
     const started = process.hrtime.bigint();
     const parts = splitByPartition(batch.flows, partitions);

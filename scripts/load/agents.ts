@@ -1,5 +1,5 @@
 // Load generator: many simulated agents in one process, speaking the real protocol over WebSocket
-// (Hello → Welcome, FlowBatch → Ack, as agent/transport does), spread round-robin over one or more
+// (Hello → Welcome, FlowBatch → Ack, a Heartbeat every 10 s, as agent/transport does), spread round-robin over one or more
 // collector URLs. Each agent sends a batch of --flows-per-batch flows every --interval-ms, keeping at
 // most --window unacknowledged, and reconnects (resending what was not acknowledged) when its
 // connection drops. Optionally every --scan-every-secs one agent sends a port scan (one new source
@@ -70,6 +70,9 @@ function flow(flowId: number, src: number[], dst: number[], srcPort: number, dst
   };
 }
 
+/** as the real agent's default heartbeat interval */
+const HEARTBEAT_US = 10_000_000;
+
 class SimAgent {
   private ws: WebSocket | undefined;
   private ready = false;
@@ -78,6 +81,7 @@ class SimAgent {
   private readonly bootId = randomUUID();
   private readonly unacked = new Map<number, { bytes: Uint8Array; sentAt: number }>();
   private stopped = false;
+  private lastHeartbeat = 0;
   connects = 0;
   batchesAcked = 0;
   flowsAcked = 0;
@@ -117,8 +121,13 @@ class SimAgent {
 
   /** One batch of ordinary flows (or the scan), if the window allows. */
   send(scan: boolean, scanSrc: number[]): void {
-    if (!this.ready || this.unacked.size >= this.o.window) return;
+    if (!this.ready) return;
     const nowUs = Date.now() * 1000;
+    if (nowUs - this.lastHeartbeat >= HEARTBEAT_US) {
+      this.lastHeartbeat = nowUs;
+      this.ws!.send(encodeAgentMessage({ heartbeat: { sentUs: nowUs, flowsExported: this.flowId, unackedBatches: this.unacked.size, softwareVersion: 'load' } }));
+    }
+    if (this.unacked.size >= this.o.window) return;
     const flows: IFlowRecord[] = [];
     if (scan) {
       for (let p = 0; p < 30; p++) flows.push(flow(++this.flowId, scanSrc, [192, 0, 2, 10], 40000 + p, 20 + p, nowUs, false));
