@@ -45,6 +45,24 @@ export interface StoreConfig {
   /** SQLite synchronous mode; 'full' fsyncs the WAL at every commit, so an ack survives power loss */
   readonly synchronous: 'full' | 'normal';
 }
+/** Scale-out over NATS JetStream (collector/cluster/, docs/scaling.md); enabled: false = one process, as before. */
+export interface ClusterConfig {
+  readonly enabled: boolean;
+  readonly nats_url: string;
+  /** JetStream stream of flow batches (subjects STREAM.p.<partition>); alerts go to STREAM_ALERTS, leases to the KV bucket STREAM_leases */
+  readonly stream: string;
+  readonly partitions: number;
+  /** ingest: agents → JetStream; worker: JetStream → store + detection; both: one process does both */
+  readonly role: 'ingest' | 'worker' | 'both';
+  /** a worker that stops renewing loses its partitions after this long */
+  readonly lease_ttl_ms: number;
+  /** ingest refuses batches (STORE_FAILED, the agent resends later) while the workers are this many parts behind; 0 = no bound */
+  readonly max_backlog_msgs: number;
+  /** on takeover, detection state is rebuilt by replaying this much of the partition (publish time) before its ack floor */
+  readonly replay_window_secs: number;
+  /** worker: folder of one SQLite file per partition (written only by the partition's owner); '' = the collector's store */
+  readonly partition_store_dir: string;
+}
 export interface AgentCredential {
   readonly agent_id: string;
   readonly token_sha256: string;
@@ -268,6 +286,7 @@ export interface CollectorConfig {
   readonly detect: DetectConfig;
   readonly web: WebConfig;
   readonly stix: StixConfig;
+  readonly cluster: ClusterConfig;
 }
 
 // ---- schema -------------------------------------------------------------------------------------
@@ -594,6 +613,20 @@ const SCHEMA: Spec = {
         max_sessions: { t: 'int', min: 1, max: 100_000, def: 1000 },
       },
     },
+    cluster: {
+      t: 'object',
+      fields: {
+        enabled: { t: 'bool', def: false },
+        nats_url: { t: 'string', def: 'nats://127.0.0.1:4222', pattern: /^(nats|tls):\/\/\S+$/, patternHelp: 'a nats:// or tls:// URL' },
+        stream: { t: 'string', def: 'GOALKEEPER', maxLen: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHelp: 'letters, digits, _ and -' },
+        partitions: { t: 'int', min: 1, max: 1024, def: 16 },
+        role: { t: 'string', def: 'both', oneOf: ['ingest', 'worker', 'both'] },
+        lease_ttl_ms: { t: 'int', min: 500, max: 600_000, def: 5000 },
+        max_backlog_msgs: { t: 'int', min: 0, max: 100_000_000, def: 2000 },
+        replay_window_secs: { t: 'int', min: 0, max: 86_400, def: 600 },
+        partition_store_dir: { t: 'string', def: '' },
+      },
+    },
     stix: {
       t: 'object',
       fields: {
@@ -739,6 +772,8 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
   if (cfg.store.sqlite_path !== ':memory:') cfg.store.sqlite_path = path.resolve(baseDir, cfg.store.sqlite_path);
   checkPostgres(cfg.store.postgres as { url: string; password_file: string }, raw, baseDir);
   checkDetect(cfg.detect, baseDir);
+  const cluster = cfg.cluster as { partition_store_dir: string };
+  if (cluster.partition_store_dir) cluster.partition_store_dir = path.resolve(baseDir, cluster.partition_store_dir);
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
   if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) throw invalid('listen.tls.cert_file and listen.tls.key_file must be given together');

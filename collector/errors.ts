@@ -20,6 +20,7 @@ export const CollectorErrorCode = {
   ENROL_TOKEN_EXPIRED: 'COLL_ERR_ENROL_TOKEN_EXPIRED',
   ENROL_AGENT_EXISTS: 'COLL_ERR_ENROL_AGENT_EXISTS',
   AGENT_UNKNOWN: 'COLL_ERR_AGENT_UNKNOWN',
+  CLUSTER_BUS: 'COLL_ERR_CLUSTER_BUS',
 } as const;
 
 export type CollectorErrorCodeValue = (typeof CollectorErrorCode)[keyof typeof CollectorErrorCode];
@@ -41,6 +42,7 @@ export const COLLECTOR_ERROR_DESCRIPTIONS: Record<CollectorErrorCodeValue, strin
   COLL_ERR_ENROL_TOKEN_EXPIRED: 'the enrolment token is past its expiry (enrol create --ttl-secs)',
   COLL_ERR_ENROL_AGENT_EXISTS: 'the agent id is taken (an active credential or a static auth.agents entry), or differs from the id the token was made for',
   COLL_ERR_AGENT_UNKNOWN: 'agents revoke: no enrolled, unrevoked agent with that id',
+  COLL_ERR_CLUSTER_BUS: 'cluster mode: NATS cannot be reached, or its JetStream streams / lease bucket cannot be created',
 };
 
 export class CollectorError extends Error {

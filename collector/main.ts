@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { AuditLog, verifyChain } from './audit';
+import { startCluster, type RunningCluster } from './cluster';
 import { startOutputs, type RunningOutputs } from './alerts/outputs';
 import { AlertHub, exportStix, followAlerts, isSeverity, parseSince, toAlertFilter, SubscriberEndpoint, type SubscriberPrincipal } from './alerts';
 import { loadConfigFile, parseHostPort, type CollectorConfig, type ConfigOverrides } from './config';
@@ -73,7 +74,16 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
 
   const audit = new AuditLog(store, metrics, log.child({ module: 'audit' }));
   await audit.recordConfig(cfg);
-  const hub = new AlertHub(store, metrics, log.child({ module: 'alerts' }), audit);
+  // Scale-out (docs/scaling.md): agents' batches go to JetStream, alerts come back from it.
+  let cluster: RunningCluster | undefined;
+  try {
+    cluster = cfg.cluster.enabled ? await startCluster(cfg, { store, metrics, log }) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const alertStore = cluster?.alertStore ?? store;
+  const hub = new AlertHub(alertStore, metrics, log.child({ module: 'alerts' }), audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
   let outputs: RunningOutputs;
   try {
@@ -84,6 +94,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
       ecs: { collectorId: cfg.collector_id, version: softwareVersion() },
     });
   } catch (err) {
+    await cluster?.close();
     await store.close();
     throw err;
   }
@@ -92,7 +103,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   const detectors = opts.detectors ?? detectorSet.detectors;
   const detect = new DetectRunner(detectors, metrics, detectLog, cfg.detect.suppress_secs);
   const pipeline = new Pipeline({ store, detect, hub, metrics, log: log.child({ module: 'pipeline' }) });
-  const health = new AgentHealth(pipeline, {
+  const health = new AgentHealth(cluster?.ingest ?? pipeline, {
     store, metrics, log: log.child({ module: 'health' }), missedHeartbeats: cfg.health.silent_after_missed_heartbeats,
   });
   health.start();
@@ -143,7 +154,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   });
   const subscribers = new SubscriberEndpoint({
     hub,
-    store,
+    store: alertStore,
     maxBufferedBytes: cfg.alerts.max_buffered_bytes_per_subscriber,
     maxReplayAlerts: cfg.alerts.max_replay_alerts,
     authenticate: (req, url) => subscriberTokens.lookup(bearerToken(req, url, true)) ?? dashboard?.subscriberFromSession(req),
@@ -182,6 +193,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     health.stop();
     http.server.closeAllConnections();
     outputs.close();
+    await cluster?.close();
     await audit.flush();
     await store.close();
   };
@@ -199,6 +211,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     throw new CollectorError(CollectorErrorCode.LISTEN, `cannot listen on ${cfg.listen.host}:${cfg.listen.port}: ${errorMessage(err)}`, { cause: err });
   }
   http.server.on('error', (err) => log.error('http server error', { err: errorMessage(err) }));
+  await cluster?.followAlerts(hub);
   const addr = http.server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;

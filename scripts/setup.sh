@@ -13,8 +13,9 @@ need=()
 # nsenter, setpriv and script come with Debian's essential dpkg, util-linux and bsdutils);
 # nftables: the transport network test drops packets at random between agent and collector (numgen random).
 # postgresql: the PostgreSQL store's tests start a private server of their own (initdb + pg_ctl from
-# /usr/lib/postgresql/15/bin, as the postgres user, on a Unix socket in a temp folder: scripts/lib/postgres-server.ts).
-for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables postgresql; do
+# /usr/lib/postgresql/15/bin, as the postgres user, on a Unix socket in a temp folder: scripts/lib/postgres-server.ts);
+# nats-server: JetStream (-js) for the cluster mode tests and bench:scale (each starts its own on a free port).
+for pkg in libpcap-dev g++ make python3 iproute2 iputils-ping chromium openssl systemd nftables postgresql nats-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
