@@ -146,6 +146,8 @@ t.test('operator dashboard: login, agents, charts, detectors, live filtered feed
   await page.selectOption('#f-severity', 'critical');
   await page.fill('#f-host', '10.0.0.77');
   await page.click('#filters button');
+  // The feed is cleared and refilled through the filter: the status may still read "live" from before.
+  await page.waitForFunction("document.querySelectorAll('#feed tbody tr').length === 0", undefined, { timeout: 10_000 }).catch(() => undefined);
   await page.waitForSelector('#feed-status:has-text("live")');
   t.equal(await page.locator('#feed tbody tr').count(), 0, 'nothing critical about 10.0.0.77 yet');
   const medium = await c.collector.hub.raise(alert('medium', 'beaconing', '10.0.0.77'));
