@@ -3,6 +3,7 @@
 // output-worker.ts. Building and formatting records took about half of the offline meter's time and,
 // live, would stall capture during a burst of expiring flows. stdout ('-') stays on the main thread.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AgentError, AgentErrorCode } from '../errors';
@@ -36,9 +37,13 @@ function startWorker(targets: readonly OutputTarget[]): Worker {
 }
 
 export class OutputOffload {
-  /** False in a single-file build (the packaged agent), which has no worker entry beside it: write inline there. */
+  /**
+   * Whether to write files from a worker: not with a single CPU to run on (the worker would only compete
+   * with capture: measured 262k against 287k packets/s live, pinned to one CPU), nor in a single-file
+   * build (the packaged agent), which has no worker entry beside it.
+   */
   static supported(): boolean {
-    return existsSync(workerEntry().entry);
+    return availableParallelism() > 1 && existsSync(workerEntry().entry);
   }
 
   private batch: RowBatch;
