@@ -1,13 +1,12 @@
 // A flow record for the wire: computed once per record, never per packet.
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet-meta';
 import {
-  CoreDirF, CoreDirI, CoreF, CoreI, Mo, StatDirF, StatDirI, StatF, StatI, type FlowRows,
+  CoreDirF, CoreDirI, CoreF, CoreI, Mo, StatDirF, StatDirI, StatF, StatI, TcpCount, tcpCount, type FlowRows,
 } from '../flow/flow-slots';
 import { EndReason, type EndReasonValue, type IAppInfo, type IDirectionStats, type IFlowRecord, type IStats } from '../../proto';
 import type { AppNames } from '../decode/app/app-names';
 import { communityId } from './community-id';
 import { connState } from './conn-state';
-import { tcpCount } from '../flow/accumulate';
 
 const RECORD_FINAL = 1;
 const RECORD_INTERIM = 2;
@@ -50,6 +49,7 @@ function directionStats(s: FlowRows, slot: number, fwd: boolean): IDirectionStat
   const i32 = s.i32, f64 = s.f64;
   const i = slot * CoreI.STRIDE + (fwd ? CoreI.FWD : CoreI.BWD);
   const f = slot * CoreF.STRIDE + (fwd ? CoreF.FWD : CoreF.BWD);
+  // One literal per layout (not the core fields spread into the full one): each is built with one shape.
   if (!s.full) {
     const tcp = i32[i + CoreDirI.TCP];
     return {
@@ -57,9 +57,9 @@ function directionStats(s: FlowRows, slot: number, fwd: boolean): IDirectionStat
       ipBytes: f64[f + CoreDirF.IP_BYTES],
       payloadBytes: f64[f + CoreDirF.PAYLOAD_BYTES],
       tcpFlags: tcp & 0xff,
-      synCount: tcpCount(tcp, 0),
-      finCount: tcpCount(tcp, 1),
-      rstCount: tcpCount(tcp, 2),
+      synCount: tcpCount(tcp, TcpCount.SYN),
+      finCount: tcpCount(tcp, TcpCount.FIN),
+      rstCount: tcpCount(tcp, TcpCount.RST),
     };
   }
   const sf = s.sf64, si = s.si32;

@@ -14,11 +14,12 @@ const SUBFLOW_GAP_US = 1_000_000;
 const BULK_MIN_PACKETS = 4;
 
 /**
- * The packet's time is read from `m` here rather than passed in: a double argument to a call V8 does
- * not inline is boxed, 16 bytes per packet (research/perf-baseline.md).
+ * The packet's time comes in s.tmp[Tmp.NOW_US] (FlowTable.add puts it there), not as an argument: a
+ * double passed to a call V8 does not inline is boxed, 16 bytes per packet (research/perf-baseline.md).
  */
 export function accumulate(s: FlowSlots, slot: number, dir: number, m: PacketMeta): void {
-  const nowUs = m.tsSec * 1_000_000 + m.tsUsec;
+  const t = s.tmp;
+  const nowUs = t[Tmp.NOW_US];
   const i32 = s.i32, f64 = s.f64;
   const ib = slot * CoreI.STRIDE, fb = slot * CoreF.STRIDE;
   const di = ib + (dir > 0 ? CoreI.FWD : CoreI.BWD);
@@ -38,11 +39,9 @@ export function accumulate(s: FlowSlots, slot: number, dir: number, m: PacketMet
   const tcp = m.protocol === IPPROTO_TCP && m.l4Valid;
   if (tcp) i32[di + CoreDirI.TCP] = tcpWord(i32[di + CoreDirI.TCP], m.tcpFlags);
   if (s.full) {
-    const t = s.tmp;
-    t[Tmp.NOW_US] = nowUs;
     t[Tmp.GAP_US] = first ? 0 : nowUs - prevUs;
     t[Tmp.PREV_US] = prevUs;
-    accumulateStats(s, slot, dir, m, first, tcp);
+    accumulateStats(s, slot, dir, di, m, first, tcp);
   }
 }
 
@@ -55,13 +54,8 @@ function tcpWord(w: number, f: number): number {
   return w | 0;
 }
 
-/** Count `which` (0 SYN, 1 FIN, 2 RST) of a core TCP column. */
-export function tcpCount(w: number, which: number): number {
-  return (w >>> (8 + 8 * which)) & 0xff;
-}
-
 /** The full layout's statistics (flow.features = full). Times come in s.tmp (see addMoment). */
-function accumulateStats(s: FlowSlots, slot: number, dir: number, m: PacketMeta, first: boolean, tcp: boolean): void {
+function accumulateStats(s: FlowSlots, slot: number, dir: number, coreDir: number, m: PacketMeta, first: boolean, tcp: boolean): void {
   const sf = s.sf64, si = s.si32, i32 = s.i32, t = s.tmp;
   const nowUs = t[Tmp.NOW_US];
   const fb = slot * StatF.STRIDE, ib = slot * StatI.STRIDE;
@@ -100,7 +94,6 @@ function accumulateStats(s: FlowSlots, slot: number, dir: number, m: PacketMeta,
   addMoment(sf, fb + StatF.PAYLOAD_LEN, t, Tmp.X);
 
   // This direction.
-  const coreDir = slot * CoreI.STRIDE + (dir > 0 ? CoreI.FWD : CoreI.BWD);
   const packets = i32[coreDir + CoreDirI.PACKETS];
   if (packets === 1) {
     sf[d + StatDirF.FIRST_US] = nowUs;

@@ -37,6 +37,18 @@ export const enum CoreDirI {
   TCP = 1,
 }
 
+/** The counts in a core TCP column (CoreDirI.TCP). */
+export const enum TcpCount {
+  SYN = 0,
+  FIN = 1,
+  RST = 2,
+}
+
+/** One count of a core TCP column. */
+export function tcpCount(w: number, which: TcpCount): number {
+  return (w >>> (8 + 8 * which)) & 0xff;
+}
+
 /** Bits of CoreI.META above the timeout class. */
 export const enum StateBit {
   FIN_FWD = 1 << 20,

@@ -10,7 +10,7 @@ import {
 import type { AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
 import {
-  CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, type FeatureSet,
+  CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, Tmp, type FeatureSet,
 } from './flow-slots';
 import { flowKey, matchDirection, matchTuple, tupleKey } from './flow-key';
 import { accumulate } from './accumulate';
@@ -111,6 +111,7 @@ export class FlowTable {
   /** Account one decoded IP packet; `buf` is the frame buffer (for application names). */
   add(m: PacketMeta, buf: Uint8Array): void {
     const nowUs = m.tsSec * 1_000_000 + m.tsUsec;
+    this.slots.tmp[Tmp.NOW_US] = nowUs; // for accumulate()
     if (nowUs >= this.nextSweepUs) this.sweep(nowUs);
     if (m.protocol === IPPROTO_ICMP || m.protocol === IPPROTO_ICMPV6) {
       icmpPseudoPorts(m);
