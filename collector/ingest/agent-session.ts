@@ -16,7 +16,6 @@ import {
   PROTOCOL_VERSION,
   AckStatus,
   type ErrorCodeValue,
-  type IFlowBatch,
   type IHeartbeat,
   type IHello,
 } from '../../proto';
@@ -24,7 +23,8 @@ import { errorMessage } from '../errors';
 import type { AgentIdentity, AgentUpdate, BatchRecord, PutBatchResult } from '../model';
 import type { Counter, Logger } from '../obs';
 import { LogLimiter } from '../obs';
-import { u64, validateBatch, type ValidationLimits } from './validate';
+import { agentMessageBody } from './agent-message';
+import { decodeBatch, readBatchHeader, u64, type ValidationLimits } from './validate';
 
 /** How the pipeline answers a batch: exactly one of these, once. */
 export interface BatchReply {
@@ -185,6 +185,8 @@ export class AgentSession {
     }
     let msg;
     try {
+      const body = agentMessageBody(data);
+      if (body.batchOnly) return this.onBatch(data, body.start, body.end);
       msg = decodeAgentMessage(data);
     } catch (err) {
       this.protocolError(ErrorCode.ERROR_CODE_BAD_FRAME, `not a decodable AgentMessage: ${errorMessage(err)}`);
@@ -193,8 +195,8 @@ export class AgentSession {
     switch (msg.body) {
       case 'hello':
         return this.onHello(msg.hello!);
-      case 'batch':
-        return this.onBatch(msg.batch!);
+      case 'batch': // with another body beside it: protobufjs' choice of body, as before
+        return this.protocolError(ErrorCode.ERROR_CODE_BAD_FRAME, 'AgentMessage: more than one of hello, batch, heartbeat is set');
       case 'heartbeat':
         return this.onHeartbeat(msg.heartbeat!);
       default:
@@ -251,14 +253,22 @@ export class AgentSession {
     });
   }
 
-  private async onBatch(b: IFlowBatch): Promise<void> {
-    const rawSeq = u64(b.seq);
-    const seq = Number.isNaN(rawSeq) ? 0 : rawSeq;
-    if (this.bootId === null) {
-      this.protocolError(ErrorCode.ERROR_CODE_NO_HELLO, 'batch before hello: send Hello first', seq);
+  /** The FlowBatch in data[start, end). */
+  private async onBatch(data: Buffer, start: number, end: number): Promise<void> {
+    let seq = 0;
+    let v;
+    try {
+      const rawSeq = readBatchHeader(data, start, end).seq;
+      seq = Number.isNaN(rawSeq) ? 0 : rawSeq;
+      if (this.bootId === null) {
+        this.protocolError(ErrorCode.ERROR_CODE_NO_HELLO, 'batch before hello: send Hello first', seq);
+        return;
+      }
+      v = decodeBatch(data, start, end, { agentId: this.identity.agentId, bootId: this.bootId, receivedUs: this.now() }, this.opts.limits);
+    } catch (err) {
+      this.protocolError(ErrorCode.ERROR_CODE_BAD_FRAME, `not a decodable AgentMessage: ${errorMessage(err)}`, seq);
       return;
     }
-    const v = validateBatch(b, { agentId: this.identity.agentId, bootId: this.bootId, receivedUs: this.now() }, this.opts.limits);
     if (!v.ok) {
       this.protocolError(ErrorCode.ERROR_CODE_INVALID_BATCH, v.message, seq);
       return;

@@ -1,10 +1,11 @@
-// Semantic validation of a decoded FlowBatch, producing the FlowRows the store keeps. Pure: no I/O,
-// no throw for bad input; the first problem found is returned as a message naming the flow index and
-// the field (`flows[3].src_addr: ...`), which ingest sends back as Error{INVALID_BATCH}.
-import {
-  END_REASON_NAMES, formatAddress, RecordType, type IAppInfo, type IDirectionStats, type IFlowBatch, type IFlowRecord,
-} from '../../proto';
+// A FlowBatch's wire bytes → the FlowRows the store keeps, decoded and validated in one pass. Only the
+// fields the collector keeps are read; the rest (early-packet shape, payload and timing summaries of
+// both directions, tunnel, …) are skipped in place. Malformed protobuf throws WireError (the frame is
+// answered BAD_FRAME); a decodable batch with bad content is returned as a message naming the flow index
+// and the wire field (`flows[3].src_addr: ...`), which ingest sends back as Error{INVALID_BATCH}.
+import { END_REASON_NAMES, formatAddress, RecordType } from '../../proto';
 import type { BatchRecord, DirectionStats, FlowRow } from '../model';
+import { safeU64, WireError, WireReader, WireType } from './wire-reader';
 
 export interface BatchContext {
   agentId: string;
@@ -25,13 +26,14 @@ export type ValidationResult = { ok: true; batch: BatchRecord } | { ok: false; m
 /** Earliest plausible flow time: 1990-01-01T00:00:00Z (old public captures predate 2000). */
 export const MIN_PLAUSIBLE_US = 631_152_000_000_000;
 
-const MAX_U32 = 0xffff_ffff;
 const MAX_BOOT_ID_CHARS = 128;
+const MAX_NAME = 255;
+const MAX_LIST = 8;
 
 /**
- * uint64 fields arrive as numbers, except that an ABSENT field reads the generated prototype's default,
- * which protobufjs built as a Long object before proto/index.ts switched Long off. Accept both.
- * Returns NaN for anything else and for values past 2^53 (not exactly representable).
+ * uint64 fields of messages protobufjs decoded (Hello, Heartbeat) arrive as numbers, except that an
+ * ABSENT field reads the generated prototype's default, which protobufjs built as a Long object before
+ * proto/index.ts switched Long off. Accept both. NaN for anything else and past 2^53.
  */
 export function u64(v: unknown): number {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
@@ -44,15 +46,27 @@ export function u64(v: unknown): number {
   return NaN;
 }
 
-function u32(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_U32 ? v : NaN;
-}
+/** Field numbers of proto/goalkeeper.proto that the decoder reads. */
+const F = {
+  BATCH_SEQ: 1, BATCH_BOOT_ID: 2, BATCH_FLOWS: 4,
+  SRC_ADDR: 1, DST_ADDR: 2, SRC_PORT: 3, DST_PORT: 4, PROTOCOL: 5, VLAN_ID: 6, HAS_VLAN: 7, FIRST_US: 8, LAST_US: 9,
+  END_REASON: 10, FWD: 11, BWD: 12, FLOW_ID: 13, COMMUNITY_ID: 19, RECORD_SEQ: 20, RECORD_TYPE: 21, APP: 27,
+  CONN_STATE: 28,
+} as const;
 
-function f64(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
-}
+/** DirectionStats fields 1–21 by number: wire name, and how each is read. */
+const U64 = 0;
+const U32 = 1;
+const F64 = 2;
+const STATS_FIELDS: ReadonlyArray<readonly [keyof DirectionStats, string, number]> = [
+  ['packets', 'packets', U64], ['ipBytes', 'ip_bytes', U64], ['payloadBytes', 'payload_bytes', U64],
+  ['headerBytes', 'header_bytes', U64], ['tcpFlags', 'tcp_flags', U32], ['synCount', 'syn_count', U32],
+  ['finCount', 'fin_count', U32], ['rstCount', 'rst_count', U32], ['pshCount', 'psh_count', U32],
+  ['ackCount', 'ack_count', U32], ['urgCount', 'urg_count', U32], ['initWindow', 'init_window', U32],
+  ['lenMin', 'len_min', U32], ['lenMax', 'len_max', U32], ['lenMean', 'len_mean', F64], ['lenM2', 'len_m2', F64],
+  ['iatCount', 'iat_count', U64], ['iatMinUs', 'iat_min_us', U64], ['iatMaxUs', 'iat_max_us', U64],
+  ['iatMeanUs', 'iat_mean_us', F64], ['iatM2Us', 'iat_m2_us', F64],
+];
 
 function zeroStats(): DirectionStats {
   return {
@@ -62,172 +76,279 @@ function zeroStats(): DirectionStats {
   };
 }
 
-/** Wire field name of each DirectionStats member, for error messages. */
-const STATS_FIELDS: ReadonlyArray<[keyof DirectionStats, string]> = [
-  ['packets', 'packets'], ['ipBytes', 'ip_bytes'], ['payloadBytes', 'payload_bytes'], ['headerBytes', 'header_bytes'],
-  ['tcpFlags', 'tcp_flags'], ['synCount', 'syn_count'], ['finCount', 'fin_count'], ['rstCount', 'rst_count'],
-  ['pshCount', 'psh_count'], ['ackCount', 'ack_count'], ['urgCount', 'urg_count'], ['initWindow', 'init_window'],
-  ['lenMin', 'len_min'], ['lenMax', 'len_max'], ['lenMean', 'len_mean'], ['lenM2', 'len_m2'], ['iatCount', 'iat_count'],
-  ['iatMinUs', 'iat_min_us'], ['iatMaxUs', 'iat_max_us'], ['iatMeanUs', 'iat_mean_us'], ['iatM2Us', 'iat_m2_us'],
-];
-
 /**
- * Converts in one object literal (one shape, no per-field lookups: this runs twice per flow); a field
- * that is not a valid number converts to NaN, and only then are the fields searched for the message.
+ * Reads one DirectionStats message (pos at its length prefix) into a new object. A value that cannot be
+ * represented (uint64 past 2^53, a double that is not finite) is stored as NaN; the caller names it.
  */
-function convertStats(s: IDirectionStats, at: string): DirectionStats | string {
-  const out: DirectionStats = {
-    packets: u64(s.packets), ipBytes: u64(s.ipBytes), payloadBytes: u64(s.payloadBytes), headerBytes: u64(s.headerBytes),
-    tcpFlags: u32(s.tcpFlags), synCount: u32(s.synCount), finCount: u32(s.finCount), rstCount: u32(s.rstCount),
-    pshCount: u32(s.pshCount), ackCount: u32(s.ackCount), urgCount: u32(s.urgCount), initWindow: u32(s.initWindow),
-    lenMin: u32(s.lenMin), lenMax: u32(s.lenMax), lenMean: f64(s.lenMean), lenM2: f64(s.lenM2), iatCount: u64(s.iatCount),
-    iatMinUs: u64(s.iatMinUs), iatMaxUs: u64(s.iatMaxUs), iatMeanUs: f64(s.iatMeanUs), iatM2Us: f64(s.iatM2Us),
-  };
-  const sum = out.packets + out.ipBytes + out.payloadBytes + out.headerBytes + out.tcpFlags + out.synCount + out.finCount +
-    out.rstCount + out.pshCount + out.ackCount + out.urgCount + out.initWindow + out.lenMin + out.lenMax + out.lenMean +
-    out.lenM2 + out.iatCount + out.iatMinUs + out.iatMaxUs + out.iatMeanUs + out.iatM2Us;
-  if (Number.isNaN(sum)) {
-    const src = s as Record<string, unknown>;
-    for (const [key, wire] of STATS_FIELDS) {
-      if (Number.isNaN(out[key])) return `${at}.${wire}: not a valid number (${String(src[key])})`;
+function readStats(r: WireReader): DirectionStats {
+  const end = r.lengthEnd();
+  const outer = r.end;
+  r.end = end;
+  const s = zeroStats();
+  const out = s as unknown as Record<string, number>;
+  while (r.pos < end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    const spec = field >= 1 && field <= 21 ? STATS_FIELDS[field - 1] : undefined;
+    if (spec === undefined) {
+      r.skip(wt);
+      continue;
+    }
+    if (spec[2] === F64) {
+      r.expect(field, wt, WireType.FIXED64);
+      const v = r.double();
+      out[spec[0]] = Number.isFinite(v) ? v : NaN;
+    } else {
+      r.expect(field, wt, WireType.VARINT);
+      if (spec[2] === U32) {
+        out[spec[0]] = r.uint32();
+      } else {
+        const v = r.varint();
+        out[spec[0]] = safeU64(v) ? v : NaN;
+      }
     }
   }
-  if (out.tcpFlags > 0xffff) return `${at}.tcp_flags: ${out.tcpFlags} is not a TCP flag set`;
-  return out;
+  r.end = outer;
+  return s;
 }
 
-const MAX_NAME = 255;
-const MAX_LIST = 8;
-
-function text(out: Record<string, unknown>, key: string, v: string | null | undefined): void {
-  if (v) out[key] = v.slice(0, MAX_NAME);
-}
-
-function num(out: Record<string, unknown>, key: string, v: number | null | undefined): void {
-  if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
-}
-
-function list(out: Record<string, unknown>, key: string, v: string[] | null | undefined): void {
-  if (v?.length) out[key] = v.slice(0, MAX_LIST).map((x) => String(x).slice(0, MAX_NAME));
-}
-
-/** The application names of a flow as a plain object, strings and lists bounded; null when there are none. */
-function appNames(a: IAppInfo | null | undefined): Record<string, unknown> | null {
-  if (!a) return null;
-  const out: Record<string, unknown> = {};
-  text(out, 'dns_query', a.dnsQuery);
-  num(out, 'dns_qtype', a.dnsQtype);
-  num(out, 'dns_rcode', a.dnsRcode);
-  list(out, 'dns_answers', a.dnsAnswers);
-  text(out, 'tls_sni', a.tlsSni);
-  list(out, 'tls_alpn', a.tlsAlpn);
-  num(out, 'tls_version', a.tlsVersion);
-  text(out, 'ja4', a.ja4);
-  text(out, 'http_method', a.httpMethod);
-  text(out, 'http_host', a.httpHost);
-  text(out, 'http_user_agent', a.httpUserAgent);
-  num(out, 'quic_version', a.quicVersion);
-  for (const _ in out) return out;
-  return null;
-}
-
-function addressProblem(addr: Uint8Array | null | undefined, at: string): string | undefined {
-  const n = addr?.length ?? 0;
-  if (n !== 4 && n !== 16) return `${at}: length ${n} bytes, want 4 (IPv4) or 16 (IPv6)`;
+/** The first problem of a direction's statistics, or undefined. */
+function statsProblem(s: DirectionStats, at: string): string | undefined {
+  const sum = s.packets + s.ipBytes + s.payloadBytes + s.headerBytes + s.tcpFlags + s.synCount + s.finCount +
+    s.rstCount + s.pshCount + s.ackCount + s.urgCount + s.initWindow + s.lenMin + s.lenMax + s.lenMean +
+    s.lenM2 + s.iatCount + s.iatMinUs + s.iatMaxUs + s.iatMeanUs + s.iatM2Us;
+  if (Number.isNaN(sum)) {
+    for (const [key, wire, kind] of STATS_FIELDS) {
+      if (Number.isNaN(s[key])) return `${at}.${wire}: not a valid number (${kind === F64 ? 'not finite' : 'over 2^53'})`;
+    }
+  }
+  if (s.tcpFlags > 0xffff) return `${at}.tcp_flags: ${s.tcpFlags} is not a TCP flag set`;
   return undefined;
 }
 
-/** Error messages name the flow as flows[i]; built only for a flow that has a problem. */
-function validateFlow(f: IFlowRecord, i: number, ctx: BatchContext, seq: number, limits: ValidationLimits): FlowRow | string {
-  const badAddr = addressProblem(f.srcAddr, 'src_addr') ?? addressProblem(f.dstAddr, 'dst_addr');
-  if (badAddr) return `flows[${i}].${badAddr}`;
-  const r = validFlow(f, ctx, seq, limits);
-  return typeof r === 'string' ? `flows[${i}]${r}` : r;
+/** Application names (AppInfo, pos at its length prefix) as a plain object, bounded; null when none. */
+function readApp(r: WireReader): Record<string, unknown> | null {
+  const end = r.lengthEnd();
+  const outer = r.end;
+  r.end = end;
+  const out: Record<string, unknown> = {};
+  let names = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    const name = APP_FIELDS[field];
+    if (name === undefined) {
+      r.skip(wt);
+    } else if (APP_NUMBERS.has(field)) {
+      r.expect(field, wt, WireType.VARINT);
+      out[name] = r.uint32();
+      names++;
+    } else {
+      r.expect(field, wt, WireType.LEN);
+      const v = r.string().slice(0, MAX_NAME);
+      if (APP_LISTS.has(field)) {
+        const list = (out[name] as string[] | undefined) ?? (out[name] = []) as string[];
+        if (list.length < MAX_LIST) list.push(v);
+        names++;
+      } else if (v.length > 0) {
+        out[name] = v;
+        names++;
+      }
+    }
+  }
+  r.end = outer;
+  return names > 0 ? out : null;
+}
+
+/** AppInfo field number → the name the store and alerts use. */
+const APP_FIELDS: Record<number, string> = {
+  1: 'dns_query', 2: 'dns_qtype', 3: 'dns_rcode', 4: 'dns_answers', 5: 'tls_sni', 6: 'tls_alpn', 7: 'tls_version',
+  8: 'ja4', 9: 'http_method', 10: 'http_host', 11: 'http_user_agent', 12: 'quic_version',
+};
+const APP_NUMBERS = new Set([2, 3, 7, 12]);
+const APP_LISTS = new Set([4, 6]);
+
+/** A flow record's fields as read, before validation (reused: one flow at a time). */
+interface RawFlow {
+  srcStart: number; srcEnd: number; dstStart: number; dstEnd: number;
+  srcPort: number; dstPort: number; proto: number; vlanId: number; hasVlan: boolean;
+  firstUs: number; lastUs: number; endReason: number; flowId: number; recordSeq: number; recordType: number;
+  fwd: DirectionStats | null; bwd: DirectionStats | null; communityId: string; connState: string;
+  app: Record<string, unknown> | null;
+}
+
+function readFlow(r: WireReader, f: RawFlow): void {
+  f.srcStart = f.srcEnd = f.dstStart = f.dstEnd = 0;
+  f.srcPort = f.dstPort = f.proto = f.vlanId = f.firstUs = f.lastUs = f.endReason = f.flowId = f.recordSeq = f.recordType = 0;
+  f.hasVlan = false;
+  f.fwd = f.bwd = null;
+  f.communityId = f.connState = '';
+  f.app = null;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    switch (field) {
+      case F.SRC_ADDR:
+      case F.DST_ADDR: {
+        r.expect(field, wt, WireType.LEN);
+        const end = r.lengthEnd();
+        if (field === F.SRC_ADDR) { f.srcStart = r.pos; f.srcEnd = end; } else { f.dstStart = r.pos; f.dstEnd = end; }
+        r.pos = end;
+        break;
+      }
+      case F.SRC_PORT: r.expect(field, wt, WireType.VARINT); f.srcPort = r.uint32(); break;
+      case F.DST_PORT: r.expect(field, wt, WireType.VARINT); f.dstPort = r.uint32(); break;
+      case F.PROTOCOL: r.expect(field, wt, WireType.VARINT); f.proto = r.uint32(); break;
+      case F.VLAN_ID: r.expect(field, wt, WireType.VARINT); f.vlanId = r.uint32(); break;
+      case F.HAS_VLAN: r.expect(field, wt, WireType.VARINT); f.hasVlan = r.varint() !== 0; break;
+      case F.FIRST_US: r.expect(field, wt, WireType.VARINT); f.firstUs = r.varint(); break;
+      case F.LAST_US: r.expect(field, wt, WireType.VARINT); f.lastUs = r.varint(); break;
+      case F.END_REASON: r.expect(field, wt, WireType.VARINT); f.endReason = r.uint32(); break;
+      case F.FLOW_ID: r.expect(field, wt, WireType.VARINT); f.flowId = r.varint(); break;
+      case F.RECORD_SEQ: r.expect(field, wt, WireType.VARINT); f.recordSeq = r.uint32(); break;
+      case F.RECORD_TYPE: r.expect(field, wt, WireType.VARINT); f.recordType = r.uint32(); break;
+      case F.FWD: r.expect(field, wt, WireType.LEN); f.fwd = readStats(r); break;
+      case F.BWD: r.expect(field, wt, WireType.LEN); f.bwd = readStats(r); break;
+      case F.COMMUNITY_ID: r.expect(field, wt, WireType.LEN); f.communityId = r.string(); break;
+      case F.CONN_STATE: r.expect(field, wt, WireType.LEN); f.connState = r.string(); break;
+      case F.APP: r.expect(field, wt, WireType.LEN); f.app = readApp(r); break;
+      default: r.skip(wt);
+    }
+  }
 }
 
 /** A problem comes back as its message after `flows[i]` (so starting with '.' or ':'). */
-function validFlow(f: IFlowRecord, ctx: BatchContext, seq: number, limits: ValidationLimits): FlowRow | string {
-  const src = f.srcAddr as Uint8Array;
-  const dst = f.dstAddr as Uint8Array;
-  if (src.length !== dst.length) {
-    return `.dst_addr: ${dst.length === 4 ? 'IPv4' : 'IPv6'} but src_addr is ${src.length === 4 ? 'IPv4' : 'IPv6'}`;
-  }
-  const srcPort = u32(f.srcPort);
-  if (!(srcPort <= 65535)) return `.src_port: ${String(f.srcPort)} is over 65535`;
-  const dstPort = u32(f.dstPort);
-  if (!(dstPort <= 65535)) return `.dst_port: ${String(f.dstPort)} is over 65535`;
-  const proto = u32(f.protocol);
-  if (!(proto <= 255)) return `.protocol: ${String(f.protocol)} is over 255`;
-  const vlanId = u32(f.vlanId);
-  if (f.hasVlan && !(vlanId <= 4095)) return `.vlan_id: ${String(f.vlanId)} is over 4095`;
+function validFlow(buf: Buffer, f: RawFlow, ctx: BatchContext, seq: number, limits: ValidationLimits): FlowRow | string {
+  const srcLen = f.srcEnd - f.srcStart;
+  const dstLen = f.dstEnd - f.dstStart;
+  if (srcLen !== 4 && srcLen !== 16) return `.src_addr: length ${srcLen} bytes, want 4 (IPv4) or 16 (IPv6)`;
+  if (dstLen !== 4 && dstLen !== 16) return `.dst_addr: length ${dstLen} bytes, want 4 (IPv4) or 16 (IPv6)`;
+  if (srcLen !== dstLen) return `.dst_addr: ${dstLen === 4 ? 'IPv4' : 'IPv6'} but src_addr is ${srcLen === 4 ? 'IPv4' : 'IPv6'}`;
+  if (f.srcPort > 65535) return `.src_port: ${f.srcPort} is over 65535`;
+  if (f.dstPort > 65535) return `.dst_port: ${f.dstPort} is over 65535`;
+  if (f.proto > 255) return `.protocol: ${f.proto} is over 255`;
+  if (f.hasVlan && f.vlanId > 4095) return `.vlan_id: ${f.vlanId} is over 4095`;
 
   const latest = ctx.receivedUs + limits.maxClockSkewUs;
-  const firstUs = u64(f.firstUs);
-  if (Number.isNaN(firstUs)) return `.first_us: not a valid timestamp`;
+  const firstUs = f.firstUs;
+  if (!safeU64(firstUs)) return `.first_us: not a valid timestamp`;
   if (firstUs < MIN_PLAUSIBLE_US || firstUs > latest) {
     return `.first_us: ${firstUs} is not a plausible time (µs since 1970, between 1990 and now + max_clock_skew_secs)`;
   }
-  const lastUs = u64(f.lastUs);
-  if (Number.isNaN(lastUs)) return `.last_us: not a valid timestamp`;
+  const lastUs = f.lastUs;
+  if (!safeU64(lastUs)) return `.last_us: not a valid timestamp`;
   if (lastUs < firstUs) return `.last_us: ${lastUs} is before first_us ${firstUs}`;
   if (lastUs > latest) return `.last_us: ${lastUs} is in the future (more than max_clock_skew_secs past now)`;
-
-  const flowId = u64(f.flowId);
-  if (Number.isNaN(flowId)) return `.flow_id: not a valid number`;
+  if (!safeU64(f.flowId)) return `.flow_id: not a valid number`;
 
   if (!f.fwd && !f.bwd) return `: fwd and bwd are both missing (packet counts are required)`;
-  const fwd = f.fwd ? convertStats(f.fwd, '.fwd') : zeroStats();
-  if (typeof fwd === 'string') return fwd;
-  const bwd = f.bwd ? convertStats(f.bwd, '.bwd') : zeroStats();
-  if (typeof bwd === 'string') return bwd;
+  const fwd = f.fwd ?? zeroStats();
+  const bwd = f.bwd ?? zeroStats();
+  const bad = statsProblem(fwd, '.fwd') ?? statsProblem(bwd, '.bwd');
+  if (bad) return bad;
   if (fwd.packets + bwd.packets === 0) return `.fwd.packets: fwd.packets + bwd.packets is 0`;
 
-  const reason = u32(f.endReason);
-  const recordSeq = u32(f.recordSeq);
-  if (Number.isNaN(recordSeq)) return `.record_seq: not a valid number`;
   return {
     agentId: ctx.agentId,
     bootId: ctx.bootId,
     seq,
-    flowId,
-    recordSeq,
+    flowId: f.flowId,
+    recordSeq: f.recordSeq,
     recordType: f.recordType === RecordType.RECORD_TYPE_INTERIM ? 'interim' : 'final',
-    communityId: typeof f.communityId === 'string' ? f.communityId.slice(0, 64) : '',
-    connState: typeof f.connState === 'string' ? f.connState.slice(0, 8) : '',
-    app: appNames(f.app),
-    srcIp: formatAddress(src),
-    dstIp: formatAddress(dst),
-    srcPort,
-    dstPort,
-    proto,
-    vlan: f.hasVlan ? vlanId : null,
+    communityId: f.communityId.slice(0, 64),
+    connState: f.connState.slice(0, 8),
+    app: f.app,
+    srcIp: formatAddress(buf.subarray(f.srcStart, f.srcEnd)),
+    dstIp: formatAddress(buf.subarray(f.dstStart, f.dstEnd)),
+    srcPort: f.srcPort,
+    dstPort: f.dstPort,
+    proto: f.proto,
+    vlan: f.hasVlan ? f.vlanId : null,
     firstUs,
     lastUs,
-    endReason: END_REASON_NAMES[reason] ?? `reason_${reason}`,
+    endReason: END_REASON_NAMES[f.endReason] ?? `reason_${f.endReason}`,
     fwd,
     bwd,
   };
 }
 
-export function validateBatch(b: IFlowBatch, ctx: BatchContext, limits: ValidationLimits): ValidationResult {
-  const seq = u64(b.seq);
-  if (!(seq >= 1)) return { ok: false, message: `seq: must be an integer >= 1 (got ${String(b.seq ?? 0)})` };
+/** What a batch says about itself before its flows are read: enough to answer it by seq. */
+export interface BatchHeader {
+  /** NaN when the field cannot be represented; 0 when absent */
+  seq: number;
+  bootId: string;
+  flows: number;
+}
+
+/** Reads seq, boot_id and the number of flows of the FlowBatch in buf[start, end). Throws WireError. */
+export function readBatchHeader(buf: Buffer, start: number, end: number): BatchHeader {
+  const r = new WireReader(buf, start, end);
+  const h: BatchHeader = { seq: 0, bootId: '', flows: 0 };
+  while (r.pos < end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === F.BATCH_SEQ) {
+      r.expect(field, wt, WireType.VARINT);
+      const v = r.varint();
+      h.seq = safeU64(v) ? v : NaN;
+    } else if (field === F.BATCH_BOOT_ID) {
+      r.expect(field, wt, WireType.LEN);
+      h.bootId = r.string();
+    } else {
+      if (field === F.BATCH_FLOWS) {
+        r.expect(field, wt, WireType.LEN);
+        h.flows++;
+      }
+      r.skip(wt);
+    }
+  }
+  return h;
+}
+
+/**
+ * Decodes and validates the FlowBatch in buf[start, end). Throws WireError when the bytes are not a
+ * FlowBatch; returns the first content problem otherwise.
+ */
+export function decodeBatch(buf: Buffer, start: number, end: number, ctx: BatchContext, limits: ValidationLimits): ValidationResult {
+  const h = readBatchHeader(buf, start, end);
+  if (!(h.seq >= 1)) return { ok: false, message: `seq: must be an integer >= 1 (got ${Number.isNaN(h.seq) ? 'a value over 2^53' : h.seq})` };
   // A batch may come from an earlier run of the agent (resent from its disk spool), so its boot_id need
   // not be this connection's; the batch key (agent, boot_id, seq) stays what the agent first gave it.
-  const bootId = b.bootId ?? '';
+  const bootId = h.bootId;
   if (bootId.length === 0 || bootId.length > MAX_BOOT_ID_CHARS) {
     return { ok: false, message: `boot_id: must be 1–${MAX_BOOT_ID_CHARS} characters (got ${bootId.length})` };
   }
+  if (h.flows > limits.maxFlowsPerBatch) {
+    return { ok: false, message: `flows: ${h.flows} flows, more than max_flows_per_batch ${limits.maxFlowsPerBatch}` };
+  }
   const batchCtx = bootId === ctx.bootId ? ctx : { ...ctx, bootId };
-  const flows = b.flows ?? [];
-  if (flows.length > limits.maxFlowsPerBatch) {
-    return { ok: false, message: `flows: ${flows.length} flows, more than max_flows_per_batch ${limits.maxFlowsPerBatch}` };
+  const rows: FlowRow[] = new Array(h.flows);
+  const r = new WireReader(buf, start, end);
+  const raw: RawFlow = {
+    srcStart: 0, srcEnd: 0, dstStart: 0, dstEnd: 0, srcPort: 0, dstPort: 0, proto: 0, vlanId: 0, hasVlan: false,
+    firstUs: 0, lastUs: 0, endReason: 0, flowId: 0, recordSeq: 0, recordType: 0, fwd: null, bwd: null, communityId: '',
+    connState: '', app: null,
+  };
+  let i = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag >>> 3 !== F.BATCH_FLOWS) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const flowEnd = r.lengthEnd();
+    r.end = flowEnd;
+    readFlow(r, raw);
+    r.end = end;
+    const row = validFlow(buf, raw, batchCtx, h.seq, limits);
+    if (typeof row === 'string') return { ok: false, message: `flows[${i}]${row}` };
+    rows[i++] = row;
   }
-  const rows: FlowRow[] = new Array(flows.length);
-  for (let i = 0; i < flows.length; i++) {
-    const r = validateFlow(flows[i], i, batchCtx, seq, limits);
-    if (typeof r === 'string') return { ok: false, message: r };
-    rows[i] = r;
-  }
-  return { ok: true, batch: { agentId: ctx.agentId, bootId, seq, receivedUs: ctx.receivedUs, flows: rows } };
+  return { ok: true, batch: { agentId: ctx.agentId, bootId, seq: h.seq, receivedUs: ctx.receivedUs, flows: rows } };
 }
+
+export { WireError };

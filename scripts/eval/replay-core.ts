@@ -1,16 +1,17 @@
 // Agent and collector in one process, no server: capture file → agent/meter.ts (decode → flow table)
 // → the agent's flow records → protobuf batch encode/decode (as on the wire) → the collector's
-// validateBatch → DetectRunner. Used by scripts/replay.ts, scripts/eval.ts and their tests.
+// decodeBatch → DetectRunner. Used by scripts/replay.ts, scripts/eval.ts and their tests.
 import { basename } from 'node:path';
 import { defaultConfig } from '../../agent/config';
 import { readCaptureFile } from '../../agent/capture/file-source';
 import { createMeter, flowTableOptions } from '../../agent/meter';
 import { FlowTable } from '../../agent/flow/flow-table';
 import { toFlowRecord } from '../../agent/features/flow-record';
-import { decodeAgentMessage, encodeAgentMessage, type IFlowRecord } from '../../proto';
+import { encodeAgentMessage, type IFlowRecord } from '../../proto';
 import type { DetectConfig } from '../../collector/config';
 import { buildDetectors, DetectRunner } from '../../collector/detect';
-import { validateBatch } from '../../collector/ingest/validate';
+import { agentMessageBody } from '../../collector/ingest/agent-message';
+import { decodeBatch } from '../../collector/ingest/validate';
 import type { FlowRow, NewAlert } from '../../collector/model';
 import { Registry, type Logger } from '../../collector/obs';
 
@@ -52,11 +53,10 @@ export async function replayFiles(files: readonly string[], opts: ReplayOptions)
       let pending: IFlowRecord[] = [];
       const flush = (): void => {
         if (pending.length === 0) return;
-        const bytes = encodeAgentMessage({ batch: { seq: ++seq, bootId, createdUs: 0, flows: pending } });
+        const bytes = Buffer.from(encodeAgentMessage({ batch: { seq: ++seq, bootId, createdUs: 0, flows: pending } }));
         pending = [];
-        const batch = decodeAgentMessage(bytes).batch;
-        if (!batch) return;
-        const v = validateBatch(batch, { agentId, bootId, receivedUs: Date.now() * 1000 }, {
+        const body = agentMessageBody(bytes);
+        const v = decodeBatch(bytes, body.start, body.end, { agentId, bootId, receivedUs: Date.now() * 1000 }, {
           maxFlowsPerBatch: Number.MAX_SAFE_INTEGER,
           maxClockSkewUs: 100 * 365 * 86400e6,
         });

@@ -12,7 +12,7 @@ const DIRECTION_COLUMNS = [
 ] as const;
 
 const COLUMNS = [
-  'agent_id', 'boot_id', 'seq', 'flow_id', 'record_seq', 'record_type', 'community_id', 'conn_state',
+  'batch_id', 'flow_id', 'record_seq', 'record_type', 'community_id', 'conn_state',
   'src_ip', 'dst_ip', 'src_port', 'dst_port', 'proto', 'vlan',
   'first_ts', 'last_ts', 'fwd_packets', 'bwd_packets', 'fwd_ip_bytes', 'bwd_ip_bytes', 'fwd_payload_bytes',
   'bwd_payload_bytes', 'tcp_flags', 'end_reason', 'app_json',
@@ -20,18 +20,12 @@ const COLUMNS = [
 ];
 const WIDTH = COLUMNS.length;
 
-/** Rows per multi-row statement: 64 × 61 = 3,904 parameters, far below SQLite's limit of 32,766. */
+/** Rows per multi-row statement: 64 × 59 = 3,776 parameters, far below SQLite's limit of 32,766. */
 export const CHUNK_ROWS = 64;
 
-/**
- * A long flow arrives as several records (interim ones, then the final one), each stored as its own
- * row. The same (flow_id, record_seq) again can only be a resent batch, already caught by the batch
- * key; ignoring it keeps the store idempotent even so.
- */
 function insertSql(rows: number): string {
   const row = `(${new Array<string>(WIDTH).fill('?').join(', ')})`;
-  return `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES ${new Array<string>(rows).fill(row).join(', ')}
-    ON CONFLICT (agent_id, boot_id, flow_id, record_seq) DO NOTHING`;
+  return `INSERT INTO flow_rows (${COLUMNS.join(', ')}) VALUES ${new Array<string>(rows).fill(row).join(', ')}`;
 }
 
 /** Writes DIRECTION_COLUMNS of one direction from p[at] on. */
@@ -56,34 +50,32 @@ function setDirection(p: unknown[], at: number, s: DirectionStats): void {
   p[at + 17] = s.iatM2Us;
 }
 
-function setRow(p: unknown[], at: number, f: FlowRow): void {
-  p[at] = f.agentId;
-  p[at + 1] = f.bootId;
-  p[at + 2] = f.seq;
-  p[at + 3] = f.flowId;
-  p[at + 4] = f.recordSeq;
-  p[at + 5] = f.recordType;
-  p[at + 6] = f.communityId || null;
-  p[at + 7] = f.connState || null;
-  p[at + 8] = f.srcIp;
-  p[at + 9] = f.dstIp;
-  p[at + 10] = f.srcPort;
-  p[at + 11] = f.dstPort;
-  p[at + 12] = f.proto;
-  p[at + 13] = f.vlan;
-  p[at + 14] = f.firstUs / 1e6;
-  p[at + 15] = f.lastUs / 1e6;
-  p[at + 16] = f.fwd.packets;
-  p[at + 17] = f.bwd.packets;
-  p[at + 18] = f.fwd.ipBytes;
-  p[at + 19] = f.bwd.ipBytes;
-  p[at + 20] = f.fwd.payloadBytes;
-  p[at + 21] = f.bwd.payloadBytes;
-  p[at + 22] = (f.fwd.tcpFlags | f.bwd.tcpFlags) >>> 0;
-  p[at + 23] = f.endReason;
-  p[at + 24] = f.app ? JSON.stringify(f.app) : null;
-  setDirection(p, at + 25, f.fwd);
-  setDirection(p, at + 25 + DIRECTION_COLUMNS.length, f.bwd);
+function setRow(p: unknown[], at: number, batchId: number, f: FlowRow): void {
+  p[at] = batchId;
+  p[at + 1] = f.flowId;
+  p[at + 2] = f.recordSeq;
+  p[at + 3] = f.recordType;
+  p[at + 4] = f.communityId || null;
+  p[at + 5] = f.connState || null;
+  p[at + 6] = f.srcIp;
+  p[at + 7] = f.dstIp;
+  p[at + 8] = f.srcPort;
+  p[at + 9] = f.dstPort;
+  p[at + 10] = f.proto;
+  p[at + 11] = f.vlan;
+  p[at + 12] = f.firstUs / 1e6;
+  p[at + 13] = f.lastUs / 1e6;
+  p[at + 14] = f.fwd.packets;
+  p[at + 15] = f.bwd.packets;
+  p[at + 16] = f.fwd.ipBytes;
+  p[at + 17] = f.bwd.ipBytes;
+  p[at + 18] = f.fwd.payloadBytes;
+  p[at + 19] = f.bwd.payloadBytes;
+  p[at + 20] = (f.fwd.tcpFlags | f.bwd.tcpFlags) >>> 0;
+  p[at + 21] = f.endReason;
+  p[at + 22] = f.app ? JSON.stringify(f.app) : null;
+  setDirection(p, at + 23, f.fwd);
+  setDirection(p, at + 23 + DIRECTION_COLUMNS.length, f.bwd);
 }
 
 export class FlowInserter {
@@ -97,15 +89,15 @@ export class FlowInserter {
     this.single = db.prepare(insertSql(1));
   }
 
-  /** Inserts the rows; call inside the batch's transaction. */
-  insert(flows: readonly FlowRow[]): void {
+  /** Inserts the rows of batches.id `batchId`; call inside the batch's transaction. */
+  insert(batchId: number, flows: readonly FlowRow[]): void {
     let i = 0;
     for (; i + CHUNK_ROWS <= flows.length; i += CHUNK_ROWS) {
-      for (let r = 0; r < CHUNK_ROWS; r++) setRow(this.chunkParams, r * WIDTH, flows[i + r]);
+      for (let r = 0; r < CHUNK_ROWS; r++) setRow(this.chunkParams, r * WIDTH, batchId, flows[i + r]);
       this.chunk.run(this.chunkParams);
     }
     for (; i < flows.length; i++) {
-      setRow(this.rowParams, 0, flows[i]);
+      setRow(this.rowParams, 0, batchId, flows[i]);
       this.single.run(this.rowParams);
     }
   }

@@ -244,6 +244,126 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX flows_first_ts ON flows (first_ts);
   CREATE INDEX flows_batch ON flows (agent_id, boot_id, seq);
   `,
+  // 6 (issue 4): flows are written at the transport's full rate, so each row carries only what is its
+  // own. flow_rows names its batch by an integer (batches.id) instead of repeating agent_id, boot_id
+  // and seq as text in every row, and has no UNIQUE index: a flow record arrives in exactly one batch,
+  // and a batch is stored once (its key in batches), so the per-flow key only cost a B-tree insert per
+  // flow. The capture rate per agent reads batches.packet_count instead of joining flows. The view
+  // `flows` has the columns `flows` had, for queries and tools written against them.
+  `
+  CREATE TABLE batches_v6 (
+    id           INTEGER PRIMARY KEY,
+    agent_id     TEXT    NOT NULL,
+    boot_id      TEXT    NOT NULL,
+    seq          INTEGER NOT NULL,
+    received_us  INTEGER NOT NULL,
+    flow_count   INTEGER NOT NULL,
+    packet_count INTEGER NOT NULL,
+    UNIQUE (agent_id, boot_id, seq)
+  );
+  INSERT INTO batches_v6 (agent_id, boot_id, seq, received_us, flow_count, packet_count)
+  SELECT b.agent_id, b.boot_id, b.seq, b.received_us, b.flow_count,
+    (SELECT coalesce(sum(f.fwd_packets + f.bwd_packets), 0) FROM flows f
+      WHERE f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq)
+  FROM batches b ORDER BY b.received_us, b.agent_id, b.boot_id, b.seq;
+
+  CREATE TABLE flow_rows (
+    id                INTEGER PRIMARY KEY,
+    batch_id          INTEGER NOT NULL,
+    flow_id           INTEGER NOT NULL,
+    record_seq        INTEGER NOT NULL,
+    record_type       TEXT    NOT NULL,
+    community_id      TEXT,
+    conn_state        TEXT,
+    src_ip            TEXT    NOT NULL,
+    dst_ip            TEXT    NOT NULL,
+    src_port          INTEGER NOT NULL,
+    dst_port          INTEGER NOT NULL,
+    proto             INTEGER NOT NULL,
+    vlan              INTEGER,
+    first_ts          REAL    NOT NULL,
+    last_ts           REAL    NOT NULL,
+    fwd_packets       INTEGER NOT NULL,
+    bwd_packets       INTEGER NOT NULL,
+    fwd_ip_bytes      INTEGER NOT NULL,
+    bwd_ip_bytes      INTEGER NOT NULL,
+    fwd_payload_bytes INTEGER NOT NULL,
+    bwd_payload_bytes INTEGER NOT NULL,
+    tcp_flags         INTEGER NOT NULL,
+    end_reason        TEXT    NOT NULL,
+    stats_json        TEXT    GENERATED ALWAYS AS (
+      json_object('fwd', json_object(
+        'packets', fwd_packets, 'ip_bytes', fwd_ip_bytes, 'payload_bytes', fwd_payload_bytes,
+        'header_bytes', fwd_header_bytes, 'tcp_flags', fwd_tcp_flags, 'syn_count', fwd_syn_count,
+        'fin_count', fwd_fin_count, 'rst_count', fwd_rst_count, 'psh_count', fwd_psh_count,
+        'ack_count', fwd_ack_count, 'urg_count', fwd_urg_count, 'init_window', fwd_init_window,
+        'len_min', fwd_len_min, 'len_max', fwd_len_max, 'len_mean', fwd_len_mean, 'len_m2', fwd_len_m2,
+        'iat_count', fwd_iat_count, 'iat_min_us', fwd_iat_min_us, 'iat_max_us', fwd_iat_max_us,
+        'iat_mean_us', fwd_iat_mean_us, 'iat_m2_us', fwd_iat_m2_us
+      ), 'bwd', json_object(
+        'packets', bwd_packets, 'ip_bytes', bwd_ip_bytes, 'payload_bytes', bwd_payload_bytes,
+        'header_bytes', bwd_header_bytes, 'tcp_flags', bwd_tcp_flags, 'syn_count', bwd_syn_count,
+        'fin_count', bwd_fin_count, 'rst_count', bwd_rst_count, 'psh_count', bwd_psh_count,
+        'ack_count', bwd_ack_count, 'urg_count', bwd_urg_count, 'init_window', bwd_init_window,
+        'len_min', bwd_len_min, 'len_max', bwd_len_max, 'len_mean', bwd_len_mean, 'len_m2', bwd_len_m2,
+        'iat_count', bwd_iat_count, 'iat_min_us', bwd_iat_min_us, 'iat_max_us', bwd_iat_max_us,
+        'iat_mean_us', bwd_iat_mean_us, 'iat_m2_us', bwd_iat_m2_us
+      ))
+    ) VIRTUAL,
+    app_json          TEXT,
+    fwd_header_bytes INTEGER NOT NULL, fwd_tcp_flags INTEGER NOT NULL, fwd_syn_count INTEGER NOT NULL,
+    fwd_fin_count INTEGER NOT NULL, fwd_rst_count INTEGER NOT NULL, fwd_psh_count INTEGER NOT NULL,
+    fwd_ack_count INTEGER NOT NULL, fwd_urg_count INTEGER NOT NULL, fwd_init_window INTEGER NOT NULL,
+    fwd_len_min INTEGER NOT NULL, fwd_len_max INTEGER NOT NULL, fwd_len_mean REAL NOT NULL,
+    fwd_len_m2 REAL NOT NULL, fwd_iat_count INTEGER NOT NULL, fwd_iat_min_us INTEGER NOT NULL,
+    fwd_iat_max_us INTEGER NOT NULL, fwd_iat_mean_us REAL NOT NULL, fwd_iat_m2_us REAL NOT NULL,
+    bwd_header_bytes INTEGER NOT NULL, bwd_tcp_flags INTEGER NOT NULL, bwd_syn_count INTEGER NOT NULL,
+    bwd_fin_count INTEGER NOT NULL, bwd_rst_count INTEGER NOT NULL, bwd_psh_count INTEGER NOT NULL,
+    bwd_ack_count INTEGER NOT NULL, bwd_urg_count INTEGER NOT NULL, bwd_init_window INTEGER NOT NULL,
+    bwd_len_min INTEGER NOT NULL, bwd_len_max INTEGER NOT NULL, bwd_len_mean REAL NOT NULL,
+    bwd_len_m2 REAL NOT NULL, bwd_iat_count INTEGER NOT NULL, bwd_iat_min_us INTEGER NOT NULL,
+    bwd_iat_max_us INTEGER NOT NULL, bwd_iat_mean_us REAL NOT NULL, bwd_iat_m2_us REAL NOT NULL
+  );
+  INSERT INTO flow_rows (id, batch_id,
+    flow_id, record_seq, record_type, community_id, conn_state, src_ip, dst_ip, src_port, dst_port, proto, vlan,
+    first_ts, last_ts, fwd_packets, bwd_packets, fwd_ip_bytes, bwd_ip_bytes, fwd_payload_bytes, bwd_payload_bytes,
+    tcp_flags, end_reason, app_json, fwd_header_bytes, fwd_tcp_flags, fwd_syn_count, fwd_fin_count, fwd_rst_count,
+    fwd_psh_count, fwd_ack_count, fwd_urg_count, fwd_init_window, fwd_len_min, fwd_len_max, fwd_len_mean, fwd_len_m2,
+    fwd_iat_count, fwd_iat_min_us, fwd_iat_max_us, fwd_iat_mean_us, fwd_iat_m2_us, bwd_header_bytes, bwd_tcp_flags,
+    bwd_syn_count, bwd_fin_count, bwd_rst_count, bwd_psh_count, bwd_ack_count, bwd_urg_count, bwd_init_window,
+    bwd_len_min, bwd_len_max, bwd_len_mean, bwd_len_m2, bwd_iat_count, bwd_iat_min_us, bwd_iat_max_us,
+    bwd_iat_mean_us, bwd_iat_m2_us)
+  SELECT f.id, b.id,
+    f.flow_id, f.record_seq, f.record_type, f.community_id, f.conn_state, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
+    f.proto, f.vlan, f.first_ts, f.last_ts, f.fwd_packets, f.bwd_packets, f.fwd_ip_bytes, f.bwd_ip_bytes,
+    f.fwd_payload_bytes, f.bwd_payload_bytes, f.tcp_flags, f.end_reason, f.app_json, f.fwd_header_bytes,
+    f.fwd_tcp_flags, f.fwd_syn_count, f.fwd_fin_count, f.fwd_rst_count, f.fwd_psh_count, f.fwd_ack_count,
+    f.fwd_urg_count, f.fwd_init_window, f.fwd_len_min, f.fwd_len_max, f.fwd_len_mean, f.fwd_len_m2, f.fwd_iat_count,
+    f.fwd_iat_min_us, f.fwd_iat_max_us, f.fwd_iat_mean_us, f.fwd_iat_m2_us, f.bwd_header_bytes, f.bwd_tcp_flags,
+    f.bwd_syn_count, f.bwd_fin_count, f.bwd_rst_count, f.bwd_psh_count, f.bwd_ack_count, f.bwd_urg_count,
+    f.bwd_init_window, f.bwd_len_min, f.bwd_len_max, f.bwd_len_mean, f.bwd_len_m2, f.bwd_iat_count, f.bwd_iat_min_us,
+    f.bwd_iat_max_us, f.bwd_iat_mean_us, f.bwd_iat_m2_us
+  FROM flows f JOIN batches_v6 b ON b.agent_id = f.agent_id AND b.boot_id = f.boot_id AND b.seq = f.seq ORDER BY f.id;
+  DROP TABLE flows;
+  DROP TABLE batches;
+  ALTER TABLE batches_v6 RENAME TO batches;
+  CREATE INDEX batches_received ON batches (received_us);
+  CREATE INDEX flow_rows_first_ts ON flow_rows (first_ts);
+  -- evidence flows are looked up by flow id
+  CREATE INDEX flow_rows_flow_id ON flow_rows (flow_id);
+  CREATE VIEW flows AS
+  SELECT f.id, b.agent_id, b.boot_id, b.seq,
+    f.flow_id, f.record_seq, f.record_type, f.community_id, f.conn_state, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
+    f.proto, f.vlan, f.first_ts, f.last_ts, f.fwd_packets, f.bwd_packets, f.fwd_ip_bytes, f.bwd_ip_bytes,
+    f.fwd_payload_bytes, f.bwd_payload_bytes, f.tcp_flags, f.end_reason, f.stats_json, f.app_json, f.fwd_header_bytes,
+    f.fwd_tcp_flags, f.fwd_syn_count, f.fwd_fin_count, f.fwd_rst_count, f.fwd_psh_count, f.fwd_ack_count,
+    f.fwd_urg_count, f.fwd_init_window, f.fwd_len_min, f.fwd_len_max, f.fwd_len_mean, f.fwd_len_m2, f.fwd_iat_count,
+    f.fwd_iat_min_us, f.fwd_iat_max_us, f.fwd_iat_mean_us, f.fwd_iat_m2_us, f.bwd_header_bytes, f.bwd_tcp_flags,
+    f.bwd_syn_count, f.bwd_fin_count, f.bwd_rst_count, f.bwd_psh_count, f.bwd_ack_count, f.bwd_urg_count,
+    f.bwd_init_window, f.bwd_len_min, f.bwd_len_max, f.bwd_len_mean, f.bwd_len_m2, f.bwd_iat_count, f.bwd_iat_min_us,
+    f.bwd_iat_max_us, f.bwd_iat_mean_us, f.bwd_iat_m2_us
+  FROM flow_rows f JOIN batches b ON b.id = f.batch_id;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

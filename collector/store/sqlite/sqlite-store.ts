@@ -107,7 +107,7 @@ export class SqliteStore implements Store {
     }
     const db = this.db;
     this.insertBatch = db.prepare(
-      `INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count, packet_count) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent_id, boot_id, seq) DO NOTHING`,
     );
     this.flows = new FlowInserter(db);
@@ -135,10 +135,12 @@ export class SqliteStore implements Store {
     );
     this.identity = new IdentityStatements(db);
     this.writeBatch = db.transaction((b: BatchRecord): PutBatchResult => {
-      const r = this.insertBatch.run(b.agentId, b.bootId, b.seq, b.receivedUs, b.flows.length);
+      let packets = 0;
+      for (const f of b.flows) packets += f.fwd.packets + f.bwd.packets;
+      const r = this.insertBatch.run(b.agentId, b.bootId, b.seq, b.receivedUs, b.flows.length, packets);
       if (r.changes === 0) return 'duplicate';
       this.agentSeen.run(b.agentId, b.receivedUs);
-      this.flows.insert(b.flows);
+      this.flows.insert(Number(r.lastInsertRowid), b.flows);
       return 'stored';
     });
   }
@@ -213,9 +215,8 @@ export class SqliteStore implements Store {
       .prepare(
         `SELECT a.*, coalesce(r.packets, 0) AS recent_packets, coalesce(r.flows, 0) AS recent_flows
          FROM agents a LEFT JOIN (
-           SELECT f.agent_id, sum(f.fwd_packets + f.bwd_packets) AS packets, count(*) AS flows
-           FROM batches b JOIN flows f ON f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq
-           WHERE b.received_us >= ? GROUP BY f.agent_id
+           SELECT agent_id, sum(packet_count) AS packets, sum(flow_count) AS flows
+           FROM batches WHERE received_us >= ? GROUP BY agent_id
          ) r ON r.agent_id = a.agent_id ORDER BY a.agent_id`,
       )
       .all(nowUs - rateWindowUs) as AgentViewDbRow[];
@@ -223,7 +224,7 @@ export class SqliteStore implements Store {
   }
 
   async latestFlowTs(): Promise<number | undefined> {
-    const row = this.db.prepare('SELECT max(last_ts) AS ts FROM flows').get() as { ts: number | null };
+    const row = this.db.prepare('SELECT max(last_ts) AS ts FROM flow_rows').get() as { ts: number | null };
     return row.ts ?? undefined;
   }
 
@@ -232,10 +233,10 @@ export class SqliteStore implements Store {
       .prepare(
         `SELECT ip, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows FROM (
            SELECT src_ip AS ip, fwd_ip_bytes + bwd_ip_bytes AS bytes, fwd_packets + bwd_packets AS packets
-             FROM flows WHERE first_ts >= ? AND first_ts < ?
+             FROM flow_rows WHERE first_ts >= ? AND first_ts < ?
            UNION ALL
            SELECT dst_ip, fwd_ip_bytes + bwd_ip_bytes, fwd_packets + bwd_packets
-             FROM flows WHERE first_ts >= ? AND first_ts < ?
+             FROM flow_rows WHERE first_ts >= ? AND first_ts < ?
          ) GROUP BY ip ORDER BY bytes DESC, ip LIMIT ?`,
       )
       .all(fromTs, toTs, fromTs, toTs, limit) as TalkerRow[];
@@ -246,7 +247,7 @@ export class SqliteStore implements Store {
       .prepare(
         `SELECT CAST((first_ts - ?) / ? AS INTEGER) * ? + ? AS ts, sum(fwd_ip_bytes + bwd_ip_bytes) AS bytes,
            sum(fwd_packets + bwd_packets) AS packets, count(*) AS flows
-         FROM flows WHERE first_ts >= ? AND first_ts < ? GROUP BY 1 ORDER BY 1`,
+         FROM flow_rows WHERE first_ts >= ? AND first_ts < ? GROUP BY 1 ORDER BY 1`,
       )
       .all(fromTs, bucketSecs, bucketSecs, fromTs, fromTs, toTs) as TrafficBucket[];
   }

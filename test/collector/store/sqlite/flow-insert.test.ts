@@ -62,9 +62,11 @@ t.test('a batch spanning several multi-row chunks and a remainder is stored row 
     // stats_json, computed by SQLite: SQLite may spell a number differently (153.0, 1.0e+21), never another value
     if (!t.same(JSON.parse(stats as string), { fwd: snake(f.fwd), bwd: snake(f.bwd) }, `row ${i} stats_json`)) break;
   }
-  // Resending the same rows in another batch stores none of them twice.
-  t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 2, receivedUs: 1_700_000_003_000_000, flows }), 'stored');
+  // The same batch again (a resend) is recognised by its key and stores nothing.
+  t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 1, receivedUs: 1_700_000_003_000_000, flows }), 'duplicate');
   t.equal((db.prepare('SELECT count(*) AS n FROM flows').get() as { n: number }).n, n);
+  const packets = flows.reduce((a, f) => a + f.fwd.packets + f.bwd.packets, 0);
+  t.match(db.prepare('SELECT flow_count, packet_count FROM batches').get(), { flow_count: n, packet_count: packets });
 });
 
 t.test('migration 5 keeps stored flows, their stats as columns, stats_json computed from them', async (t) => {
@@ -80,14 +82,18 @@ t.test('migration 5 keeps stored flows, their stats as columns, stats_json compu
   const before = { fwd: snake({ ...f.fwd, packets: 3, ipBytes: 180, payloadBytes: 0 }), bwd: snake({ ...f.bwd, packets: 2, ipBytes: 120, payloadBytes: 0 }) };
   insert.run(1, JSON.stringify(before), '{"dns_query":"example.org"}');
   insert.run(2, '{}', null); // a stats_json missing its members reads as zeros
+  old.prepare(`INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES ('gw1', 'b1', 1, 3, 2)`).run();
   old.close();
+  const v5 = new Database(file);
+  v5.exec(MIGRATIONS[4]);
+  v5.pragma('user_version = 5');
+  const indexes = (v5.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flows' AND sql IS NOT NULL ORDER BY name`)
+    .all() as Array<{ name: string }>).map((r) => r.name);
+  t.same(indexes, ['flows_batch', 'flows_first_ts'], 'no index on community_id, src_ip, dst_ip');
+  v5.close();
   await new SqliteStore({ path: file }).close();
   const db = new Database(file, { readonly: true });
   t.teardown(() => db.close());
-  t.equal(db.pragma('user_version', { simple: true }), 5);
-  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flows' AND sql IS NOT NULL ORDER BY name`)
-    .all() as Array<{ name: string }>).map((r) => r.name);
-  t.same(indexes, ['flows_batch', 'flows_first_ts'], 'no index on community_id, src_ip, dst_ip');
   const rows = db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>;
   t.match(rows[0], { id: 1, flow_id: 1, community_id: '1:x=', fwd_packets: 3, tcp_flags: 0x1b, app_json: '{"dns_query":"example.org"}' });
   t.same(JSON.parse(rows[0].stats_json as string), before);
@@ -95,4 +101,45 @@ t.test('migration 5 keeps stored flows, their stats as columns, stats_json compu
   t.equal(zeros.fwd.packets, 3);
   t.equal(zeros.fwd.syn_count, 0);
   t.match(db.prepare('SELECT fwd_len_mean, bwd_iat_max_us FROM flows WHERE flow_id = 1').get(), { fwd_len_mean: 1500 / 7, bwd_iat_max_us: 2 ** 53 - 1 });
+});
+
+t.test('migration 6: flows become flow_rows naming their batch by id, the view `flows` reads as before', async (t) => {
+  const file = path.join(tempDir(t), 'gk.sqlite');
+  const old = new Database(file);
+  for (let v = 0; v < 5; v++) old.exec(MIGRATIONS[v]);
+  old.pragma('user_version = 5');
+  const batch = old.prepare('INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES (?, ?, ?, ?, ?)');
+  batch.run('gw1', 'b1', 1, 1_700_000_002_000_000, 2);
+  batch.run('gw2', 'b9', 4, 1_700_000_001_000_000, 1);
+  batch.run('gw3', 'b3', 1, 1_700_000_003_000_000, 0);
+  const dir = ['header_bytes', 'tcp_flags', 'syn_count', 'fin_count', 'rst_count', 'psh_count', 'ack_count', 'urg_count', 'init_window',
+    'len_min', 'len_max', 'len_mean', 'len_m2', 'iat_count', 'iat_min_us', 'iat_max_us', 'iat_mean_us', 'iat_m2_us'];
+  const cols = ['agent_id', 'boot_id', 'seq', 'flow_id', 'record_seq', 'record_type', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'proto',
+    'first_ts', 'last_ts', 'fwd_packets', 'bwd_packets', 'fwd_ip_bytes', 'bwd_ip_bytes', 'fwd_payload_bytes', 'bwd_payload_bytes',
+    'tcp_flags', 'end_reason', ...dir.map((c) => `fwd_${c}`), ...dir.map((c) => `bwd_${c}`)];
+  const insert = old.prepare(`INSERT INTO flows (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  const row = (agent: string, boot: string, seq: number, flowId: number, fwdPackets: number): unknown[] =>
+    [agent, boot, seq, flowId, 0, 'final', '10.0.0.1', '10.0.0.2', 1, 2, 6, 1.5, 2.5, fwdPackets, 2, 180, 120, 0, 0, 0x1b, 'idle',
+      ...dir.map((_, i) => i + 1), ...dir.map((_, i) => 100 + i)];
+  insert.run(...row('gw1', 'b1', 1, 7, 3));
+  insert.run(...row('gw1', 'b1', 1, 8, 5));
+  insert.run(...row('gw2', 'b9', 4, 7, 1));
+  const before = old.prepare('SELECT * FROM flows ORDER BY id').all();
+  old.close();
+  await new SqliteStore({ path: file }).close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), 6);
+  t.same(db.prepare('SELECT * FROM flows ORDER BY id').all(), before, 'the view reads every column as the table held it');
+  t.same(db.prepare('SELECT agent_id, boot_id, seq, flow_count, packet_count FROM batches ORDER BY agent_id').all(), [
+    { agent_id: 'gw1', boot_id: 'b1', seq: 1, flow_count: 2, packet_count: 3 + 2 + 5 + 2 },
+    { agent_id: 'gw2', boot_id: 'b9', seq: 4, flow_count: 1, packet_count: 1 + 2 },
+    { agent_id: 'gw3', boot_id: 'b3', seq: 1, flow_count: 0, packet_count: 0 },
+  ], 'packet counts per batch computed from their flows');
+  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flow_rows' ORDER BY name`)
+    .all() as Array<{ name: string }>).map((r) => r.name);
+  t.same(indexes, ['flow_rows_first_ts', 'flow_rows_flow_id'], 'no per-flow unique key, no batch index');
+  const s = new SqliteStore({ path: file });
+  t.teardown(() => s.close());
+  t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 1, receivedUs: 1_700_000_009_000_000, flows: [flow(1)] }), 'duplicate', 'batch keys kept');
 });
