@@ -1,5 +1,6 @@
 // Groups exported flows into sequence-numbered protobuf batches: by count, or by time for the rest.
-import { encodeAgentMessage, type IFlowRecord } from '../../proto';
+import type { IFlowRecord } from '../../proto';
+import { BatchEncoder } from './batch-encoder';
 
 export interface EncodedBatch {
   readonly seq: number;
@@ -18,6 +19,7 @@ export class Batcher {
   private pending: IFlowRecord[] = [];
   private nextSeq = 1;
   private timer: NodeJS.Timeout | null = null;
+  private readonly encoder = new BatchEncoder();
 
   constructor(private readonly opts: BatcherOptions, private readonly sink: (batch: EncodedBatch) => void) {}
 
@@ -43,9 +45,7 @@ export class Batcher {
     const flows = this.pending;
     this.pending = [];
     const seq = this.nextSeq++;
-    const bytes = encodeAgentMessage({
-      batch: { seq, bootId: this.opts.bootId, createdUs: Date.now() * 1000, flows },
-    });
+    const bytes = this.encoder.encode(seq, this.opts.bootId, Date.now() * 1000, flows);
     this.sink({ seq, bootId: this.opts.bootId, bytes, flows: flows.length });
   }
 }

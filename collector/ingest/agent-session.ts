@@ -195,7 +195,7 @@ export class AgentSession {
     switch (msg.body) {
       case 'hello':
         return this.onHello(msg.hello!);
-      case 'batch': // with another body beside it: protobufjs' choice of body, as before
+      case 'batch': // reached only when another body is set beside the batch
         return this.protocolError(ErrorCode.ERROR_CODE_BAD_FRAME, 'AgentMessage: more than one of hello, batch, heartbeat is set');
       case 'heartbeat':
         return this.onHeartbeat(msg.heartbeat!);
@@ -258,13 +258,13 @@ export class AgentSession {
     let seq = 0;
     let v;
     try {
-      const rawSeq = readBatchHeader(data, start, end).seq;
-      seq = Number.isNaN(rawSeq) ? 0 : rawSeq;
+      const header = readBatchHeader(data, start, end);
+      seq = Number.isNaN(header.seq) ? 0 : header.seq;
       if (this.bootId === null) {
         this.protocolError(ErrorCode.ERROR_CODE_NO_HELLO, 'batch before hello: send Hello first', seq);
         return;
       }
-      v = decodeBatch(data, start, end, { agentId: this.identity.agentId, bootId: this.bootId, receivedUs: this.now() }, this.opts.limits);
+      v = decodeBatch(data, start, end, { agentId: this.identity.agentId, bootId: this.bootId, receivedUs: this.now() }, this.opts.limits, header);
     } catch (err) {
       this.protocolError(ErrorCode.ERROR_CODE_BAD_FRAME, `not a decodable AgentMessage: ${errorMessage(err)}`, seq);
       return;

@@ -310,11 +310,12 @@ export function readBatchHeader(buf: Buffer, start: number, end: number): BatchH
 }
 
 /**
- * Decodes and validates the FlowBatch in buf[start, end). Throws WireError when the bytes are not a
- * FlowBatch; returns the first content problem otherwise.
+ * Decodes and validates the FlowBatch in buf[start, end) (its header read already, or read here). Throws
+ * WireError when the bytes are not a FlowBatch; returns the first content problem otherwise.
  */
-export function decodeBatch(buf: Buffer, start: number, end: number, ctx: BatchContext, limits: ValidationLimits): ValidationResult {
-  const h = readBatchHeader(buf, start, end);
+export function decodeBatch(
+  buf: Buffer, start: number, end: number, ctx: BatchContext, limits: ValidationLimits, h = readBatchHeader(buf, start, end),
+): ValidationResult {
   if (!(h.seq >= 1)) return { ok: false, message: `seq: must be an integer >= 1 (got ${Number.isNaN(h.seq) ? 'a value over 2^53' : h.seq})` };
   // A batch may come from an earlier run of the agent (resent from its disk spool), so its boot_id need
   // not be this connection's; the batch key (agent, boot_id, seq) stays what the agent first gave it.
