@@ -59,6 +59,44 @@ t.test('alert ids from two collectors: unique, and visible in id order', async (
   t.same((await other.alertsSince(0, 100)).map((a) => a.id), ids);
 });
 
+t.test('putParts (cluster): the parts of one batch are stored once each, a group in one transaction', async (t) => {
+  const { store, rows } = await fresh(t);
+  const recv = 1_700_000_002_000_000;
+  const part = (seq: number, p: number, flowIds: number[], agentId = 'gw1') => ({ ...batch(seq, flowIds.map((f) => row(f, seq)), agentId), part: p });
+  t.same(await store.putParts([part(1, 0, [1, 2]), part(1, 1, [3]), part(1, 3, [4]), part(2, 0, [5], 'gw2')]), ['stored', 'stored', 'stored', 'stored'],
+    'parts of one batch do not collide on (agent, boot, seq)');
+  t.same(await store.putParts([part(1, 1, [3]), part(1, 2, [6]), part(1, 2, [6])]), ['duplicate', 'stored', 'duplicate'],
+    'a redelivered part is a duplicate, also within one call');
+  t.same(await store.putParts([]), []);
+  t.same(await rows('SELECT seq, part, flow_count FROM batches ORDER BY agent_id, seq, part'),
+    [{ seq: 1, part: 0, flow_count: 2 }, { seq: 1, part: 1, flow_count: 1 }, { seq: 1, part: 2, flow_count: 1 }, { seq: 1, part: 3, flow_count: 1 }, { seq: 2, part: 0, flow_count: 1 }]);
+  t.same((await rows('SELECT flow_id FROM flows ORDER BY flow_id')).map((r) => r.flow_id), [1, 2, 3, 4, 5, 6], 'each flow once');
+  t.same(await rows('SELECT agent_id, last_seen_us FROM agents ORDER BY agent_id'), [{ agent_id: 'gw1', last_seen_us: recv }, { agent_id: 'gw2', last_seen_us: recv }]);
+  const agents = await store.agents(recv + 1, 10_000_000);
+  t.same(agents.map((a) => [a.agentId, a.recentFlows]), [['gw1', 5], ['gw2', 1]], 'recent flows counted once, not once per part');
+
+  // All or nothing: one broken part rolls the whole group back.
+  const broken = part(3, 1, [8]);
+  (broken.flows[0] as unknown as { srcIp: null }).srcIp = null;
+  await t.rejects(store.putParts([part(3, 0, [7]), broken]), { code: 'COLL_ERR_STORE_WRITE' });
+  t.same(await rows('SELECT count(*) AS n FROM batches WHERE seq = 3'), [{ n: 0 }]);
+  t.same(await store.putParts([part(3, 0, [7]), part(3, 1, [8])]), ['stored', 'stored'], 'and the retry stores it');
+});
+
+t.test('putClusterAlert: the stream id kept, one row per id and per key; the dashboard reads them', async (t) => {
+  const { store, rows } = await fresh(t);
+  const a = { ...alert, id: 41, ts: 1_700_000_003 };
+  t.equal(await store.putClusterAlert(a, 'k41'), 'stored');
+  t.equal(await store.putClusterAlert({ ...a, ts: 1_700_000_009 }, 'k41'), 'duplicate', 'the same alert again (takeover, redelivery)');
+  t.equal(await store.putClusterAlert({ ...a, id: 97 }, 'k41'), 'duplicate', 'its key again under a newer id (published again after the duplicate window)');
+  t.equal(await store.putClusterAlert({ ...a, category: 'host_scan' }, 'other'), 'id_taken', 'another alert under a stored id');
+  t.equal(await store.putClusterAlert({ ...a, id: 42, category: 'host_scan' }, 'k42'), 'stored');
+  t.same(await rows('SELECT id, alert_key, ts FROM alerts ORDER BY id'), [{ id: 41, alert_key: 'k41', ts: 1_700_000_003 }, { id: 42, alert_key: 'k42', ts: 1_700_000_003 }]);
+  t.same(await store.alertById(41), a);
+  t.same((await store.queryAlerts({ limit: 10 })).map((x) => x.id), [42, 41]);
+  t.same(await store.alertCounts(), [{ category: 'host_scan', count: 1, lastTs: 1_700_000_003 }, { category: 'port_scan', count: 1, lastTs: 1_700_000_003 }]);
+});
+
 t.test('migrations: a table of applied versions, idempotent, concurrent openers, newer schema refused', async (t) => {
   const database = await pg.createDatabase('gk');
   // Three collectors starting at once against an empty database.
