@@ -94,7 +94,11 @@ export class PartitionRunner {
     });
     const consumer = await bus.js.consumers.get(bus.flowStream, this.consumerName);
     this.messages = await consumer.consume({ max_messages: REPLAY_PAGE });
-    if (this.stopped) await this.messages.close();
+    if (this.stopped) {
+      // Stopped while starting: close() settles only once its messages are iterated, and nothing will.
+      void this.messages.close();
+      return;
+    }
     // Whatever has arrived while the previous group was processed is one group: stored part by part,
     // detected together (one detector call for the group instead of one per part).
     const queue: JsMsg[] = [];
