@@ -99,8 +99,8 @@ export class PartitionRunner {
       void this.messages.close();
       return;
     }
-    // Whatever has arrived while the previous group was processed is one group: stored part by part,
-    // detected together (one detector call for the group instead of one per part).
+    // Whatever has arrived while the previous group was processed is one group: stored together (one
+    // transaction with a shared store), detected together (one detector call instead of one per part).
     const queue: JsMsg[] = [];
     let wake: (() => void) | undefined;
     const reader = (async () => {
@@ -174,22 +174,23 @@ export class PartitionRunner {
     for (const m of done) m.ack();
   }
 
-  /** One result per part; undefined where it was not stored (logged and counted). */
+  /**
+   * One result per part; undefined where it was not stored (logged and counted). A group the shared
+   * store refused is tried again part by part, so one part it cannot take holds back only itself.
+   */
   private async storeParts(parts: BatchPart[], group: JsMsg[]): Promise<Array<PutBatchResult | undefined>> {
     const { store, counters, log } = this.deps;
-    if (store.putParts) {
+    if (store.putParts && parts.length > 1) {
       try {
         return await store.putParts(parts);
       } catch (err) {
-        counters.failures.inc();
-        log.error('cannot store parts', { partition: this.partition, parts: parts.length, first_seq: group[0].seq, err: errorMessage(err) });
-        return parts.map(() => undefined);
+        log.warn('cannot store a group of parts; storing them one by one', { partition: this.partition, parts: parts.length, err: errorMessage(err) });
       }
     }
     const results: Array<PutBatchResult | undefined> = [];
     for (const [i, part] of parts.entries()) {
       try {
-        results.push(await store.putBatch(partToBatch(part)));
+        results.push(store.putParts ? (await store.putParts([part]))[0] : await store.putBatch(partToBatch(part)));
       } catch (err) {
         counters.failures.inc();
         log.error('cannot store part', { partition: this.partition, seq: group[i].seq, err: errorMessage(err) });
