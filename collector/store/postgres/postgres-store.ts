@@ -330,12 +330,14 @@ export class PostgresStore implements Store {
     return rows.map(rowToFlow);
   }
 
+  /** Recent flows through the recent batch keys (DISTINCT: a batch stored in parts has a row per part). */
   async agents(nowUs: number, rateWindowUs: number): Promise<AgentView[]> {
     const { rows } = await this.pool.query<AgentViewDbRow>(
       `SELECT a.*, coalesce(r.packets, 0) AS recent_packets, coalesce(r.flows, 0) AS recent_flows
        FROM agents a LEFT JOIN (
          SELECT f.agent_id, sum(f.fwd_packets + f.bwd_packets) AS packets, count(*) AS flows
-         FROM flows f WHERE (f.agent_id, f.boot_id, f.seq) IN (SELECT agent_id, boot_id, seq FROM batches WHERE received_us >= $1)
+         FROM (SELECT DISTINCT agent_id, boot_id, seq FROM batches WHERE received_us >= $1) b
+         JOIN flows f ON f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq
          GROUP BY f.agent_id
        ) r ON r.agent_id = a.agent_id ORDER BY a.agent_id COLLATE "C"`,
       [nowUs - rateWindowUs],
