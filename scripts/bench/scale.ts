@@ -109,7 +109,7 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
     if (clustered) {
       const nats = await startNats(dir);
       children.push(nats.child);
-      mkdirSync(join(dir, 'parts'));
+      if (!database) mkdirSync(join(dir, 'parts'));
       cluster = { enabled: true, nats_url: nats.url, stream: 'GK', partitions: PARTITIONS, role: 'both', partition_store_dir: database ? '' : join(dir, 'parts') };
     }
     const cs = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { validateConfig } from '../../../collector/config';
 import { openStore, PostgresStore, SqliteStore, type PostgresStoreOptions } from '../../../collector/store';
-import { PG_SCHEMA_VERSION } from '../../../collector/store/postgres/schema';
+import { MIGRATIONS, PG_SCHEMA_VERSION } from '../../../collector/store/postgres/schema';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
 import { alert, batch, row, storeContract } from './contract';
 
@@ -114,6 +114,21 @@ t.test('migrations: a table of applied versions, idempotent, concurrent openers,
   await t.rejects(PostgresStore.open({
     connection: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database }, poolSize: 1, partitionDays: 1, retentionDays: 0,
   }), { code: 'COLL_ERR_STORE_SCHEMA' });
+});
+
+t.test('migration 2 on a database of version 1: stored batches stay keys (whole batches), alert ids go on', async (t) => {
+  const database = await pg.createDatabase('gk');
+  const client = await pg.connect(database);
+  await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await client.query(MIGRATIONS[0]);
+  await client.query('INSERT INTO schema_migrations (version) VALUES (1)');
+  await client.query(`INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES ('gw1', 'b1', 1, 5, 1)`);
+  await client.query(`INSERT INTO alerts (ts, category, severity, agent_id, evidence_json) VALUES (1, 'port_scan', 'medium', 'gw1', '{}')`);
+  const store = await openPg(t, database);
+  t.same((await client.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version), [1, 2]);
+  t.equal(await store.putBatch(batch(1, [row(1)])), 'duplicate', 'a batch stored before the migration is still known');
+  t.same(await store.putParts([{ ...batch(1, [row(1)]), part: 0 }]), ['stored'], 'a part is another key');
+  t.equal((await store.putAlert(alert, 2)).id, 2, 'alert ids go on from the identity');
 });
 
 t.test('open errors are coded and name the server, not the password', async (t) => {
