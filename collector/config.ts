@@ -60,7 +60,7 @@ export interface ClusterConfig {
   readonly max_backlog_msgs: number;
   /** on takeover, detection state is rebuilt by replaying this much of the partition (publish time) before its ack floor */
   readonly replay_window_secs: number;
-  /** worker: folder of one SQLite file per partition (written only by the partition's owner); '' = the collector's store */
+  /** worker: folder of one SQLite file per partition (written only by the partition's owner); '' = the collector's store, which must then be PostgreSQL */
   readonly partition_store_dir: string;
 }
 export interface AgentCredential {
@@ -774,6 +774,10 @@ export function validateConfig(raw: unknown, baseDir: string): CollectorConfig {
   checkDetect(cfg.detect, baseDir);
   const cluster = cfg.cluster as { partition_store_dir: string };
   if (cluster.partition_store_dir) cluster.partition_store_dir = path.resolve(baseDir, cluster.partition_store_dir);
+  // A collector's own SQLite file cannot hold the parts of one batch (they share its key) nor be seen by the other collectors.
+  if (cfg.cluster.enabled && cfg.cluster.role !== 'ingest' && !cluster.partition_store_dir && cfg.store.kind !== 'postgres') {
+    throw invalid('cluster: a worker (cluster.role "worker" or "both") stores into a PostgreSQL store shared by the cluster (store.kind "postgres") or into cluster.partition_store_dir; set one');
+  }
   const tls = cfg.listen.tls as { -readonly [K in keyof ListenTlsConfig]: string };
   for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) if (tls[k]) tls[k] = path.resolve(baseDir, tls[k]);
   if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) throw invalid('listen.tls.cert_file and listen.tls.key_file must be given together');

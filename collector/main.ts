@@ -176,7 +176,8 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     },
     posts: { '/v1/enrol': enrolHandler(identity, metrics, log.child({ module: 'enrol' })) },
     fallback: dashboard?.handle,
-    upgrades: { '/v1/agent': agents, '/v1/alerts': subscribers },
+    // A cluster worker is not behind the agents' address and takes none: /v1/agent answers 404 there.
+    upgrades: cfg.cluster.enabled && cfg.cluster.role === 'worker' ? { '/v1/alerts': subscribers } : { '/v1/agent': agents, '/v1/alerts': subscribers },
     maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
     maxPendingPerIp: cfg.limits.max_pending_connections_per_ip,
     handshakeTimeoutMs: cfg.limits.handshake_timeout_secs * 1000,

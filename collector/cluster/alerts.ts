@@ -5,7 +5,9 @@
 // its own AlertHub, whose store is wrapped (hubStore) so that:
 //   putAlert     returns the alert with its stream id and ts instead of numbering it locally, and
 //   alertsSince  reads the stream, so `?since=<id>` resumes on any collector.
-// The other Store methods go to the collector's own store untouched.
+// The other Store methods go to the collector's own store untouched. With a shared PostgreSQL store the
+// workers also store every alert there under its stream id (partition-runner.ts), so the dashboard,
+// alertById and stix-export of every collector read the cluster's alerts from it.
 import { DeliverPolicy, type ConsumerMessages } from 'nats';
 import type { AlertHub } from '../alerts';
 import { matches } from '../alerts/filter';
@@ -16,11 +18,19 @@ import type { AlertFilter, Store } from '../store';
 import type { Bus } from './bus';
 import { alertKey, decodeAlert, encodeAlert } from './codec';
 
-/** Worker side: publish; resolves true when the alert is new to the stream, false for a duplicate key. */
-export async function publishAlert(bus: Bus, alert: NewAlert, nowSecs: number): Promise<boolean> {
+export interface PublishedAlert {
+  key: string;
+  /** the alert's id: its stream sequence (for a duplicate key, the sequence of the copy already there) */
+  id: number;
+  /** false: the stream had this key already */
+  fresh: boolean;
+}
+
+/** Worker side: publish with the deterministic key as message id. */
+export async function publishAlert(bus: Bus, alert: NewAlert, nowSecs: number): Promise<PublishedAlert> {
   const key = alertKey(alert);
   const ack = await bus.js.publish(bus.alertSubject, encodeAlert({ key, ts: nowSecs, alert }), { msgID: key });
-  return !ack.duplicate;
+  return { key, id: ack.seq, fresh: !ack.duplicate };
 }
 
 function toAlert(id: number, data: Uint8Array): Alert {

@@ -2,16 +2,11 @@
 // worker (and again only on a takeover replay). A part is the flows of one agent batch that fall in one
 // partition; its message id `agent.boot.seq.part` lets JetStream drop a resend (duplicate window).
 import { createHash } from 'node:crypto';
-import type { BatchRecord, FlowRow, NewAlert } from '../model';
+import type { BatchRecord, NewAlert } from '../model';
+import type { BatchPartRecord } from '../store';
 
-export interface BatchPart {
-  agentId: string;
-  bootId: string;
-  seq: number;
-  part: number;
-  receivedUs: number;
-  flows: FlowRow[];
-}
+/** A part on the wire is the record the store keeps: agent, boot, seq, part, receive time, flows. */
+export type BatchPart = BatchPartRecord;
 
 export function partMsgId(p: BatchPart): string {
   return `${p.agentId}.${p.bootId}.${p.seq}.${p.part}`;
@@ -25,7 +20,7 @@ export function decodePart(data: Uint8Array): BatchPart {
   return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as BatchPart;
 }
 
-/** The part as the store keeps a batch: one row per (agent, boot, seq) in the partition's store. */
+/** The part as a store of one partition keeps a batch (SQLite partition_store_dir): one row per (agent, boot, seq). */
 export function partToBatch(p: BatchPart): BatchRecord {
   return { agentId: p.agentId, bootId: p.bootId, seq: p.seq, receivedUs: p.receivedUs, flows: p.flows };
 }

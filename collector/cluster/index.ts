@@ -41,6 +41,7 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
   const log = deps.log.child({ module: 'cluster' });
   const bus = await connectBus(c, `goalkeeper-${cfg.collector_id}`);
   const ids = new WeakMap<NewAlert, Alert>();
+  // Without partition_store_dir the collector's store is PostgreSQL, shared by the cluster (config.ts checks it).
   const openStore = (p: number): PartitionStore => c.partition_store_dir
     ? ((s) => ({ store: s, close: () => s.close() }))(new SqliteStore({ path: path.join(c.partition_store_dir, `partition-${p}.sqlite`), synchronous: cfg.store.synchronous }))
     : { store: deps.store, close: async () => undefined };

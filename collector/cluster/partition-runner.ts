@@ -1,6 +1,10 @@
 // One partition on the worker that holds its lease: a durable pull consumer `worker-p<N>` on
-// STREAM.p.<N> with explicit acks, feeding the partition's store (one transaction per part, deduped by
-// (agent, boot, seq)) and its own detectors; alerts go to the alert stream (alerts.ts).
+// STREAM.p.<N> with explicit acks, feeding the store and the partition's own detectors; alerts go to
+// the alert stream (alerts.ts). Storing: a store shared by the cluster (PostgreSQL, putParts) takes
+// every part that arrived together in ONE transaction, each part deduped by (agent, boot, seq, part);
+// a partition's own SQLite file (cluster.partition_store_dir) takes one transaction per part, deduped
+// by (agent, boot, seq), unique within the partition. With a shared store, each alert is also stored
+// there under its stream sequence (putClusterAlert) before the parts that raised it are acked.
 //
 // Takeover (start): the previous owner's detection state is REBUILT, not checkpointed. The durable
 // consumer's ack floor F says how far the previous owner got; the messages of this partition published
@@ -11,15 +15,17 @@
 // crash comes again, the store answers 'duplicate' and detection still sees it once (this owner's state
 // never saw it). Past the stream's last sequence at takeover, a 'duplicate' from the store is an agent
 // resend older than the duplicate window: stored and counted once already, so not detected again.
+// A runner that fails (the alert stream or the store refused an alert) tells its worker, which gives
+// the partition up; it is taken again (by any worker) and rebuilt from the ack floor.
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from 'nats';
 import type { DetectRunner } from '../detect';
 import { errorMessage } from '../errors';
-import type { FlowRow } from '../model';
+import type { FlowRow, PutBatchResult } from '../model';
 import type { Counter, Logger } from '../obs';
 import type { Store } from '../store';
 import type { Bus } from './bus';
 import { publishAlert } from './alerts';
-import { decodePart, partToBatch } from './codec';
+import { decodePart, partToBatch, type BatchPart } from './codec';
 
 export interface Detection {
   runner: DetectRunner;
@@ -31,7 +37,12 @@ export interface PartitionDeps {
   store: Store;
   detection: Detection;
   replayWindowSecs: number;
-  counters: { flowsStored: Counter; partsStored: Counter; partsDuplicate: Counter; replayed: Counter; alertsPublished: Counter; failures: Counter };
+  counters: {
+    flowsStored: Counter; partsStored: Counter; partsDuplicate: Counter; replayed: Counter; alertsPublished: Counter; alertsStored: Counter;
+    failures: Counter;
+  };
+  /** the runner stopped on an error (not by stop()) */
+  onFailed(): void;
   log: Logger;
 }
 
@@ -51,6 +62,7 @@ export class PartitionRunner {
       if (!this.stopped) {
         deps.counters.failures.inc();
         deps.log.error('partition runner failed', { partition, err: errorMessage(err) });
+        deps.onFailed();
       }
     });
   }
@@ -82,9 +94,13 @@ export class PartitionRunner {
     });
     const consumer = await bus.js.consumers.get(bus.flowStream, this.consumerName);
     this.messages = await consumer.consume({ max_messages: REPLAY_PAGE });
-    if (this.stopped) await this.messages.close();
-    // Whatever has arrived while the previous group was processed is one group: stored part by part,
-    // detected together (one detector call for the group instead of one per part).
+    if (this.stopped) {
+      // Stopped while starting: close() settles only once its messages are iterated, and nothing will.
+      void this.messages.close();
+      return;
+    }
+    // Whatever has arrived while the previous group was processed is one group: stored together (one
+    // transaction with a shared store), detected together (one detector call instead of one per part).
     const queue: JsMsg[] = [];
     let wake: (() => void) | undefined;
     const reader = (async () => {
@@ -139,17 +155,12 @@ export class PartitionRunner {
   private async processGroup(group: JsMsg[]): Promise<void> {
     const flows: FlowRow[] = [];
     const done: JsMsg[] = [];
-    for (const m of group) {
-      const part = decodePart(m.data);
-      let result;
-      try {
-        result = await this.deps.store.putBatch(partToBatch(part));
-      } catch (err) {
-        // Not acked: JetStream delivers it again after ack_wait.
-        this.deps.counters.failures.inc();
-        this.deps.log.error('cannot store part', { partition: this.partition, seq: m.seq, err: errorMessage(err) });
-        continue;
-      }
+    const parts = group.map((m) => decodePart(m.data));
+    const results = await this.storeParts(parts, group);
+    for (const [i, m] of group.entries()) {
+      const part = parts[i];
+      const result = results[i];
+      if (result === undefined) continue; // not stored, not acked: JetStream delivers it again after ack_wait
       if (result === 'stored') {
         this.deps.counters.partsStored.inc();
         this.deps.counters.flowsStored.inc(undefined, part.flows.length);
@@ -163,10 +174,46 @@ export class PartitionRunner {
     for (const m of done) m.ack();
   }
 
+  /**
+   * One result per part; undefined where it was not stored (logged and counted). A group the shared
+   * store refused is tried again part by part, so one part it cannot take holds back only itself.
+   */
+  private async storeParts(parts: BatchPart[], group: JsMsg[]): Promise<Array<PutBatchResult | undefined>> {
+    const { store, counters, log } = this.deps;
+    if (store.putParts && parts.length > 1) {
+      try {
+        return await store.putParts(parts);
+      } catch (err) {
+        log.warn('cannot store a group of parts; storing them one by one', { partition: this.partition, parts: parts.length, err: errorMessage(err) });
+      }
+    }
+    const results: Array<PutBatchResult | undefined> = [];
+    for (const [i, part] of parts.entries()) {
+      try {
+        results.push(store.putParts ? (await store.putParts([part]))[0] : await store.putBatch(partToBatch(part)));
+      } catch (err) {
+        counters.failures.inc();
+        log.error('cannot store part', { partition: this.partition, seq: group[i].seq, err: errorMessage(err) });
+        results.push(undefined);
+      }
+    }
+    return results;
+  }
+
   private async detect(flows: FlowRow[]): Promise<void> {
+    const { bus, store, counters } = this.deps;
     const nowSecs = Date.now() / 1000;
     for (const alert of this.deps.detection.runner.run(flows)) {
-      if (await publishAlert(this.deps.bus, alert, nowSecs)) this.deps.counters.alertsPublished.inc();
+      const published = await publishAlert(bus, alert, nowSecs);
+      if (published.fresh) counters.alertsPublished.inc();
+      if (!store.putClusterAlert) continue;
+      // A duplicate key is stored too: the previous owner may have died between publishing and storing.
+      const result = await store.putClusterAlert({ ...alert, id: published.id, ts: nowSecs }, published.key);
+      if (result === 'stored') counters.alertsStored.inc();
+      if (result === 'id_taken') {
+        counters.failures.inc();
+        this.deps.log.error('alert id taken in the store by another alert (was the alert stream recreated?)', { id: published.id, key: published.key });
+      }
     }
   }
 

@@ -9,7 +9,8 @@
 //               share, ceil(partitions / workers); a worker above it releases a partition (stops it,
 //               then deletes the lease), one per tick, so a joining worker gets work.
 // A worker that cannot renew a lease (another worker took it) stops that runner at once; one whose lease
-// merely expired (too busy to renew in time) takes it back with create() if nobody else did.
+// merely expired (too busy to renew in time) takes it back with create() if nobody else did. A runner
+// that failed gives its partition up (lease deleted): the next tick takes it again, rebuilt.
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
 import type { Counter, Logger, Registry } from '../obs';
@@ -58,6 +59,7 @@ export class ClusterWorker {
       partsDuplicate: m.counter('cluster_parts_duplicate_total', 'Batch parts the store already had (redelivered after a crash before the ack, or an agent resend older than the duplicate window).'),
       replayed: m.counter('cluster_parts_replayed_total', 'Batch parts replayed into fresh detectors on a partition takeover.'),
       alertsPublished: m.counter('cluster_alerts_published_total', 'Alerts new to the alert stream (a repeated key is dropped by JetStream).'),
+      alertsStored: m.counter('cluster_alerts_stored_total', 'Alerts this worker stored in the shared store under their stream id (a repeated id or key is not stored again).'),
       failures: m.counter('cluster_worker_failures_total', 'Parts not stored (retried by redelivery) and partition runners that failed.'),
     };
     this.takeovers = m.counter('cluster_partitions_taken_total', 'Partition leases this worker took.');
@@ -130,6 +132,9 @@ export class ClusterWorker {
       detection,
       replayWindowSecs: this.opts.replayWindowSecs,
       counters: this.counters,
+      onFailed: () => {
+        if (this.owned.get(p) === o) void this.release(p, true);
+      },
       log: this.opts.log.child({ partition: p }),
     });
   }

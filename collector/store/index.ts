@@ -1,4 +1,4 @@
-export type { AgentView, AlertFilter, AlertQuery, AuditEntry, FlowView, Store, TalkerRow, TrafficBucket } from './store';
+export type { AgentView, AlertFilter, AlertQuery, AuditEntry, BatchPartRecord, ClusterAlertResult, FlowView, Store, TalkerRow, TrafficBucket } from './store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store';
 export { SCHEMA_VERSION } from './sqlite/schema';
 export { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store';

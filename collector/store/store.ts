@@ -132,6 +132,17 @@ export interface AgentListing {
  */
 export type RedeemResult = 'ok' | 'used' | 'expired' | 'agent_exists';
 
+/**
+ * One partition's share of an agent batch in cluster mode (docs/scaling.md): the flows of the batch
+ * whose source address hashes to partition `part`. Stored under (agentId, bootId, seq, part).
+ */
+export interface BatchPartRecord extends BatchRecord {
+  part: number;
+}
+
+/** What storing a cluster alert did; 'id_taken': another alert (another key) holds that id. */
+export type ClusterAlertResult = 'stored' | 'duplicate' | 'id_taken';
+
 export interface Store {
   putBatch(batch: BatchRecord): Promise<PutBatchResult>;
   /** Stores the alert, assigning its id (monotonic, never reused) and `ts` (wall clock, seconds). */
@@ -173,4 +184,17 @@ export interface Store {
   lastAudit(kind?: string): Promise<AuditEntry | undefined>;
 
   close(): Promise<void>;
+
+  // ---- a store shared by a cluster (PostgreSQL); absent on stores one process owns (SQLite) ----
+
+  /**
+   * Stores several batch parts in ONE transaction, each deduplicated by (agentId, bootId, seq, part)
+   * as putBatch dedupes a batch; one result per part, in order. Rejected: nothing was written.
+   */
+  putParts?(parts: readonly BatchPartRecord[]): Promise<PutBatchResult[]>;
+  /**
+   * Stores an alert under the id the cluster gave it (its sequence in the alert stream) and its
+   * deterministic key; nothing is written when that id or key is stored already.
+   */
+  putClusterAlert?(alert: Alert, key: string): Promise<ClusterAlertResult>;
 }

@@ -1,8 +1,9 @@
 // Scale-out benchmark (issue 7):
-//   npm run -s bench:scale [-- --secs N --agents N --partitions N --flows N --only N]
+//   npm run -s bench:scale [-- --secs N --agents N --partitions N --flows N --only N --store sqlite|postgres]
 //
 // For 1, 2 and 3 collectors in cluster mode (each role `both`: takes agents and runs partitions; one
-// nats-server with JetStream on a free port; per-partition SQLite stores), the load generator
+// nats-server with JetStream on a free port; per-partition SQLite stores, or with --store postgres one
+// private PostgreSQL server, a fresh database per setting, shared by the collectors), the load generator
 // (scripts/load/agents.ts, in this process) runs --agents simulated agents (default 1000) for --secs
 // (default 30) spread over the collectors, each sending --flows flows (default 10) every second with at
 // most 2 batches unacknowledged: 10,000 flows/s offered, above what this machine stores in cluster
@@ -20,8 +21,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { createHash } from 'node:crypto';
+import { startPostgresServer, type PostgresServer } from '../lib/postgres-server';
 import { loadCredentials, runLoad, type LoadReport } from '../load/agents';
 import { REPO_ROOT } from './harness';
 
@@ -35,6 +38,26 @@ const AGENTS = arg('agents', 1000);
 const PARTITIONS = arg('partitions', 6);
 const ONLY = arg('only', 0);
 const FLOWS = arg('flows', 10);
+const STORE = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : 'sqlite';
+if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error('--store must be sqlite or postgres');
+let pg: PostgresServer | undefined;
+let databases = 0;
+
+/** The store section of one setting: a collector's own SQLite file, or a fresh database on the shared server. */
+async function storeFor(dir: string, name: string, database: string | undefined): Promise<Record<string, unknown>> {
+  if (!pg || !database) return { sqlite_path: join(dir, `${name}.sqlite`), synchronous: 'normal' };
+  return { kind: 'postgres', postgres: { host: pg.host, port: pg.port, database, user: pg.user, password_file: pg.passwordFile, pool_size: 8 } };
+}
+
+async function createDatabase(): Promise<string | undefined> {
+  if (!pg) return undefined;
+  const client = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: 'postgres' });
+  await client.connect();
+  const name = `gk_scale_${++databases}`;
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  return name;
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -54,12 +77,12 @@ async function startNats(dir: string): Promise<{ url: string; child: ChildProces
   return { url: `nats://127.0.0.1:${port}`, child };
 }
 
-async function startCollector(dir: string, name: string, secret: string, subToken: string, cluster: Record<string, unknown> | undefined): Promise<{ port: number; child: ChildProcess }> {
+async function startCollector(dir: string, name: string, secret: string, subToken: string, cluster: Record<string, unknown> | undefined, database: string | undefined): Promise<{ port: number; child: ChildProcess }> {
   const config = join(dir, `${name}.json`);
   writeFileSync(config, JSON.stringify({
     collector_id: name,
     listen: { host: '127.0.0.1', port: 0 },
-    store: { sqlite_path: join(dir, `${name}.sqlite`), synchronous: 'normal' },
+    store: await storeFor(dir, name, database),
     auth: { agents: loadCredentials(AGENTS, secret), subscribers: [{ name: 'bench', token_sha256: createHash('sha256').update(subToken).digest('hex') }] },
     limits: { max_connections_per_ip: 100_000, max_pending_connections_per_ip: 100_000 },
     web: { enabled: false },
@@ -82,15 +105,16 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
   const children: ChildProcess[] = [];
   try {
     let cluster: Record<string, unknown> | undefined;
+    const database = await createDatabase();
     if (clustered) {
       const nats = await startNats(dir);
       children.push(nats.child);
-      mkdirSync(join(dir, 'parts'));
-      cluster = { enabled: true, nats_url: nats.url, stream: 'GK', partitions: PARTITIONS, role: 'both', partition_store_dir: join(dir, 'parts') };
+      if (!database) mkdirSync(join(dir, 'parts'));
+      cluster = { enabled: true, nats_url: nats.url, stream: 'GK', partitions: PARTITIONS, role: 'both', partition_store_dir: database ? '' : join(dir, 'parts') };
     }
     const cs = [];
     for (let i = 0; i < collectors; i++) {
-      const c = await startCollector(dir, `c${i + 1}`, secret, subToken, cluster);
+      const c = await startCollector(dir, `c${i + 1}`, secret, subToken, cluster, database);
       children.push(c.child);
       cs.push(c);
     }
@@ -117,7 +141,8 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`bench:scale: ${AGENTS} agents, ${SECS} s per setting, ${PARTITIONS} partitions\n`);
+  process.stderr.write(`bench:scale: ${AGENTS} agents, ${SECS} s per setting, ${PARTITIONS} partitions, store ${STORE}\n`);
+  if (STORE === 'postgres') pg = startPostgresServer();
   if (ONLY > 0) {
     const r = await run(ONLY, true);
     console.log(`cluster of ${ONLY}: ${JSON.stringify({ ...r.report, scans_sent: r.report.scans_sent.length, alerts_received: r.alerts, alert_p99_ms: r.alertP99Ms })}`);

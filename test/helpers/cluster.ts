@@ -40,32 +40,39 @@ export interface ClusterCollector {
   proc: Proc;
   port: number;
   dbPath: string;
+  configPath: string;
 }
 
-/** One collector in cluster mode with its own SQLite store (agents and health; flows go to partition stores). */
+/**
+ * One collector in cluster mode. Its store: its own SQLite file (agents and health; flows go to the
+ * partition stores in partitionStoreDir), or `store` (a PostgreSQL store shared by the cluster).
+ * With `operatorToken` the dashboard and its /api/ are on, for that bearer token.
+ */
 export async function startClusterCollector(dir: string, name: string, o: {
-  natsUrl: string; tokens: ClusterTokens; role: 'ingest' | 'worker' | 'both'; partitions: number; partitionStoreDir: string; stream?: string; leaseTtlMs?: number; detect?: Record<string, unknown>;
+  natsUrl: string; tokens: ClusterTokens; role: 'ingest' | 'worker' | 'both'; partitions: number; partitionStoreDir?: string; stream?: string; leaseTtlMs?: number;
+  detect?: Record<string, unknown>; store?: Record<string, unknown>; operatorToken?: string;
 }): Promise<ClusterCollector> {
   const dbPath = join(dir, `${name}.sqlite`);
   const configPath = join(dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify({
     collector_id: name,
     listen: { host: '127.0.0.1', port: 0 },
-    store: { sqlite_path: dbPath, synchronous: 'normal' },
+    store: o.store ?? { sqlite_path: dbPath, synchronous: 'normal' },
     auth: {
       agents: Object.entries(o.tokens.agents).map(([agent_id, t]) => ({ agent_id, token_sha256: sha256(t) })),
       subscribers: [{ name: 'tests', token_sha256: sha256(o.tokens.subscriber) }],
+      operators: o.operatorToken ? [{ name: 'ops', token_sha256: sha256(o.operatorToken) }] : [],
     },
-    web: { enabled: false },
+    web: { enabled: o.operatorToken !== undefined },
     ...(o.detect ? { detect: o.detect } : {}),
     cluster: {
       enabled: true, nats_url: o.natsUrl, stream: o.stream ?? 'GK', partitions: o.partitions, role: o.role,
-      lease_ttl_ms: o.leaseTtlMs ?? 1500, partition_store_dir: o.partitionStoreDir,
+      lease_ttl_ms: o.leaseTtlMs ?? 1500, partition_store_dir: o.partitionStoreDir ?? '',
     },
   }));
   const proc = startTs(['collector/main.ts', 'serve', '--config', configPath, '--log-level', 'info']);
   const line = await proc.waitFor(/"event":"listening"/);
-  return { proc, port: JSON.parse(line).port as number, dbPath };
+  return { proc, port: JSON.parse(line).port as number, dbPath, configPath };
 }
 
 /** A TCP balancer on one loopback port: each connection goes to the next backend that accepts it. */

@@ -1,10 +1,13 @@
 // Issue 7: three collectors on one JetStream, six agents behind one address (a TCP balancer) replaying
 // a capture with a port scan. Mid-stream one ingest collector and one detector worker are killed with
-// SIGKILL. In the end every flow each agent exported is stored exactly once (across the partition
-// stores), every alert the single-process replay finds is raised exactly once per agent (by its
-// deterministic key), and a subscriber of a collector started afterwards replays the same alerts with
-// the same ids (?since= across collectors).
-import t from 'tap';
+// SIGKILL. In the end every flow each agent exported is stored exactly once, every alert the
+// single-process replay finds is raised exactly once per agent (by its deterministic key), and a
+// subscriber of a collector started afterwards (a worker, which takes no agents) replays the same
+// alerts with the same ids (?since= across collectors). Run twice: with one PostgreSQL store shared by
+// the cluster (three collectors, one JetStream, one PostgreSQL: flows and alerts are counted in it, and
+// the dashboard API and stix-export of the collectors read the cluster's alerts from it), and with one
+// SQLite file per partition (cluster.partition_store_dir).
+import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,27 +17,44 @@ import { alertKey } from '../../collector/cluster';
 import type { NewAlert } from '../../collector/model';
 import { flowKey, sleep } from '../helpers/delivery';
 import { clusterTokens, startBalancer, startClusterCollector, startNats, type ClusterCollector } from '../helpers/cluster';
+import { startPostgres } from '../helpers/postgres';
 import { ROOT, startTs, stop, tempDir, type Proc } from '../helpers/processes';
 
 const CAPTURE = join(ROOT, 'scripts', 'demo', 'gateway-scan.pcap');
 const AGENTS = ['gw1', 'gw2', 'gw3', 'gw4', 'gw5', 'gw6'];
 const PARTITIONS = 4;
 
-function storedByAgent(dir: string): Map<string, string[]> {
+const OPERATOR = 'operator-token-for-the-cluster-test';
+
+function byAgent(rows: Iterable<Record<string, unknown>>, into = new Map<string, string[]>()): Map<string, string[]> {
+  for (const row of rows) {
+    const list = into.get(row.agent_id as string) ?? [];
+    list.push(flowKey(row));
+    into.set(row.agent_id as string, list);
+  }
+  return into;
+}
+
+function partitionFlows(dir: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => /^partition-\d+\.sqlite$/.test(n))) {
     const db = new Database(join(dir, f), { readonly: true });
     try {
-      for (const row of db.prepare('SELECT * FROM flows').all() as Array<Record<string, unknown>>) {
-        const list = out.get(row.agent_id as string) ?? [];
-        list.push(flowKey(row));
-        out.set(row.agent_id as string, list);
-      }
+      byAgent(db.prepare('SELECT * FROM flows').all() as Array<Record<string, unknown>>, out);
     } finally {
       db.close();
     }
   }
   return out;
+}
+
+/** Where the cluster stores: the collectors' store settings and what they stored. */
+interface StoreUnderTest {
+  settings: { partitionStoreDir: string } | { store: Record<string, unknown>; operatorToken: string };
+  flows(): Promise<Map<string, string[]>>;
+  /** the shared store's alerts as (id, key), by id; undefined without one */
+  alerts?(): Promise<Array<{ id: number; key: string }>>;
 }
 
 function identity(a: NewAlert): string {
@@ -49,9 +69,28 @@ function subscribe(port: number, token: string, since?: number): { alerts: Array
   return { alerts, close: () => ws.close() };
 }
 
-t.test('three collectors, kill -9 of an ingest node and a worker: flows stored once, alerts raised once', async (t) => {
-  const dir = tempDir(`gk-nats-${process.pid}-`);
-  const parts = join(dir, 'parts');
+async function api(port: number, path: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${OPERATOR}` } });
+  return { status: r.status, body: await r.json() };
+}
+
+/** The agent endpoint's answer to an agent's upgrade: 'open' or the HTTP status of the refusal. */
+function agentUpgrade(port: number, token: string): Promise<string | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve('open');
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+async function scenario(t: Test, dir: string, storage: StoreUnderTest): Promise<void> {
   const procs: Proc[] = [];
   const nats = await startNats(dir);
   t.teardown(() => {
@@ -64,7 +103,7 @@ t.test('three collectors, kill -9 of an ingest node and a worker: flows stored o
   t.ok(expected.some((a) => a.category === 'port_scan'), 'the single-process replay finds the port scan');
 
   const tokens = clusterTokens(AGENTS);
-  const common = { natsUrl: nats.url, tokens, partitions: PARTITIONS, partitionStoreDir: parts };
+  const common = { natsUrl: nats.url, tokens, partitions: PARTITIONS, ...storage.settings };
   const c1 = await startClusterCollector(dir, 'c1', { ...common, role: 'both' });
   const c2 = await startClusterCollector(dir, 'c2', { ...common, role: 'both' });
   const c3 = await startClusterCollector(dir, 'c3', { ...common, role: 'ingest' });
@@ -119,7 +158,7 @@ t.test('three collectors, kill -9 of an ingest node and a worker: flows stored o
   const total = [...exported.values()].reduce((n, l) => n + l.length, 0);
   let stored = new Map<string, string[]>();
   for (const deadline = Date.now() + 30000; Date.now() < deadline; await sleep(250)) {
-    stored = existsSync(parts) ? storedByAgent(parts) : new Map();
+    stored = await storage.flows();
     if ([...stored.values()].reduce((n, l) => n + l.length, 0) >= total) break;
   }
   for (const id of AGENTS) {
@@ -139,9 +178,11 @@ t.test('three collectors, kill -9 of an ingest node and a worker: flows stored o
   const ids = watcher.alerts.map((a) => a.id);
   t.same(ids, [...ids].sort((a, b) => a - b), 'alert ids grow');
 
-  // A collector started now serves the same alerts with the same ids, and ?since= resumes on it.
-  const c4 = await startClusterCollector(dir, 'c4', { ...common, role: 'ingest' });
+  // A worker started now takes no agents, serves the same alerts with the same ids, and ?since= resumes on it.
+  const c4 = await startClusterCollector(dir, 'c4', { ...common, role: 'worker' });
   procs.push(c4.proc);
+  t.equal(await agentUpgrade(c4.port, tokens.agents.gw1), 404, 'a worker refuses agents (HTTP 404 on /v1/agent)');
+  t.equal(await agentUpgrade(c2.port, tokens.agents.gw1), 'open', 'a collector with role both takes them');
   const all = subscribe(c4.port, tokens.subscriber, 0);
   const rest = subscribe(c4.port, tokens.subscriber, ids[0]);
   for (const deadline = Date.now() + 10000; (all.alerts.length < ids.length || rest.alerts.length < ids.length - 1) && Date.now() < deadline;) await sleep(100);
@@ -150,6 +191,58 @@ t.test('three collectors, kill -9 of an ingest node and a worker: flows stored o
   t.same(rest.alerts.map((a) => a.id), ids.slice(1), '?since=<first id> on another collector gives the rest');
   all.close();
   rest.close();
+
+  if (storage.alerts) {
+    // The shared store holds every alert once, under the id the alert stream gave it.
+    let inStore: Array<{ id: number; key: string }> = [];
+    for (const deadline = Date.now() + 10000; inStore.length < ids.length && Date.now() < deadline; await sleep(200)) inStore = await storage.alerts();
+    t.same(inStore, ids.map((id, i) => ({ id, key: keys[i] })), 'the shared store: every alert once, with its stream id and key');
+    for (const [name, c] of [['c2', c2], ['c4', c4]] as const) {
+      const listed = await api(c.port, '/api/alerts?limit=1000');
+      t.same(listed.body.alerts.map((a: { id: number }) => a.id), [...ids].reverse(), `${name}'s dashboard: the cluster's alerts, newest first`);
+      const one = await api(c.port, `/api/alerts/${ids[0]}`);
+      t.equal(alertKey(one.body.alert), keys[0], 'alertById: the same alert as the stream\'s');
+      t.ok(one.body.flows.length > 0, 'with its evidence flows from the shared store');
+    }
+    const scans = watcher.alerts.filter((a) => a.category === 'port_scan').map((a) => `alert-${a.id}`).sort();
+    const sightings = (bundle: { objects: Array<{ type: string; external_references?: Array<{ external_id: string }> }> }) => bundle.objects
+      .filter((o) => o.type === 'sighting').map((o) => o.external_references![0].external_id).sort();
+    const viaApi = sightings((await api(c4.port, '/api/stix')).body);
+    t.ok(scans.length >= AGENTS.length && scans.every((s) => viaApi.includes(s)), '/api/stix: a sighting of every port scan alert');
+    const exported = execFileSync(process.execPath, ['--import', 'tsx', 'collector/main.ts', 'stix-export', '--config', c2.configPath],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    t.same(sightings(JSON.parse(exported)), viaApi, 'collector stix-export: the same sightings');
+  }
   await stop(c4.proc);
   await stop(c2.proc);
+}
+
+t.test('three collectors, one JetStream, one PostgreSQL; kill -9 of an ingest node and a worker: flows stored once, alerts raised and stored once', async (t) => {
+  const dir = tempDir(`gk-nats-pg-${process.pid}-`);
+  const pg = await startPostgres(t);
+  const database = await pg.createDatabase('gk_cluster');
+  const client = await pg.connect(database);
+  const store = {
+    kind: 'postgres',
+    sqlite_path: join(dir, 'unused.sqlite'),
+    postgres: { host: pg.host, port: pg.port, database, user: pg.user, password_file: pg.passwordFile, pool_size: 4 },
+  };
+  await scenario(t, dir, {
+    settings: { store, operatorToken: OPERATOR },
+    flows: async () => {
+      try {
+        return byAgent((await client.query('SELECT * FROM flows')).rows);
+      } catch {
+        return new Map(); // no flows table before the first collector migrated the database
+      }
+    },
+    alerts: async () => (await client.query('SELECT id, alert_key AS key FROM alerts ORDER BY id')).rows,
+  });
+  t.notOk(existsSync(join(dir, 'unused.sqlite')), 'no collector wrote a SQLite store');
+});
+
+t.test('three collectors, one SQLite file per partition; kill -9 of an ingest node and a worker: flows stored once, alerts raised once', async (t) => {
+  const dir = tempDir(`gk-nats-${process.pid}-`);
+  const parts = join(dir, 'parts');
+  await scenario(t, dir, { settings: { partitionStoreDir: parts }, flows: async () => partitionFlows(parts) });
 });

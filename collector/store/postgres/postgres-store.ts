@@ -3,23 +3,27 @@
 // and all its flows in one transaction and resolves 'stored' only after COMMIT (synchronous_commit is
 // the server's; its default `on` waits for the WAL flush), so the ack that follows is safe.
 //
-// Exactly-once across collectors: batches' primary key (agent_id, boot_id, seq). Two collectors given
+// Exactly-once across collectors: batches' primary key (agent_id, boot_id, seq, part); a whole batch
+// has part -1, cluster workers store a batch's parts (putParts, docs/scaling.md). Two collectors given
 // the same batch both INSERT ... ON CONFLICT DO NOTHING; the second blocks on the key until the first
 // commits, then inserts nothing and answers 'duplicate' (or stores it, if the first rolled back).
-// Flows go in as one INSERT ... SELECT FROM unnest($1::text[], ...): one round trip per batch.
+// Batches and flows go in as INSERT ... SELECT FROM unnest($1::text[], ...): one statement each, for
+// one batch or many parts. The agents' last_seen rows are updated last and in agent id order, so two
+// workers' transactions touching the same agents lock them in the same order (no deadlock).
 //
 // Alert ids: an identity column, assigned under a transaction-level advisory lock, so ids become
 // visible in id order on every collector and a subscriber resuming "after id N" never skips one that
-// was still uncommitted when it read.
+// was still uncommitted when it read. In cluster mode the id is the alert stream's sequence instead
+// (putClusterAlert) and subscribers resume from the stream, not from this table.
 import { Pool, type ClientConfig, type PoolClient } from 'pg';
 import { CollectorError, CollectorErrorCode, errorMessage } from '../../errors';
-import type { AgentUpdate, Alert, BatchRecord, NewAlert, PutBatchResult } from '../../model';
+import type { AgentUpdate, Alert, BatchRecord, FlowRow, NewAlert, PutBatchResult } from '../../model';
 import {
   rowToAgentView, rowToAlert, rowToAudit, rowToFlow, statsJson, type AgentViewDbRow, type AlertDbRow, type AuditDbRow, type FlowDbRow,
 } from '../rows';
 import type {
-  AgentCredentialRow, AgentListing, AgentView, AlertFilter, AlertQuery, AuditEntry, EnrolTokenRow, FlowView, RedeemResult, Store,
-  TalkerRow, TrafficBucket,
+  AgentCredentialRow, AgentListing, AgentView, AlertFilter, AlertQuery, AuditEntry, BatchPartRecord, ClusterAlertResult, EnrolTokenRow,
+  FlowView, RedeemResult, Store, TalkerRow, TrafficBucket,
 } from '../store';
 import { IdentityQueries } from './identity-queries';
 import { FlowPartitions } from './partitions';
@@ -84,9 +88,9 @@ const INSERT_FLOWS = `INSERT INTO flows (${FLOW_COLUMNS.map((c) => c[0]).join(',
   ON CONFLICT (agent_id, boot_id, flow_id, record_seq, first_ts) DO NOTHING`;
 
 /** One array per flows column, in FLOW_COLUMNS order. */
-function flowArrays(b: BatchRecord): unknown[][] {
-  const cols: unknown[][] = FLOW_COLUMNS.map(() => new Array<unknown>(b.flows.length));
-  b.flows.forEach((f, i) => {
+function flowArrays(flows: readonly FlowRow[]): unknown[][] {
+  const cols: unknown[][] = FLOW_COLUMNS.map(() => new Array<unknown>(flows.length));
+  flows.forEach((f, i) => {
     const values = [
       f.agentId, f.bootId, f.seq, f.flowId, f.recordSeq, f.recordType, f.communityId || null, f.connState || null,
       f.srcIp, f.dstIp, f.srcPort, f.dstPort, f.proto, f.vlan,
@@ -97,6 +101,25 @@ function flowArrays(b: BatchRecord): unknown[][] {
     for (let c = 0; c < values.length; c++) cols[c][i] = values[c];
   });
   return cols;
+}
+
+const INSERT_BATCHES = `INSERT INTO batches (agent_id, boot_id, seq, part, received_us, flow_count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::integer[])
+  ON CONFLICT (agent_id, boot_id, seq, part) DO NOTHING RETURNING agent_id, boot_id, seq, part`;
+
+const TOUCH_AGENTS = `INSERT INTO agents (agent_id, last_seen_us) SELECT * FROM unnest($1::text[], $2::bigint[])
+  ON CONFLICT (agent_id) DO UPDATE SET last_seen_us = greatest(agents.last_seen_us, excluded.last_seen_us), silent_since_us = NULL`;
+
+function partKey(p: { agent_id: string; boot_id: string; seq: number; part: number }): string {
+  return `${p.agent_id}\u0000${p.boot_id}\u0000${p.seq}\u0000${p.part}`;
+}
+
+const ALERT_COLUMNS = 'ts, category, severity, attack_id, agent_id, src_ip, dst_ip, dst_port, first_ts, last_ts, score, threshold, evidence_json';
+
+/** The values of ALERT_COLUMNS, in order ($1..$13). */
+function alertValues(a: NewAlert, tsSecs: number): unknown[] {
+  return [tsSecs, a.category, a.severity, a.attack_id, a.agent_id, a.src_ip, a.dst_ip, a.dst_port,
+    a.first_ts, a.last_ts, a.score, a.threshold, JSON.stringify(a.evidence)];
 }
 
 export class PostgresStore implements Store {
@@ -176,43 +199,63 @@ export class PostgresStore implements Store {
   }
 
   async putBatch(batch: BatchRecord): Promise<PutBatchResult> {
+    const what = `batch ${batch.agentId}/${batch.bootId}/${batch.seq}`;
+    return (await this.writeRetried(what, [{ ...batch, part: -1 }]))[0];
+  }
+
+  async putParts(parts: readonly BatchPartRecord[]): Promise<PutBatchResult[]> {
+    if (parts.length === 0) return [];
+    const p = parts[0];
+    return this.writeRetried(`${parts.length} batch part(s) from ${p.agentId}/${p.bootId}/${p.seq}/${p.part}`, parts);
+  }
+
+  private async writeRetried(what: string, parts: readonly BatchPartRecord[]): Promise<PutBatchResult[]> {
     try {
-      return await this.writeBatch(batch);
+      return await this.writeParts(parts);
     } catch (err) {
-      if (!NO_PARTITION.test(errorMessage(err))) throw this.writeError(`cannot store batch ${batch.agentId}/${batch.bootId}/${batch.seq}`, err);
+      if (!NO_PARTITION.test(errorMessage(err))) throw this.writeError(`cannot store ${what}`, err);
     }
     // Another collector dropped a partition this one had cached: look again, once.
     this.partitions.forget();
     try {
-      return await this.writeBatch(batch);
+      return await this.writeParts(parts);
     } catch (err) {
-      throw this.writeError(`cannot store batch ${batch.agentId}/${batch.bootId}/${batch.seq}`, err);
+      throw this.writeError(`cannot store ${what}`, err);
     }
   }
 
-  private async writeBatch(b: BatchRecord): Promise<PutBatchResult> {
-    if (b.flows.length > 0) {
+  /** The batch rows first (the new ones come back), then the flows of the new ones, then their agents. */
+  private async writeParts(parts: readonly BatchPartRecord[]): Promise<PutBatchResult[]> {
+    const allFlows = parts.length === 1 ? parts[0].flows : parts.flatMap((p) => p.flows);
+    if (allFlows.length > 0) {
       const client = await this.pool.connect();
       try {
-        await this.partitions.ensure(client, b.flows);
+        await this.partitions.ensure(client, allFlows);
       } finally {
         client.release();
       }
     }
     return inTransaction(this.pool, async (client) => {
-      const r = await client.query(
-        `INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (agent_id, boot_id, seq) DO NOTHING`,
-        [b.agentId, b.bootId, b.seq, b.receivedUs, b.flows.length],
-      );
-      if (r.rowCount === 0) return 'duplicate';
-      await client.query(
-        `INSERT INTO agents (agent_id, last_seen_us) VALUES ($1, $2)
-         ON CONFLICT (agent_id) DO UPDATE SET last_seen_us = greatest(agents.last_seen_us, excluded.last_seen_us), silent_since_us = NULL`,
-        [b.agentId, b.receivedUs],
-      );
-      if (b.flows.length > 0) await client.query(INSERT_FLOWS, flowArrays(b));
-      return 'stored';
+      const { rows } = await client.query<{ agent_id: string; boot_id: string; seq: number; part: number }>(INSERT_BATCHES, [
+        parts.map((p) => p.agentId), parts.map((p) => p.bootId), parts.map((p) => p.seq), parts.map((p) => p.part),
+        parts.map((p) => p.receivedUs), parts.map((p) => p.flows.length),
+      ]);
+      const inserted = new Set(rows.map(partKey));
+      const flows: FlowRow[] = [];
+      const lastSeen = new Map<string, number>();
+      // A key given twice in one call is inserted once: the first of them is 'stored'.
+      const results = parts.map((p): PutBatchResult => {
+        if (!inserted.delete(partKey({ agent_id: p.agentId, boot_id: p.bootId, seq: p.seq, part: p.part }))) return 'duplicate';
+        for (const f of p.flows) flows.push(f);
+        lastSeen.set(p.agentId, Math.max(lastSeen.get(p.agentId) ?? 0, p.receivedUs));
+        return 'stored';
+      });
+      if (flows.length > 0) await client.query(INSERT_FLOWS, flowArrays(flows));
+      if (lastSeen.size > 0) {
+        const agents = [...lastSeen.keys()].sort();
+        await client.query(TOUCH_AGENTS, [agents, agents.map((a) => lastSeen.get(a))]);
+      }
+      return results;
     });
   }
 
@@ -221,17 +264,30 @@ export class PostgresStore implements Store {
       const id = await inTransaction(this.pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [ALERT_LOCK]);
         const r = await client.query<{ id: number }>(
-          `INSERT INTO alerts (ts, category, severity, attack_id, agent_id, src_ip, dst_ip, dst_port, first_ts, last_ts,
-             score, threshold, evidence_json)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-          [tsSecs, a.category, a.severity, a.attack_id, a.agent_id, a.src_ip, a.dst_ip, a.dst_port,
-            a.first_ts, a.last_ts, a.score, a.threshold, JSON.stringify(a.evidence)],
+          `INSERT INTO alerts (${ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+          alertValues(a, tsSecs),
         );
         return r.rows[0].id;
       });
       return { ...a, id, ts: tsSecs };
     } catch (err) {
       throw this.writeError(`cannot store alert ${a.category}`, err);
+    }
+  }
+
+  async putClusterAlert(a: Alert, key: string): Promise<ClusterAlertResult> {
+    try {
+      const r = await this.pool.query(
+        `INSERT INTO alerts (id, ${ALERT_COLUMNS}, alert_key) OVERRIDING SYSTEM VALUE
+         VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15) ON CONFLICT DO NOTHING`,
+        [...alertValues(a, a.ts), a.id, key],
+      );
+      if (r.rowCount === 1) return 'stored';
+      // The key known under another id: the same alert published again after the stream's duplicate window.
+      const { rows } = await this.pool.query<{ alert_key: string | null }>('SELECT alert_key FROM alerts WHERE id = $1', [a.id]);
+      return rows.length === 0 || rows[0].alert_key === key ? 'duplicate' : 'id_taken';
+    } catch (err) {
+      throw this.writeError(`cannot store cluster alert ${a.id} (${a.category})`, err);
     }
   }
 
@@ -274,13 +330,15 @@ export class PostgresStore implements Store {
     return rows.map(rowToFlow);
   }
 
+  /** Recent flows through the recent batch keys (DISTINCT: a batch stored in parts has a row per part). */
   async agents(nowUs: number, rateWindowUs: number): Promise<AgentView[]> {
     const { rows } = await this.pool.query<AgentViewDbRow>(
       `SELECT a.*, coalesce(r.packets, 0) AS recent_packets, coalesce(r.flows, 0) AS recent_flows
        FROM agents a LEFT JOIN (
          SELECT f.agent_id, sum(f.fwd_packets + f.bwd_packets) AS packets, count(*) AS flows
-         FROM batches b JOIN flows f ON f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq
-         WHERE b.received_us >= $1 GROUP BY f.agent_id
+         FROM (SELECT DISTINCT agent_id, boot_id, seq FROM batches WHERE received_us >= $1) b
+         JOIN flows f ON f.agent_id = b.agent_id AND f.boot_id = b.boot_id AND f.seq = b.seq
+         GROUP BY f.agent_id
        ) r ON r.agent_id = a.agent_id ORDER BY a.agent_id COLLATE "C"`,
       [nowUs - rateWindowUs],
     );

@@ -8,7 +8,8 @@
 // flows is range-partitioned by first_ts (partitions.ts creates one per store.postgres.partition_days
 // on demand and drops the expired ones). A unique key on a partitioned table must hold the partition
 // key, so the record key is (agent_id, boot_id, flow_id, record_seq, first_ts): a record's first_ts never
-// changes, so this is the same key as SQLite's. Exactly-once rests on batches' primary key.
+// changes, so this is the same key as SQLite's. Exactly-once rests on batches' primary key
+// (agent_id, boot_id, seq, part).
 import type { PoolClient } from 'pg';
 import { CollectorError, CollectorErrorCode } from '../../errors';
 
@@ -120,6 +121,18 @@ export const MIGRATIONS: readonly string[] = [
     hash         text             NOT NULL
   );
   CREATE INDEX audit_chain_kind ON audit_chain (kind, seq);
+  `,
+  // 2: cluster mode (docs/scaling.md). A batch arrives in parts, one per partition, each stored by its
+  // partition's worker: the batch key gains the part (-1: a whole batch, as a single collector stores
+  // it). Alerts raised by the cluster keep the alert stream's sequence as their id and their
+  // deterministic key (NULL for alerts a single collector numbered itself).
+  `
+  ALTER TABLE batches ADD COLUMN part integer NOT NULL DEFAULT -1;
+  ALTER TABLE batches DROP CONSTRAINT batches_pkey;
+  ALTER TABLE batches ADD PRIMARY KEY (agent_id, boot_id, seq, part);
+
+  ALTER TABLE alerts ADD COLUMN alert_key text;
+  CREATE UNIQUE INDEX alerts_key ON alerts (alert_key);
   `,
 ];
 

@@ -24,3 +24,14 @@ t.test('cluster errors name the key', async (t) => {
   ];
   for (const [cluster, re] of bad) t.throws(() => validateConfig({ ...minimal, cluster }, '/'), re, JSON.stringify(cluster));
 });
+
+t.test('a cluster worker stores into PostgreSQL or partition files, never into its own SQLite file', async (t) => {
+  const on = (cluster: Record<string, unknown>, store: Record<string, unknown> = {}) => validateConfig({ ...minimal, store, cluster: { enabled: true, ...cluster } }, '/');
+  for (const role of ['both', 'worker']) {
+    t.throws(() => on({ role }), /cluster: a worker \(cluster\.role "worker" or "both"\) stores into a PostgreSQL store shared by the cluster/, role);
+    t.equal(on({ role }, { kind: 'postgres' }).cluster.role, role, `${role} with a PostgreSQL store`);
+    t.equal(on({ role, partition_store_dir: 'parts' }).cluster.partition_store_dir, '/parts', `${role} with partition files`);
+  }
+  t.equal(on({ role: 'ingest' }).cluster.role, 'ingest', 'an ingest node stores no flows: its own SQLite file is fine');
+  t.equal(validateConfig({ ...minimal, cluster: { role: 'both' } }, '/').cluster.enabled, false, 'nothing checked while the cluster is off');
+});

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { validateConfig } from '../../../collector/config';
 import { openStore, PostgresStore, SqliteStore, type PostgresStoreOptions } from '../../../collector/store';
-import { PG_SCHEMA_VERSION } from '../../../collector/store/postgres/schema';
+import { MIGRATIONS, PG_SCHEMA_VERSION } from '../../../collector/store/postgres/schema';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
 import { alert, batch, row, storeContract } from './contract';
 
@@ -59,6 +59,44 @@ t.test('alert ids from two collectors: unique, and visible in id order', async (
   t.same((await other.alertsSince(0, 100)).map((a) => a.id), ids);
 });
 
+t.test('putParts (cluster): the parts of one batch are stored once each, a group in one transaction', async (t) => {
+  const { store, rows } = await fresh(t);
+  const recv = 1_700_000_002_000_000;
+  const part = (seq: number, p: number, flowIds: number[], agentId = 'gw1') => ({ ...batch(seq, flowIds.map((f) => row(f, seq)), agentId), part: p });
+  t.same(await store.putParts([part(1, 0, [1, 2]), part(1, 1, [3]), part(1, 3, [4]), part(2, 0, [5], 'gw2')]), ['stored', 'stored', 'stored', 'stored'],
+    'parts of one batch do not collide on (agent, boot, seq)');
+  t.same(await store.putParts([part(1, 1, [3]), part(1, 2, [6]), part(1, 2, [6])]), ['duplicate', 'stored', 'duplicate'],
+    'a redelivered part is a duplicate, also within one call');
+  t.same(await store.putParts([]), []);
+  t.same(await rows('SELECT seq, part, flow_count FROM batches ORDER BY agent_id, seq, part'),
+    [{ seq: 1, part: 0, flow_count: 2 }, { seq: 1, part: 1, flow_count: 1 }, { seq: 1, part: 2, flow_count: 1 }, { seq: 1, part: 3, flow_count: 1 }, { seq: 2, part: 0, flow_count: 1 }]);
+  t.same((await rows('SELECT flow_id FROM flows ORDER BY flow_id')).map((r) => r.flow_id), [1, 2, 3, 4, 5, 6], 'each flow once');
+  t.same(await rows('SELECT agent_id, last_seen_us FROM agents ORDER BY agent_id'), [{ agent_id: 'gw1', last_seen_us: recv }, { agent_id: 'gw2', last_seen_us: recv }]);
+  const agents = await store.agents(recv + 1, 10_000_000);
+  t.same(agents.map((a) => [a.agentId, a.recentFlows]), [['gw1', 5], ['gw2', 1]], 'recent flows counted once, not once per part');
+
+  // All or nothing: one broken part rolls the whole group back.
+  const broken = part(3, 1, [8]);
+  (broken.flows[0] as unknown as { srcIp: null }).srcIp = null;
+  await t.rejects(store.putParts([part(3, 0, [7]), broken]), { code: 'COLL_ERR_STORE_WRITE' });
+  t.same(await rows('SELECT count(*) AS n FROM batches WHERE seq = 3'), [{ n: 0 }]);
+  t.same(await store.putParts([part(3, 0, [7]), part(3, 1, [8])]), ['stored', 'stored'], 'and the retry stores it');
+});
+
+t.test('putClusterAlert: the stream id kept, one row per id and per key; the dashboard reads them', async (t) => {
+  const { store, rows } = await fresh(t);
+  const a = { ...alert, id: 41, ts: 1_700_000_003 };
+  t.equal(await store.putClusterAlert(a, 'k41'), 'stored');
+  t.equal(await store.putClusterAlert({ ...a, ts: 1_700_000_009 }, 'k41'), 'duplicate', 'the same alert again (takeover, redelivery)');
+  t.equal(await store.putClusterAlert({ ...a, id: 97 }, 'k41'), 'duplicate', 'its key again under a newer id (published again after the duplicate window)');
+  t.equal(await store.putClusterAlert({ ...a, category: 'host_scan' }, 'other'), 'id_taken', 'another alert under a stored id');
+  t.equal(await store.putClusterAlert({ ...a, id: 42, category: 'host_scan' }, 'k42'), 'stored');
+  t.same(await rows('SELECT id, alert_key, ts FROM alerts ORDER BY id'), [{ id: 41, alert_key: 'k41', ts: 1_700_000_003 }, { id: 42, alert_key: 'k42', ts: 1_700_000_003 }]);
+  t.same(await store.alertById(41), a);
+  t.same((await store.queryAlerts({ limit: 10 })).map((x) => x.id), [42, 41]);
+  t.same(await store.alertCounts(), [{ category: 'host_scan', count: 1, lastTs: 1_700_000_003 }, { category: 'port_scan', count: 1, lastTs: 1_700_000_003 }]);
+});
+
 t.test('migrations: a table of applied versions, idempotent, concurrent openers, newer schema refused', async (t) => {
   const database = await pg.createDatabase('gk');
   // Three collectors starting at once against an empty database.
@@ -76,6 +114,21 @@ t.test('migrations: a table of applied versions, idempotent, concurrent openers,
   await t.rejects(PostgresStore.open({
     connection: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database }, poolSize: 1, partitionDays: 1, retentionDays: 0,
   }), { code: 'COLL_ERR_STORE_SCHEMA' });
+});
+
+t.test('migration 2 on a database of version 1: stored batches stay keys (whole batches), alert ids go on', async (t) => {
+  const database = await pg.createDatabase('gk');
+  const client = await pg.connect(database);
+  await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await client.query(MIGRATIONS[0]);
+  await client.query('INSERT INTO schema_migrations (version) VALUES (1)');
+  await client.query(`INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count) VALUES ('gw1', 'b1', 1, 5, 1)`);
+  await client.query(`INSERT INTO alerts (ts, category, severity, agent_id, evidence_json) VALUES (1, 'port_scan', 'medium', 'gw1', '{}')`);
+  const store = await openPg(t, database);
+  t.same((await client.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version), [1, 2]);
+  t.equal(await store.putBatch(batch(1, [row(1)])), 'duplicate', 'a batch stored before the migration is still known');
+  t.same(await store.putParts([{ ...batch(1, [row(1)]), part: 0 }]), ['stored'], 'a part is another key');
+  t.equal((await store.putAlert(alert, 2)).id, 2, 'alert ids go on from the identity');
 });
 
 t.test('open errors are coded and name the server, not the password', async (t) => {
