@@ -26,7 +26,8 @@ t.test('schema: WAL, user_version, tables', async (t) => {
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
-  t.has(tables, ['agent_credentials', 'agents', 'alerts', 'audit_chain', 'batches', 'enrol_tokens', 'flows']);
+  t.has(tables, ['agent_credentials', 'agents', 'alerts', 'audit_chain', 'batches', 'enrol_tokens', 'flow_rows', 'sqlite_sequence']);
+  t.same(db.prepare("SELECT name FROM sqlite_master WHERE type = 'view'").all(), [{ name: 'flows' }]);
   // Re-opening an up-to-date file is a no-op.
   await new SqliteStore({ path: file }).close();
 });
