@@ -7,6 +7,11 @@ import { isUtf8 } from 'node:buffer';
 
 export const WireType = { VARINT: 0, FIXED64: 1, LEN: 2, START_GROUP: 3, END_GROUP: 4, FIXED32: 5 } as const;
 
+/** Buffer's own method behind toString('latin1') (present since Node 6, not in the type definitions). */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
 export class WireError extends Error {
   constructor(message: string, readonly offset: number) {
     super(`${message} at byte ${offset}`);
@@ -91,7 +96,8 @@ export class WireReader {
         return buf.toString('utf8', start, end);
       }
     }
-    return buf.toString('latin1', start, end);
+    // latin1Slice is what toString('latin1') calls after checking its arguments (checked here already)
+    return (buf as unknown as Latin1Slicer).latin1Slice(start, end);
   }
 
   /** Skips a field of this wire type (the tag already read). */
@@ -125,9 +131,4 @@ export class WireReader {
     if (this.pos >= this.end) throw new WireError('truncated varint', this.pos);
     return this.buf[this.pos++];
   }
-}
-
-/** Whether a u64 read by varint() is exactly representable. */
-export function safeU64(v: number): boolean {
-  return v <= Number.MAX_SAFE_INTEGER;
 }
