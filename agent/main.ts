@@ -21,13 +21,13 @@ import { toFlowRecord } from './features/flow-record';
 import { Batcher } from './export/batcher';
 import { RecordWriter } from './export/record-writer';
 import { OutputOffload, type OutputTarget } from './export/output-offload';
-import { flowToJsonLine } from './export/flow-json';
-import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
+import { writeFlowJson } from './export/flow-json';
+import { CIC_HEADER, writeCicRow } from './export/cic-csv';
 import { Sender } from './transport/sender';
 import { resolveCredential, type AgentCredential } from './transport/enrol';
 import { buildTlsOptions, type ClientTlsOptions } from './transport/tls-options';
 import { Spool } from './transport/spool';
-import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
+import { PROTOCOL_VERSION } from '../proto';
 
 /** Set by the single-executable build (scripts/package/build.ts), which has no package.json beside it. */
 declare const GOALKEEPER_BUILD_VERSION: string | undefined;
@@ -117,7 +117,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
   for (const [path, format] of [[cfg.output.jsonl, 'jsonl'], [cfg.output.csv, 'csv']] as const) {
     if (!path) continue;
     if (path !== '-' && OutputOffload.supported()) fileTargets.push({ path, format });
-    else writers.push(format === 'csv' ? new RecordWriter(path, flowToCicRow, CIC_HEADER) : new RecordWriter(path, flowToJsonLine));
+    else writers.push(format === 'csv' ? new RecordWriter(path, writeCicRow, CIC_HEADER) : new RecordWriter(path, writeFlowJson));
   }
   const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
   // Without a configured directory the spool lives in a private temporary one, removed at exit.
@@ -168,14 +168,10 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
       (batch) => sender.enqueue(batch))
     : null;
 
-  const sinks: Array<(r: IFlowRecord) => void> = writers.map((w) => (r: IFlowRecord) => w.write(r));
-  if (batcher) sinks.push((r) => batcher.add(r));
-  const onRecord: ((r: IFlowRecord) => void) | null = sinks.length === 0 ? null
-    : sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
-
   const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => {
     offload?.add(slots, slot, reason);
-    if (onRecord) onRecord(toFlowRecord(slots, slot, reason));
+    for (const w of writers) w.write(slots, slot, reason);
+    if (batcher) batcher.add(toFlowRecord(slots, slot, reason));
   });
   const meter = createMeter(table);
   const { onFrame, decodeEvents } = meter;

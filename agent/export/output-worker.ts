@@ -2,9 +2,8 @@
 // files, off the capture thread (output-offload.ts posts to it). Each batch is acknowledged once its
 // lines are written or buffered under the streams' limits, which gives the offload its backpressure.
 import { parentPort, workerData } from 'node:worker_threads';
-import { toFlowRecord } from '../features/flow-record';
-import { CIC_HEADER, flowToCicRow } from './cic-csv';
-import { flowToJsonLine } from './flow-json';
+import { CIC_HEADER, writeCicRow } from './cic-csv';
+import { writeFlowJson } from './flow-json';
 import { RecordWriter } from './record-writer';
 import { RowBatch, type RowBatchMessage } from './row-batch';
 import type { EndReasonValue } from '../../proto';
@@ -13,8 +12,8 @@ import type { OutputTarget, WorkerReply, WorkerRequest } from './output-offload'
 const port = parentPort!;
 const targets = (workerData as { targets: OutputTarget[] }).targets;
 const writers = targets.map((t) => (t.format === 'csv'
-  ? new RecordWriter(t.path, flowToCicRow, CIC_HEADER)
-  : new RecordWriter(t.path, flowToJsonLine)));
+  ? new RecordWriter(t.path, writeCicRow, CIC_HEADER)
+  : new RecordWriter(t.path, writeFlowJson)));
 
 function reply(r: WorkerReply): void {
   port.postMessage(r);
@@ -23,8 +22,7 @@ function reply(r: WorkerReply): void {
 async function write(m: RowBatchMessage): Promise<void> {
   const batch = RowBatch.fromMessage(m);
   for (let row = 0; row < batch.count; row++) {
-    const record = toFlowRecord(batch, row, batch.reasons[row] as EndReasonValue);
-    for (const w of writers) w.write(record);
+    for (const w of writers) w.write(batch, row, batch.reasons[row] as EndReasonValue);
   }
   await Promise.all(writers.map((w) => w.gate()));
 }
