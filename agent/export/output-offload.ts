@@ -16,7 +16,8 @@ export interface OutputTarget {
 }
 
 export type WorkerRequest = { type: 'rows'; batch: RowBatchMessage } | { type: 'close' };
-export type WorkerReply = { type: 'written'; records: number } | { type: 'closed' } | { type: 'error'; message: string };
+/** 'written' hands the batch's arrays back, to be filled again (fresh arrays per batch cost page faults and zeroing). */
+export type WorkerReply = { type: 'written'; records: number; batch: RowBatchMessage } | { type: 'closed' } | { type: 'error'; message: string };
 
 const BATCH_ROWS = 256;
 /** Batches posted and not yet written: beyond this the file source waits (gate). */
@@ -47,6 +48,8 @@ export class OutputOffload {
   }
 
   private batch: RowBatch;
+  /** Batches the worker has written and handed back. */
+  private readonly spares: RowBatch[] = [];
   private inFlight = 0;
   private failure: AgentError | null = null;
   private drained: (() => void) | null = null;
@@ -93,7 +96,7 @@ export class OutputOffload {
 
   private post(): void {
     const { message, transfer } = this.batch.toMessage();
-    this.batch = RowBatch.create(this.full, this.earlyPackets, BATCH_ROWS);
+    this.batch = this.spares.pop() ?? RowBatch.create(this.full, this.earlyPackets, BATCH_ROWS);
     if (this.failure) return;
     this.inFlight++;
     this.worker.postMessage({ type: 'rows', batch: message } satisfies WorkerRequest, transfer);
@@ -102,6 +105,7 @@ export class OutputOffload {
   private onReply(r: WorkerReply): void {
     if (r.type === 'written') {
       this.written += r.records;
+      this.spares.push(RowBatch.recycled(r.batch));
       this.inFlight--;
       if (this.inFlight < MAX_IN_FLIGHT / 2 && this.drained) {
         const d = this.drained;

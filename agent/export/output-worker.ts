@@ -15,16 +15,20 @@ const writers = targets.map((t) => (t.format === 'csv'
   ? new RecordWriter(t.path, writeCicRow, CIC_HEADER)
   : new RecordWriter(t.path, writeFlowJson)));
 
-function reply(r: WorkerReply): void {
-  port.postMessage(r);
+function reply(r: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(r, transfer);
 }
 
-async function write(m: RowBatchMessage): Promise<void> {
+/** Writes the batch's records; returns the batch, emptied, for its arrays to be handed back. */
+async function write(m: RowBatchMessage): Promise<RowBatch> {
   const batch = RowBatch.fromMessage(m);
   for (let row = 0; row < batch.count; row++) {
     for (const w of writers) w.write(batch, row, batch.reasons[row] as EndReasonValue);
   }
   await Promise.all(writers.map((w) => w.gate()));
+  batch.count = 0;
+  batch.app.clear();
+  return batch;
 }
 
 // Messages are handled one at a time, in order: a batch's lines are queued before the next batch's.
@@ -33,8 +37,8 @@ port.on('message', (req: WorkerRequest) => {
   chain = chain.then(async () => {
     try {
       if (req.type === 'rows') {
-        await write(req.batch);
-        reply({ type: 'written', records: req.batch.count });
+        const { message, transfer } = (await write(req.batch)).toMessage();
+        reply({ type: 'written', records: req.batch.count, batch: message }, transfer);
       } else {
         for (const w of writers) await w.close();
         reply({ type: 'closed' });

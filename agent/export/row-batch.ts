@@ -15,10 +15,12 @@ export class RowBatch implements FlowRows {
   count = 0;
   readonly app = new Map<number, AppNames>();
 
+  /** Rows the arrays hold. */
+  readonly capacity: number;
+
   private constructor(
     readonly full: boolean,
     readonly earlyPackets: number,
-    readonly capacity: number,
     readonly i32: Int32Array,
     readonly f64: Float64Array,
     readonly si32: Int32Array,
@@ -26,20 +28,28 @@ export class RowBatch implements FlowRows {
     readonly earlySizes: Int32Array,
     readonly earlyGapsUs: Float64Array,
     readonly reasons: Int32Array,
-  ) {}
+  ) {
+    this.capacity = reasons.length;
+  }
 
   static create(full: boolean, earlyPackets: number, capacity: number): RowBatch {
     const e = full ? earlyPackets : 0;
-    return new RowBatch(full, e, capacity, new Int32Array(capacity * CoreI.STRIDE), new Float64Array(capacity * CoreF.STRIDE),
+    return new RowBatch(full, e, new Int32Array(capacity * CoreI.STRIDE), new Float64Array(capacity * CoreF.STRIDE),
       new Int32Array(full ? capacity * StatI.STRIDE : 0), new Float64Array(full ? capacity * StatF.STRIDE : 0),
       new Int32Array(capacity * e), new Float64Array(capacity * e), new Int32Array(capacity));
   }
 
+  /** The batch a message carries, its rows as they were posted. */
   static fromMessage(m: RowBatchMessage): RowBatch {
-    const b = new RowBatch(m.full, m.earlyPackets, m.count, m.i32, m.f64, m.si32, m.sf64, m.earlySizes, m.earlyGapsUs, m.reasons);
+    const b = RowBatch.recycled(m);
     b.count = m.count;
     for (const [row, names] of m.app) b.app.set(row, names);
     return b;
+  }
+
+  /** An empty batch in the arrays of one that was posted and handed back. */
+  static recycled(m: RowBatchMessage): RowBatch {
+    return new RowBatch(m.full, m.earlyPackets, m.i32, m.f64, m.si32, m.sf64, m.earlySizes, m.earlyGapsUs, m.reasons);
   }
 
   get isFull(): boolean {

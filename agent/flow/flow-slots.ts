@@ -169,7 +169,11 @@ export interface FlowRows {
   readonly app: ReadonlyMap<number, AppNames>;
 }
 
-const INITIAL_SLOTS = 4096;
+/**
+ * Rows reserved at first: untouched rows cost address space, not memory, and each doubling copies the
+ * table (a gateway holds tens of thousands of flows within seconds).
+ */
+const INITIAL_SLOTS = 65536;
 
 /**
  * The rows and their allocation. Slots are handed out from a free list, else from the high-water
@@ -196,7 +200,7 @@ export class FlowSlots implements FlowRows {
   private highWater = 0;
   private readonly free: number[] = [];
 
-  constructor(features: FeatureSet, earlyPackets: number) {
+  constructor(features: FeatureSet, earlyPackets: number, maxSlots = INITIAL_SLOTS) {
     this.full = features === 'full';
     this.earlyPackets = this.full ? earlyPackets : 0;
     this.i32 = new Int32Array(0);
@@ -205,7 +209,7 @@ export class FlowSlots implements FlowRows {
     this.sf64 = new Float64Array(0);
     this.earlySizes = new Int32Array(0);
     this.earlyGapsUs = new Float64Array(0);
-    this.grow(INITIAL_SLOTS);
+    this.grow(Math.max(1, Math.min(INITIAL_SLOTS, maxSlots)));
   }
 
   /** Rows ever handed out (the touched part of the arrays). */
