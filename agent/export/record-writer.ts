@@ -13,7 +13,7 @@ import { LineBuffer, fragment } from './line-buffer';
 /** Appends one record, without its newline. */
 export type RecordFormatter = (out: LineBuffer, rows: FlowRows, slot: number, reason: EndReasonValue) => void;
 
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = fragment('\n');
 
 export class RecordWriter {

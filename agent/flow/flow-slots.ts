@@ -200,7 +200,7 @@ export class FlowSlots implements FlowRows {
   private highWater = 0;
   private readonly free: number[] = [];
 
-  constructor(features: FeatureSet, earlyPackets: number, maxSlots = INITIAL_SLOTS) {
+  constructor(features: FeatureSet, earlyPackets: number, maxFlows = INITIAL_SLOTS) {
     this.full = features === 'full';
     this.earlyPackets = this.full ? earlyPackets : 0;
     this.i32 = new Int32Array(0);
@@ -209,7 +209,7 @@ export class FlowSlots implements FlowRows {
     this.sf64 = new Float64Array(0);
     this.earlySizes = new Int32Array(0);
     this.earlyGapsUs = new Float64Array(0);
-    this.grow(Math.max(1, Math.min(INITIAL_SLOTS, maxSlots)));
+    this.grow(Math.max(1, Math.min(INITIAL_SLOTS, maxFlows)));
   }
 
   /** Rows ever handed out (the touched part of the arrays). */
