@@ -59,13 +59,13 @@ export class RowBatch implements FlowRows {
   /** Copies the flow in `slot` as it is now (the table reuses the slot right after). */
   append(s: FlowSlots, slot: number, reason: number): void {
     const row = this.count++;
-    copyRow(s.i32, slot, this.i32, row, CoreI.STRIDE);
-    copyRow(s.f64, slot, this.f64, row, CoreF.STRIDE);
+    copyInts(s.i32, slot, this.i32, row, CoreI.STRIDE);
+    copyDoubles(s.f64, slot, this.f64, row, CoreF.STRIDE);
     if (this.full) {
-      copyRow(s.si32, slot, this.si32, row, StatI.STRIDE);
-      copyRow(s.sf64, slot, this.sf64, row, StatF.STRIDE);
-      copyRow(s.earlySizes, slot, this.earlySizes, row, this.earlyPackets);
-      copyRow(s.earlyGapsUs, slot, this.earlyGapsUs, row, this.earlyPackets);
+      copyInts(s.si32, slot, this.si32, row, StatI.STRIDE);
+      copyDoubles(s.sf64, slot, this.sf64, row, StatF.STRIDE);
+      copyInts(s.earlySizes, slot, this.earlySizes, row, this.earlyPackets);
+      copyDoubles(s.earlyGapsUs, slot, this.earlyGapsUs, row, this.earlyPackets);
     }
     const names = s.app.get(slot);
     if (names !== undefined) this.app.set(row, names);
@@ -86,7 +86,14 @@ export class RowBatch implements FlowRows {
   }
 }
 
-function copyRow<T extends Int32Array | Float64Array>(from: T, slot: number, to: T, row: number, stride: number): void {
+// One function per element type: a single generic copy saw both Int32Array and Float64Array, and its
+// polymorphic element accesses made copying a row ~3 µs (the offline profile's 4 %).
+function copyInts(from: Int32Array, slot: number, to: Int32Array, row: number, stride: number): void {
+  const a = slot * stride, b = row * stride;
+  for (let k = 0; k < stride; k++) to[b + k] = from[a + k];
+}
+
+function copyDoubles(from: Float64Array, slot: number, to: Float64Array, row: number, stride: number): void {
   const a = slot * stride, b = row * stride;
   for (let k = 0; k < stride; k++) to[b + k] = from[a + k];
 }
