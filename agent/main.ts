@@ -10,24 +10,31 @@ import { parseCli, USAGE } from './cli';
 import { AgentError, AgentErrorCode } from './errors';
 import { Logger } from './obs/log';
 import { agentSamples } from './obs/agent-metrics';
-import { startObsServer, type ObsServer } from './obs/http';
+import type { ObsServer } from './obs/http';
 import { ProgressBar, type ProgressTarget } from './obs/progress';
 import { readCaptureFile, type FileReadStats } from './capture/file-source';
-import { LiveSource } from './capture/live-source';
 import { DECODE_EVENT_NAMES, DecodeEvent } from './decode/packet-meta';
 import { createMeter, flowTableOptions } from './meter';
 import { FlowTable } from './flow/flow-table';
 import { toFlowRecord } from './features/flow-record';
-import { Batcher } from './export/batcher';
 import { RecordWriter } from './export/record-writer';
 import { OutputOffload, type OutputTarget } from './export/output-offload';
-import { flowToJsonLine } from './export/flow-json';
-import { CIC_HEADER, flowToCicRow } from './export/cic-csv';
-import { Sender } from './transport/sender';
-import { resolveCredential, type AgentCredential } from './transport/enrol';
+import { writeFlowJson } from './export/flow-json';
+import { CIC_HEADER, writeCicRow } from './export/cic-csv';
+import type { AgentCredential } from './transport/enrol';
 import { buildTlsOptions, type ClientTlsOptions } from './transport/tls-options';
-import { Spool } from './transport/spool';
-import { PROTOCOL_VERSION, type IFlowRecord } from '../proto';
+import { PROTOCOL_VERSION } from '../proto';
+
+// Loaded when first used: an offline run (--read FILE --jsonl OUT) needs none of these, and with
+// them (ws, http/https, the libpcap addon, the protobuf encoder) the CLI took ~50 ms longer to start.
+const lazy = {
+  live: (): typeof import('./capture/live-source') => require('./capture/live-source'),
+  batcher: (): typeof import('./export/batcher') => require('./export/batcher'),
+  sender: (): typeof import('./transport/sender') => require('./transport/sender'),
+  enrol: (): typeof import('./transport/enrol') => require('./transport/enrol'),
+  spool: (): typeof import('./transport/spool') => require('./transport/spool'),
+  obs: (): typeof import('./obs/http') => require('./obs/http'),
+};
 
 /** Set by the single-executable build (scripts/package/build.ts), which has no package.json beside it. */
 declare const GOALKEEPER_BUILD_VERSION: string | undefined;
@@ -69,7 +76,7 @@ export interface CollectorIdentity extends AgentCredential {
 async function connectSettings(cfg: AgentConfig, log: Logger): Promise<CollectorIdentity> {
   const c = cfg.collector;
   const tls = buildTlsOptions(c.tls);
-  const credential = await resolveCredential({
+  const credential = await lazy.enrol().resolveCredential({
     agentId: cfg.agent_id, url: c.url, token: c.token, enrolToken: c.enrol_token, credentialFile: c.credential_file,
     connectTimeoutMs: c.connect_timeout_ms, backoffInitialMs: c.backoff_initial_ms, backoffMaxMs: c.backoff_max_ms,
   }, tls, (err, retryInMs) => log.limited('error', 'enrol_trouble', { code: err.code, message: err.message, retry_in_ms: retryInMs }));
@@ -117,13 +124,13 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
   for (const [path, format] of [[cfg.output.jsonl, 'jsonl'], [cfg.output.csv, 'csv']] as const) {
     if (!path) continue;
     if (path !== '-' && OutputOffload.supported()) fileTargets.push({ path, format });
-    else writers.push(format === 'csv' ? new RecordWriter(path, flowToCicRow, CIC_HEADER) : new RecordWriter(path, flowToJsonLine));
+    else writers.push(format === 'csv' ? new RecordWriter(path, writeCicRow, CIC_HEADER) : new RecordWriter(path, writeFlowJson));
   }
   const offload = fileTargets.length > 0 ? new OutputOffload(fileTargets, cfg.flow.features === 'full', cfg.flow.early_packets) : null;
   // Without a configured directory the spool lives in a private temporary one, removed at exit.
   const spoolDir = cfg.collector.url ? cfg.spool.dir || temporarySpoolDir() : '';
   const spool = spoolDir
-    ? Spool.open({ dir: spoolDir, maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fullPolicy: cfg.spool.full_policy })
+    ? lazy.spool().Spool.open({ dir: spoolDir, maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fullPolicy: cfg.spool.full_policy })
     : null;
   const closeSpool = (): void => {
     spool?.close();
@@ -133,7 +140,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     log.log('info', 'spool_recovered', { dir: spoolDir, batches: spool.pendingBatches, bytes: spool.bytes, torn_tails: spool.counters.tornTails });
   }
   const sender = spool
-    ? new Sender({
+    ? new (lazy.sender().Sender)({
       url: cfg.collector.url,
       token: who.token,
       tls: who.tls,
@@ -164,24 +171,20 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     })
     : null;
   const batcher = sender
-    ? new Batcher({ bootId, maxFlowsPerBatch: cfg.export.max_flows_per_batch, flushIntervalMs: cfg.export.flush_interval_ms },
+    ? new (lazy.batcher().Batcher)({ bootId, maxFlowsPerBatch: cfg.export.max_flows_per_batch, flushIntervalMs: cfg.export.flush_interval_ms },
       (batch) => sender.enqueue(batch))
     : null;
 
-  const sinks: Array<(r: IFlowRecord) => void> = writers.map((w) => (r: IFlowRecord) => w.write(r));
-  if (batcher) sinks.push((r) => batcher.add(r));
-  const onRecord: ((r: IFlowRecord) => void) | null = sinks.length === 0 ? null
-    : sinks.length === 1 ? sinks[0] : (r) => { for (const s of sinks) s(r); };
-
   const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => {
     offload?.add(slots, slot, reason);
-    if (onRecord) onRecord(toFlowRecord(slots, slot, reason));
+    for (const w of writers) w.write(slots, slot, reason);
+    if (batcher) batcher.add(toFlowRecord(slots, slot, reason));
   });
   const meter = createMeter(table);
   const { onFrame, decodeEvents } = meter;
 
   const live = cfg.source.interface
-    ? new LiveSource({
+    ? new (lazy.live().LiveSource)({
       interface: cfg.source.interface,
       bpfFilter: cfg.source.bpf_filter,
       snaplenBytes: cfg.source.snaplen_bytes,
@@ -212,7 +215,7 @@ export function runAgent(cfg: AgentConfig, log: Logger, opts: RunOptions = {}, i
     const at = parseListen(cfg.metrics.listen);
     if (!at) return;
     try {
-      obs = await startObsServer(at.host, at.port, () => agentSamples({
+      obs = await lazy.obs().startObsServer(at.host, at.port, () => agentSamples({
         frames: meter.frames,
         bytes: meter.bytes,
         decodeEvents: () => DECODE_EVENT_NAMES.map((name, i) => [name, decodeEvents[i]] as const),

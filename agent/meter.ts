@@ -36,11 +36,11 @@ export function flowTableOptions(f: AgentConfig['flow']): FlowTableOptions {
 export function createMeter(table: FlowTable): Meter {
   const meta = new PacketMeta();
   const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
-  let frames = 0;
-  let bytes = 0;
+  // In a typed array: a closure's number variable past 2^31 is a new heap number on every update.
+  const count = new Float64Array(2);   // frames, bytes
   function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
-    frames++;
-    bytes += wirelen;
+    count[0]++;
+    count[1] += wirelen;
     decodeFrame(linkType, buf, start, caplen, meta);
     meta.tsSec = sec;
     meta.tsUsec = usec;
@@ -53,5 +53,5 @@ export function createMeter(table: FlowTable): Meter {
     if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT ||
         ev === DecodeEvent.TUNNEL_INNER_INVALID) table.add(meta, buf);
   }
-  return { onFrame, decodeEvents, frames: () => frames, bytes: () => bytes };
+  return { onFrame, decodeEvents, frames: () => count[0], bytes: () => count[1] };
 }

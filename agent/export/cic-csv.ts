@@ -3,7 +3,10 @@
 // records with CICFlowMeter's documented bugs fixed. docs/features.md lists each fix.
 // Packet lengths are transport payload lengths, as in CICFlowMeter; std is the sample std; a value that
 // cannot be computed (a rate over a zero duration, a ratio over zero packets) is an empty cell.
-import { formatAddress, type IDirectionStats, type IFlowRecord, type IStats } from '../../proto';
+import { formatAddress, type EndReasonValue, type IDirectionStats, type IFlowRecord, type IStats } from '../../proto';
+import { toFlowRecord } from '../features/flow-record';
+import type { FlowRows } from '../flow/flow-slots';
+import type { LineBuffer } from './line-buffer';
 import { sampleStd } from './flow-json';
 
 export const CIC_COLUMNS = [
@@ -105,4 +108,14 @@ export function flowToCicRow(r: IFlowRecord): string {
     idle[2], idle[3], idle[0], idle[1],
   ];
   return row.map(cell).join(',');
+}
+
+/** The CSV row of the flow in `slot` of `s` (through its wire record: CSV is not the offline default). */
+export function flowCicRow(s: FlowRows, slot: number, reason: EndReasonValue): string {
+  return flowToCicRow(toFlowRecord(s, slot, reason));
+}
+
+/** Appends the CSV row of the flow (RecordWriter's form of a formatter). */
+export function writeCicRow(o: LineBuffer, s: FlowRows, slot: number, reason: EndReasonValue): void {
+  o.utf8(flowCicRow(s, slot, reason));
 }

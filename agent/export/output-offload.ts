@@ -16,11 +16,18 @@ export interface OutputTarget {
 }
 
 export type WorkerRequest = { type: 'rows'; batch: RowBatchMessage } | { type: 'close' };
-export type WorkerReply = { type: 'written'; records: number } | { type: 'closed' } | { type: 'error'; message: string };
+/** 'written' hands the batch's arrays back, to be filled again (fresh arrays per batch cost page faults and zeroing). */
+export type WorkerReply = { type: 'written'; records: number; batch: RowBatchMessage } | { type: 'closed' } | { type: 'error'; message: string };
 
-const BATCH_ROWS = 256;
+/**
+ * Rows per batch. Each post and its reply cost the capture thread about half a millisecond (measured
+ * on the offline benchmark: 0.3 s of CPU for 435 batches of 256 rows), so batches are large, and a
+ * timer posts a batch that is not full within FLUSH_MS (a live capture's records are not held back).
+ */
+const BATCH_ROWS = 1024;
+const FLUSH_MS = 1000;
 /** Batches posted and not yet written: beyond this the file source waits (gate). */
-const MAX_IN_FLIGHT = 16;
+const MAX_IN_FLIGHT = 8;
 
 /** The worker's entry: the compiled .js next to this file, or the TypeScript source under tsx. */
 function workerEntry(): { entry: string; compiled: boolean } {
@@ -47,11 +54,14 @@ export class OutputOffload {
   }
 
   private batch: RowBatch;
+  /** Batches the worker has written and handed back. */
+  private readonly spares: RowBatch[] = [];
   private inFlight = 0;
   private failure: AgentError | null = null;
   private drained: (() => void) | null = null;
   private readonly worker: Worker;
   private onClosed: () => void = () => {};
+  private readonly flusher: NodeJS.Timeout;
   /** Records the worker has written. */
   written = 0;
 
@@ -60,6 +70,8 @@ export class OutputOffload {
     this.worker = startWorker(targets);
     this.worker.on('message', (r: WorkerReply) => this.onReply(r));
     this.worker.on('error', (err) => this.fail(err.message));
+    this.flusher = setInterval(() => { if (this.batch.count > 0) this.post(); }, FLUSH_MS);
+    this.flusher.unref();
   }
 
   /** The flow table's export handler: copies the flow's rows. */
@@ -76,6 +88,7 @@ export class OutputOffload {
 
   /** Writes what is left, closes the files and stops the worker; throws AGENT_ERR_OUTPUT if a file could not be written. */
   async close(): Promise<void> {
+    clearInterval(this.flusher);
     if (this.batch.count > 0) this.post();
     if (!this.failure) {
       const closed = new Promise<void>((resolve) => { this.onClosed = resolve; });
@@ -88,12 +101,13 @@ export class OutputOffload {
 
   /** Stops the worker without writing what is left (the agent is failing anyway). */
   abort(): Promise<number> {
+    clearInterval(this.flusher);
     return this.worker.terminate();
   }
 
   private post(): void {
     const { message, transfer } = this.batch.toMessage();
-    this.batch = RowBatch.create(this.full, this.earlyPackets, BATCH_ROWS);
+    this.batch = this.spares.pop() ?? RowBatch.create(this.full, this.earlyPackets, BATCH_ROWS);
     if (this.failure) return;
     this.inFlight++;
     this.worker.postMessage({ type: 'rows', batch: message } satisfies WorkerRequest, transfer);
@@ -102,6 +116,7 @@ export class OutputOffload {
   private onReply(r: WorkerReply): void {
     if (r.type === 'written') {
       this.written += r.records;
+      this.spares.push(RowBatch.recycled(r.batch));
       this.inFlight--;
       if (this.inFlight < MAX_IN_FLIGHT / 2 && this.drained) {
         const d = this.drained;

@@ -2,9 +2,8 @@
 // files, off the capture thread (output-offload.ts posts to it). Each batch is acknowledged once its
 // lines are written or buffered under the streams' limits, which gives the offload its backpressure.
 import { parentPort, workerData } from 'node:worker_threads';
-import { toFlowRecord } from '../features/flow-record';
-import { CIC_HEADER, flowToCicRow } from './cic-csv';
-import { flowToJsonLine } from './flow-json';
+import { CIC_HEADER, writeCicRow } from './cic-csv';
+import { writeFlowJson } from './flow-json';
 import { RecordWriter } from './record-writer';
 import { RowBatch, type RowBatchMessage } from './row-batch';
 import type { EndReasonValue } from '../../proto';
@@ -13,20 +12,23 @@ import type { OutputTarget, WorkerReply, WorkerRequest } from './output-offload'
 const port = parentPort!;
 const targets = (workerData as { targets: OutputTarget[] }).targets;
 const writers = targets.map((t) => (t.format === 'csv'
-  ? new RecordWriter(t.path, flowToCicRow, CIC_HEADER)
-  : new RecordWriter(t.path, flowToJsonLine)));
+  ? new RecordWriter(t.path, writeCicRow, CIC_HEADER)
+  : new RecordWriter(t.path, writeFlowJson)));
 
-function reply(r: WorkerReply): void {
-  port.postMessage(r);
+function reply(r: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(r, transfer);
 }
 
-async function write(m: RowBatchMessage): Promise<void> {
+/** Writes the batch's records; returns the batch, emptied, for its arrays to be handed back. */
+async function write(m: RowBatchMessage): Promise<RowBatch> {
   const batch = RowBatch.fromMessage(m);
   for (let row = 0; row < batch.count; row++) {
-    const record = toFlowRecord(batch, row, batch.reasons[row] as EndReasonValue);
-    for (const w of writers) w.write(record);
+    for (const w of writers) w.write(batch, row, batch.reasons[row] as EndReasonValue);
   }
   await Promise.all(writers.map((w) => w.gate()));
+  batch.count = 0;
+  batch.app.clear();
+  return batch;
 }
 
 // Messages are handled one at a time, in order: a batch's lines are queued before the next batch's.
@@ -35,8 +37,8 @@ port.on('message', (req: WorkerRequest) => {
   chain = chain.then(async () => {
     try {
       if (req.type === 'rows') {
-        await write(req.batch);
-        reply({ type: 'written', records: req.batch.count });
+        const { message, transfer } = (await write(req.batch)).toMessage();
+        reply({ type: 'written', records: req.batch.count, batch: message }, transfer);
       } else {
         for (const w of writers) await w.close();
         reply({ type: 'closed' });

@@ -15,10 +15,12 @@ export class RowBatch implements FlowRows {
   count = 0;
   readonly app = new Map<number, AppNames>();
 
+  /** Rows the arrays hold. */
+  readonly capacity: number;
+
   private constructor(
     readonly full: boolean,
     readonly earlyPackets: number,
-    readonly capacity: number,
     readonly i32: Int32Array,
     readonly f64: Float64Array,
     readonly si32: Int32Array,
@@ -26,20 +28,28 @@ export class RowBatch implements FlowRows {
     readonly earlySizes: Int32Array,
     readonly earlyGapsUs: Float64Array,
     readonly reasons: Int32Array,
-  ) {}
+  ) {
+    this.capacity = reasons.length;
+  }
 
   static create(full: boolean, earlyPackets: number, capacity: number): RowBatch {
     const e = full ? earlyPackets : 0;
-    return new RowBatch(full, e, capacity, new Int32Array(capacity * CoreI.STRIDE), new Float64Array(capacity * CoreF.STRIDE),
+    return new RowBatch(full, e, new Int32Array(capacity * CoreI.STRIDE), new Float64Array(capacity * CoreF.STRIDE),
       new Int32Array(full ? capacity * StatI.STRIDE : 0), new Float64Array(full ? capacity * StatF.STRIDE : 0),
       new Int32Array(capacity * e), new Float64Array(capacity * e), new Int32Array(capacity));
   }
 
+  /** The batch a message carries, its rows as they were posted. */
   static fromMessage(m: RowBatchMessage): RowBatch {
-    const b = new RowBatch(m.full, m.earlyPackets, m.count, m.i32, m.f64, m.si32, m.sf64, m.earlySizes, m.earlyGapsUs, m.reasons);
+    const b = RowBatch.recycled(m);
     b.count = m.count;
     for (const [row, names] of m.app) b.app.set(row, names);
     return b;
+  }
+
+  /** An empty batch in the arrays of one that was posted and handed back. */
+  static recycled(m: RowBatchMessage): RowBatch {
+    return new RowBatch(m.full, m.earlyPackets, m.i32, m.f64, m.si32, m.sf64, m.earlySizes, m.earlyGapsUs, m.reasons);
   }
 
   get isFull(): boolean {
@@ -49,13 +59,13 @@ export class RowBatch implements FlowRows {
   /** Copies the flow in `slot` as it is now (the table reuses the slot right after). */
   append(s: FlowSlots, slot: number, reason: number): void {
     const row = this.count++;
-    copyRow(s.i32, slot, this.i32, row, CoreI.STRIDE);
-    copyRow(s.f64, slot, this.f64, row, CoreF.STRIDE);
+    copyInts(s.i32, slot, this.i32, row, CoreI.STRIDE);
+    copyDoubles(s.f64, slot, this.f64, row, CoreF.STRIDE);
     if (this.full) {
-      copyRow(s.si32, slot, this.si32, row, StatI.STRIDE);
-      copyRow(s.sf64, slot, this.sf64, row, StatF.STRIDE);
-      copyRow(s.earlySizes, slot, this.earlySizes, row, this.earlyPackets);
-      copyRow(s.earlyGapsUs, slot, this.earlyGapsUs, row, this.earlyPackets);
+      copyInts(s.si32, slot, this.si32, row, StatI.STRIDE);
+      copyDoubles(s.sf64, slot, this.sf64, row, StatF.STRIDE);
+      copyInts(s.earlySizes, slot, this.earlySizes, row, this.earlyPackets);
+      copyDoubles(s.earlyGapsUs, slot, this.earlyGapsUs, row, this.earlyPackets);
     }
     const names = s.app.get(slot);
     if (names !== undefined) this.app.set(row, names);
@@ -76,7 +86,14 @@ export class RowBatch implements FlowRows {
   }
 }
 
-function copyRow<T extends Int32Array | Float64Array>(from: T, slot: number, to: T, row: number, stride: number): void {
+// One function per element type: a single generic copy saw both Int32Array and Float64Array, and its
+// polymorphic element accesses made copying a row ~3 µs (the offline profile's 4 %).
+function copyInts(from: Int32Array, slot: number, to: Int32Array, row: number, stride: number): void {
+  const a = slot * stride, b = row * stride;
+  for (let k = 0; k < stride; k++) to[b + k] = from[a + k];
+}
+
+function copyDoubles(from: Float64Array, slot: number, to: Float64Array, row: number, stride: number): void {
   const a = slot * stride, b = row * stride;
   for (let k = 0; k < stride; k++) to[b + k] = from[a + k];
 }

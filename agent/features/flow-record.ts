@@ -134,18 +134,40 @@ function appInfo(a: AppNames | null): IAppInfo | undefined {
   };
 }
 
+/** The record's source port: ICMP has none. */
+export function recordSrcPort(i32: Int32Array, slot: number): number {
+  const b = slot * CoreI.STRIDE;
+  return isIcmp(i32[b + CoreI.META] & 0xff) ? 0 : i32[b + CoreI.PORTS] >>> 16;
+}
+
+/** The record's destination port; for ICMP the initiator's first type/code (as IPFIX's icmpTypeCode). */
+export function recordDstPort(i32: Int32Array, slot: number): number {
+  const b = slot * CoreI.STRIDE;
+  return isIcmp(i32[b + CoreI.META] & 0xff) ? i32[b + CoreI.ICMP_TC] : i32[b + CoreI.PORTS] & 0xffff;
+}
+
+/** The Community ID of a row whose addresses are `src` and `dst` (addressBytes of its A and B words). */
+export function rowCommunityId(i32: Int32Array, slot: number, src: Uint8Array, dst: Uint8Array): string {
+  const b = slot * CoreI.STRIDE;
+  const protocol = i32[b + CoreI.META] & 0xff;
+  if (!isIcmp(protocol)) {
+    const ports = i32[b + CoreI.PORTS];
+    return communityId(src, dst, protocol, ports >>> 16, ports & 0xffff);
+  }
+  const tc = i32[b + CoreI.ICMP_TC];
+  return communityId(src, dst, protocol, tc >> 8, tc & 0xff);
+}
+
+function isIcmp(protocol: number): boolean {
+  return protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
+}
+
 export function toFlowRecord(s: FlowRows, slot: number, reason: EndReasonValue): IFlowRecord {
   const i32 = s.i32, b = slot * CoreI.STRIDE, fb = slot * CoreF.STRIDE;
   const meta = i32[b + CoreI.META];
   const protocol = meta & 0xff, ipVersion = (meta >>> 8) & 0xf, tunnelType = (meta >>> 12) & 0xf;
-  const icmp = protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
   const src = addressBytes(i32, b + CoreI.A_ADDR, ipVersion);
   const dst = addressBytes(i32, b + CoreI.B_ADDR, ipVersion);
-  const ports = i32[b + CoreI.PORTS];
-  const aPort = ports >>> 16, bPort = ports & 0xffff;
-  const icmpTypeCode = i32[b + CoreI.ICMP_TC];
-  const icmpType = icmpTypeCode >> 8;
-  const icmpCode = icmpTypeCode & 0xff;
   const vlan = i32[b + CoreI.VLAN];
   const lastUs = s.f64[fb + CoreF.LAST_US];
   const full = s.full, sf = s.sf64, sb = slot * StatF.STRIDE;
@@ -155,9 +177,8 @@ export function toFlowRecord(s: FlowRows, slot: number, reason: EndReasonValue):
   return {
     srcAddr: src,
     dstAddr: dst,
-    srcPort: icmp ? 0 : aPort,
-    // ICMP has no ports: the responder "port" is the initiator's first type/code (as IPFIX's icmpTypeCode).
-    dstPort: icmp ? icmpTypeCode : bPort,
+    srcPort: recordSrcPort(i32, slot),
+    dstPort: recordDstPort(i32, slot),
     protocol,
     vlanId: vlan < 0 ? 0 : vlan,
     hasVlan: vlan >= 0,
@@ -172,7 +193,7 @@ export function toFlowRecord(s: FlowRows, slot: number, reason: EndReasonValue):
     activeUs: !full ? NO_STATS : openPeriod > 0 ? statsPlus(sf, sb + StatF.ACTIVE, openPeriod) : stats(sf, sb + StatF.ACTIVE),
     idleUs: full ? stats(sf, sb + StatF.IDLE) : NO_STATS,
     subflowCount: full ? s.si32[slot * StatI.STRIDE + StatI.SUBFLOWS] : 0,
-    communityId: communityId(src, dst, protocol, icmp ? icmpType : aPort, icmp ? icmpCode : bPort),
+    communityId: rowCommunityId(i32, slot, src, dst),
     recordSeq: i32[b + CoreI.RECORD_SEQ],
     recordType: reason === EndReason.END_REASON_ACTIVE ? RECORD_INTERIM : RECORD_FINAL,
     ipVersion,

@@ -169,7 +169,11 @@ export interface FlowRows {
   readonly app: ReadonlyMap<number, AppNames>;
 }
 
-const INITIAL_SLOTS = 4096;
+/**
+ * Rows reserved at first: untouched rows cost address space, not memory, and each doubling copies the
+ * table (a gateway holds tens of thousands of flows within seconds).
+ */
+const INITIAL_SLOTS = 65536;
 
 /**
  * The rows and their allocation. Slots are handed out from a free list, else from the high-water
@@ -196,7 +200,7 @@ export class FlowSlots implements FlowRows {
   private highWater = 0;
   private readonly free: number[] = [];
 
-  constructor(features: FeatureSet, earlyPackets: number) {
+  constructor(features: FeatureSet, earlyPackets: number, maxFlows = INITIAL_SLOTS) {
     this.full = features === 'full';
     this.earlyPackets = this.full ? earlyPackets : 0;
     this.i32 = new Int32Array(0);
@@ -205,7 +209,7 @@ export class FlowSlots implements FlowRows {
     this.sf64 = new Float64Array(0);
     this.earlySizes = new Int32Array(0);
     this.earlyGapsUs = new Float64Array(0);
-    this.grow(INITIAL_SLOTS);
+    this.grow(Math.max(1, Math.min(INITIAL_SLOTS, maxFlows)));
   }
 
   /** Rows ever handed out (the touched part of the arrays). */
@@ -253,14 +257,15 @@ export class FlowSlots implements FlowRows {
   }
 
   private clear(slot: number): void {
-    this.i32.fill(0, slot * CoreI.STRIDE, (slot + 1) * CoreI.STRIDE);
-    this.f64.fill(0, slot * CoreF.STRIDE, (slot + 1) * CoreF.STRIDE);
+    // Loops, not fill(): once per new flow, where a typed array's fill() call costs more than the stores.
+    zero(this.i32, slot * CoreI.STRIDE, CoreI.STRIDE);
+    zero(this.f64, slot * CoreF.STRIDE, CoreF.STRIDE);
     this.app.delete(slot);
     if (!this.full) return;
-    this.sf64.fill(0, slot * StatF.STRIDE, (slot + 1) * StatF.STRIDE);
+    zero(this.sf64, slot * StatF.STRIDE, StatF.STRIDE);
     const si = this.si32, sb = slot * StatI.STRIDE;
-    si.fill(0, sb, sb + StatI.STRIDE);
-    for (const d of [sb + StatI.FWD, sb + StatI.BWD]) {
+    zero(si, sb, StatI.STRIDE);
+    for (let d = sb + StatI.FWD; d <= sb + StatI.BWD; d += StatI.BWD - StatI.FWD) {
       si[d + StatDirI.INIT_WINDOW] = si[d + StatDirI.TCP_MSS] = si[d + StatDirI.TCP_WSCALE] = si[d + StatDirI.SYN_TTL] = -1;
     }
   }
@@ -276,6 +281,10 @@ export class FlowSlots implements FlowRows {
     }
     this.capacity = slots;
   }
+}
+
+function zero(a: Int32Array | Float64Array, at: number, n: number): void {
+  for (let k = at; k < at + n; k++) a[k] = 0;
 }
 
 function enlarge<T extends Int32Array | Float64Array>(a: T, length: number): T {

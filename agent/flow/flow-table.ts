@@ -90,7 +90,7 @@ export class FlowTable {
   private emergency = false;
 
   constructor(private readonly opts: FlowTableOptions, private readonly onExport: FlowExportHandler) {
-    this.slots = new FlowSlots(opts.features, opts.earlyPackets);
+    this.slots = new FlowSlots(opts.features, opts.earlyPackets, opts.maxFlows);
     // One bucket per one or two flows: chains stay short and the buckets cost 2–4 bytes a flow.
     let n = 1024;
     while (n * 2 < opts.maxFlows) n *= 2;

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { readCaptureFile } from '../../../agent/capture/file-source';
 import { createMeter } from '../../../agent/meter';
 import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
-import { toFlowRecord } from '../../../agent/features/flow-record';
-import { flowToJsonLine } from '../../../agent/export/flow-json';
-import { flowToCicRow } from '../../../agent/export/cic-csv';
+import { flowJsonLine } from '../../../agent/export/flow-json';
+import { flowCicRow } from '../../../agent/export/cic-csv';
 import { OutputOffload } from '../../../agent/export/output-offload';
 import { AgentErrorCode } from '../../../agent/errors';
 import { ROOT, startTs, tempDir } from '../../helpers/processes';
@@ -35,9 +34,8 @@ for (const features of ['full', 'compact'] as const) {
     const inlineCsv: string[] = [];
     const table = new FlowTable(options(features), (slots, slot, reason) => {
       offload.add(slots, slot, reason);
-      const r = toFlowRecord(slots, slot, reason);
-      inlineJson.push(flowToJsonLine(r));
-      inlineCsv.push(flowToCicRow(r));
+      inlineJson.push(flowJsonLine(slots, slot, reason));
+      inlineCsv.push(flowCicRow(slots, slot, reason));
     });
     await readCaptureFile(CAPTURE, createMeter(table).onFrame);
     table.flushAll();

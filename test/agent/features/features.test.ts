@@ -4,7 +4,7 @@ import { PacketMeta, IPPROTO_UDP, IPPROTO_ICMP, TCP_SYN, TCP_ACK, TCP_FIN, TCP_R
 import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
 import { toFlowRecord } from '../../../agent/features/flow-record';
 import { communityId } from '../../../agent/features/community-id';
-import { flowToJsonLine } from '../../../agent/export/flow-json';
+import { flowJsonLine } from '../../../agent/export/flow-json';
 import { CIC_COLUMNS, CIC_HEADER, flowToCicRow } from '../../../agent/export/cic-csv';
 import type { IFlowRecord } from '../../../proto';
 import { fill, ipv4Word, type PacketSpec } from '../../helpers/packets';
@@ -21,7 +21,11 @@ const S = '192.0.2.80';
 function meter(packets: Array<PacketSpec & { mss?: number; wscale?: number; sack?: boolean; ttl?: number; quote?: [string, number, string, number, number] }>,
   opts: Partial<FlowTableOptions> = {}, flush = true) {
   const records: IFlowRecord[] = [];
-  const table = new FlowTable({ ...OPTS, ...opts }, (slots, slot, reason) => records.push(toFlowRecord(slots, slot, reason)));
+  const lines: string[] = [];
+  const table = new FlowTable({ ...OPTS, ...opts }, (slots, slot, reason) => {
+    records.push(toFlowRecord(slots, slot, reason));
+    lines.push(flowJsonLine(slots, slot, reason));
+  });
   const m = new PacketMeta();
   for (const p of packets) {
     fill(m, p);
@@ -40,7 +44,7 @@ function meter(packets: Array<PacketSpec & { mss?: number; wscale?: number; sack
     table.add(m, NO_FRAME);
   }
   if (flush) table.flushAll();
-  return { records, json: records.map((r) => JSON.parse(flowToJsonLine(r))) as Array<Record<string, any>>, table };
+  return { records, json: lines.map((l) => JSON.parse(l)) as Array<Record<string, any>>, table };
 }
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;

@@ -3,7 +3,7 @@ import { PacketMeta, IPPROTO_UDP, IPPROTO_ICMP, TCP_SYN, TCP_ACK, TCP_FIN, TCP_R
 import { FlowTable, type FlowTableOptions } from '../../../agent/flow/flow-table';
 import { flowKey } from '../../../agent/flow/flow-key';
 import { toFlowRecord } from '../../../agent/features/flow-record';
-import { flowToJsonLine } from '../../../agent/export/flow-json';
+import { flowJsonLine } from '../../../agent/export/flow-json';
 import { EndReason, type IFlowRecord } from '../../../proto';
 import { fill, type PacketSpec } from '../../helpers/packets';
 
@@ -17,9 +17,8 @@ function meter(packets: PacketSpec[], opts: Partial<FlowTableOptions> = {}, flus
   const out: Array<Record<string, any>> = [];
   const records: IFlowRecord[] = [];
   const table = new FlowTable({ ...OPTS, ...opts }, (slots, slot, reason) => {
-    const r = toFlowRecord(slots, slot, reason);
-    records.push(r);
-    out.push(JSON.parse(flowToJsonLine(r)));
+    records.push(toFlowRecord(slots, slot, reason));
+    out.push(JSON.parse(flowJsonLine(slots, slot, reason)));
   });
   const m = new PacketMeta();
   for (const p of packets) table.add(fill(m, p), NO_FRAME);
