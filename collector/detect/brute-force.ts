@@ -18,7 +18,8 @@ import type { BruteForceConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, responderAccepted, TCP } from './probes';
+import { responderAccepted, TCP } from './probes';
+import { byStart } from './start-order';
 
 interface Pair {
   startUs: number;

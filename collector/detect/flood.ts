@@ -11,7 +11,7 @@ import type { FloodConfig } from '../config';
 import type { FlowRow, Severity } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart } from './probes';
+import { byStart } from './start-order';
 
 const MAX_SOURCES = 16;
 

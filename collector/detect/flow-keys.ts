@@ -6,6 +6,7 @@
 // would. The runner parses each batch once and hands the result to every detector; a detector called
 // without it (tests) parses the batch itself.
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
 
 export type AddrKey = number | string;
 
@@ -48,10 +49,41 @@ export function keyText(k: AddrKey): string {
   return typeof k === 'string' ? k : `${k >>> 24}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
 }
 
-/** Source and destination keys of a batch's flows, by index; the arrays are reused batch to batch. */
+/** Interned non-IPv4 addresses: at most this many remembered (least recently used forgotten). */
+const MAX_INTERNED = 262_144;
+/** address text → id; one for the process, so every FlowKeys (and a detector called alone) agrees */
+const interned = new BoundedMap<string, number>(MAX_INTERNED);
+let nextId = 0;
+
+/** A number for an address that has no int32 key (IPv6, IPv4 not spelled canonically). Ids are
+ * handed out in order and never reused (until 2^32 of them): a forgotten address comes back with a
+ * new id, so state kept under its old one is never confused with another address's. */
+export function internAddr(ip: string): number {
+  let id = interned.get(ip);
+  if (id === undefined) {
+    id = nextId;
+    nextId = (nextId + 1) | 0;
+    interned.set(ip, id);
+  }
+  return id;
+}
+
+/** Bits of FlowKeys.kinds: the source (destination) id is an interned address, not an IPv4 value. */
+export const SRC_INTERNED = 1;
+export const DST_INTERNED = 2;
+
+/**
+ * Source and destination keys of a batch's flows, by index; the arrays are reused batch to batch.
+ * `src`/`dst` are AddrKeys; `srcId`/`dstId` the same addresses as int32s for slot tables
+ * (slot-table.ts): the IPv4 value, or an interned id when `kinds` has SRC_INTERNED/DST_INTERNED —
+ * a table keyed by an id must also key by those bits, so the two kinds never collide.
+ */
 export class FlowKeys {
   readonly src: AddrKey[] = [];
   readonly dst: AddrKey[] = [];
+  srcId = new Int32Array(1024);
+  dstId = new Int32Array(1024);
+  kinds = new Uint8Array(1024);
   private flows: readonly FlowRow[] | undefined;
 
   /** Parses `flows`' addresses (once per batch). */
@@ -61,10 +93,36 @@ export class FlowKeys {
     const dst = this.dst;
     src.length = n;
     dst.length = n;
+    if (this.srcId.length < n) {
+      this.srcId = new Int32Array(n);
+      this.dstId = new Int32Array(n);
+      this.kinds = new Uint8Array(n);
+    }
+    const srcId = this.srcId;
+    const dstId = this.dstId;
+    const kinds = this.kinds;
     for (let i = 0; i < n; i++) {
       const f = flows[i];
-      src[i] = addrKey(f.srcIp);
-      dst[i] = addrKey(f.dstIp);
+      const s = ipv4Key(f.srcIp);
+      const d = ipv4Key(f.dstIp);
+      let k = 0;
+      if (s === s) {
+        src[i] = s;
+        srcId[i] = s;
+      } else {
+        src[i] = f.srcIp;
+        srcId[i] = internAddr(f.srcIp);
+        k = SRC_INTERNED;
+      }
+      if (d === d) {
+        dst[i] = d;
+        dstId[i] = d;
+      } else {
+        dst[i] = f.dstIp;
+        dstId[i] = internAddr(f.dstIp);
+        k |= DST_INTERNED;
+      }
+      kinds[i] = k;
     }
     this.flows = flows;
     return this;

@@ -15,7 +15,8 @@ import type { HostScanConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, isEchoRequest, Probe, probeOutcome } from './probes';
+import { isEchoRequest, Probe, probeOutcome } from './probes';
+import { byStart } from './start-order';
 
 interface KeyState {
   startUs: number;

@@ -32,6 +32,7 @@ import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { EVIDENCE_FLOWS, type FlowRef } from './evidence';
+import { isByStart } from './start-order';
 
 export interface PortScanOptions {
   min_ports: number;
@@ -111,7 +112,7 @@ export class PortScanDetector implements Detector {
     const attempts = flows.filter(isConnectionAttempt);
     if (attempts.length === 0) return;
     // Time order within the batch, so the window slides the same way however the agent ordered it.
-    attempts.sort((a, b) => a.firstUs - b.firstUs);
+    if (!isByStart(attempts)) attempts.sort((a, b) => a.firstUs - b.firstUs);
     const pending = new Map<string, Pending>();
     for (const f of attempts) {
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}`;

@@ -46,8 +46,3 @@ export function probeOutcome(f: FlowRow): Probe {
   if (isEchoRequest(f)) return f.bwd.packets > 0 ? Probe.ANSWERED : Probe.FAILED;
   return Probe.NONE;
 }
-
-/** Sorts flows by start time (batches are in export order, not start order). */
-export function byStart(flows: readonly FlowRow[]): FlowRow[] {
-  return flows.slice().sort((a, b) => a.firstUs - b.firstUs);
-}

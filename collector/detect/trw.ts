@@ -12,32 +12,33 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources per agent (bounded-map.ts). Fixed: at most 256 contacted hosts remembered per source.
+// 100000 sources per agent (slot-table.ts; a walk's object is reused by the next source of its slot). Fixed: at most 256 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
-import { PerAgentMap } from './bounded-map';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { FlowKeys, type AddrKey } from './flow-keys';
+import { DST_INTERNED, FlowKeys, SRC_INTERNED } from './flow-keys';
 import { Probe, probeOutcome } from './probes';
+import { SlotStates } from './slot-table';
 
 const MAX_CONTACTED = 256;
 
-interface Walk {
-  llr: number;
-  /** destination address keys (flow-keys.ts), at most MAX_CONTACTED: an array, searched linearly —
-   * walks restart after a few trials, so it is short, and emptying it allocates nothing (a Set's clear does) */
-  contacted: AddrKey[];
-  failures: number;
-  successes: number;
-  lastUs: number;
-  quietUntilUs: number;
-  ev: FlowEvidence;
+class Walk {
+  llr = 0;
+  /** destinations (flow-keys.ts id × 2 + 1 when interned), at most MAX_CONTACTED: an array, searched
+   * linearly — walks restart after a few trials, so it is short, and emptying it allocates nothing */
+  readonly contacted: number[] = [];
+  failures = 0;
+  successes = 0;
+  lastUs = 0;
+  quietUntilUs = -Infinity;
+  readonly ev = new FlowEvidence();
 }
 
 export class TrwDetector implements Detector {
   readonly name = 'trw';
-  private readonly walks: PerAgentMap<Walk>;
+  private readonly walks: PerAgent<SlotStates<Walk>>;
   private readonly up: number;
   private readonly down: number;
   private readonly upper: number;
@@ -46,7 +47,7 @@ export class TrwDetector implements Detector {
   private readonly trials: number[] = [];
 
   constructor(private readonly opts: TrwConfig) {
-    this.walks = new PerAgentMap(opts.max_tracked_sources);
+    this.walks = new PerAgent(() => new SlotStates(opts.max_tracked_sources, () => new Walk()));
     const { benign_success_prob: t0, scanner_success_prob: t1, false_positive_prob: a, detection_prob: b } = opts;
     this.up = Math.log((1 - t1) / (1 - t0));
     this.down = Math.log(t1 / t0);
@@ -57,25 +58,36 @@ export class TrwDetector implements Detector {
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const trials = this.trials;
     trials.length = 0;
-    for (let i = 0; i < flows.length; i++) if (probeOutcome(flows[i]) !== Probe.NONE) trials.push(i);
+    // a trial is its flow index × 4 + its Probe outcome
+    for (let i = 0; i < flows.length; i++) {
+      const p = probeOutcome(flows[i]);
+      if (p !== Probe.NONE) trials.push(4 * i + p);
+    }
     if (trials.length === 0) return;
-    const { src, dst } = FlowKeys.of(flows, batchKeys);
-    trials.sort((a, b) => flows[a].firstUs - flows[b].firstUs); // stable: as byStart
+    const { srcId, dstId, kinds } = FlowKeys.of(flows, batchKeys);
+    let sorted = true;
+    for (let k = 1; k < trials.length && sorted; k++) sorted = flows[trials[k] >> 2].firstUs >= flows[trials[k - 1] >> 2].firstUs;
+    if (!sorted) trials.sort((a, b) => flows[a >> 2].firstUs - flows[b >> 2].firstUs); // stable: as byStart
     const idleUs = this.opts.idle_secs * 1e6;
-    for (const i of trials) {
+    for (let t = 0; t < trials.length; t++) {
+      const i = trials[t] >> 2;
       const f = flows[i];
       const walks = this.walks.of(f.agentId);
-      let w = walks.get(src[i]);
-      if (!w || f.firstUs - w.lastUs > idleUs) {
-        w = { llr: 0, contacted: [], failures: 0, successes: 0, lastUs: f.firstUs, quietUntilUs: w?.quietUntilUs ?? -Infinity, ev: new FlowEvidence() };
-        walks.set(src[i], w);
-      }
+      const kind = kinds[i];
+      const srcKind = kind & SRC_INTERNED;
+      let w = walks.get(srcId[i], srcKind, 0);
+      if (!w) {
+        w = walks.add(srcId[i], srcKind, 0);
+        w.quietUntilUs = -Infinity;
+        this.restart(w, f.firstUs);
+      } else if (f.firstUs - w.lastUs > idleUs) this.restart(w, f.firstUs);
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
-      if (w.contacted.includes(dst[i])) continue; // not a first contact
+      const d = dstId[i] * 2 + (kind & DST_INTERNED ? 1 : 0);
+      if (w.contacted.includes(d)) continue; // not a first contact
       if (w.contacted.length >= MAX_CONTACTED) w.contacted.length = 0;
-      w.contacted.push(dst[i]);
+      w.contacted.push(d);
       if (f.firstUs < w.quietUntilUs) continue;
-      if (probeOutcome(f) === Probe.FAILED) {
+      if ((trials[t] & 3) === Probe.FAILED) {
         w.llr += this.up;
         w.failures++;
         w.ev.add(f);
@@ -83,7 +95,7 @@ export class TrwDetector implements Detector {
         w.llr += this.down;
         w.successes++;
       }
-      if (w.llr <= this.lower) this.restart(w);
+      if (w.llr <= this.lower) this.restart(w, w.lastUs);
       else if (w.llr >= this.upper) {
         emit(alertFrom({
           category: 'host_scan', severity: 'medium', attack_id: 'T1046', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: null,
@@ -94,12 +106,14 @@ export class TrwDetector implements Detector {
           },
         }, w.ev));
         w.quietUntilUs = f.firstUs + this.opts.suppress_secs * 1e6;
-        this.restart(w);
+        this.restart(w, w.lastUs);
       }
     }
   }
 
-  private restart(w: Walk): void {
+  /** Starts the walk afresh (keeps its quiet period). */
+  private restart(w: Walk, lastUs: number): void {
+    w.lastUs = lastUs;
     w.contacted.length = 0;
     w.llr = 0;
     w.failures = 0;

@@ -1,0 +1,230 @@
+// A bounded table from keys of up to three int32s to SLOT numbers, for detectors that keep per-key
+// state in arrays indexed by slot (typed arrays for numbers, plain arrays for the few objects) rather
+// than in a Map of objects: a lookup hashes three integers and reads typed arrays, and a slot's
+// state is reused by the next key that gets the slot, so steady state allocates nothing.
+//
+// Bounded as bounded-map.ts is, by generations: a key found or added is stamped with the current
+// generation ("young"); when `max`/2 keys were stamped young, every key not stamped in this
+// generation or the one before is dropped (counted in `evicted`) and a new generation starts. So at
+// most `max` keys are held and what goes is the least recently used. Slots are handed out from 0 up
+// and the slot arrays grow by doubling up to `max`: a detector grows its own arrays when `capacity`
+// changed (see `grown`). A slot number stays valid until its key is removed or evicted; eviction
+// only happens inside `add` and `find`, never for the slot they return.
+const MIN_CAPACITY = 1024;
+
+export class SlotTable {
+  /** slots allocated so far (the detector's per-slot arrays must be this long) */
+  capacity: number;
+  /** keys held */
+  size = 0;
+  /** keys dropped to stay within `max` (least recently used first) */
+  evicted = 0;
+  /** per slot, interleaved so one cache line holds a key: a, b, c, generation last used (0 = free) */
+  private keys: Int32Array;
+  /** open addressing, at most half full: per entry slot + 1 (0 = empty) and the key's hash, so a
+   * probe past another key rarely reads that key's slot */
+  private index: Int32Array;
+  private mask: number;
+  /** free slots below `next` (after removals and evictions) */
+  private free: Int32Array;
+  private freeTop = 0;
+  /** slots never used yet start here */
+  private next = 0;
+  private gen = 1;
+  private young = 0;
+  private readonly half: number;
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = Math.max(2, Math.floor(max));
+    this.half = Math.max(1, Math.floor(this.max / 2));
+    this.capacity = Math.min(this.max, MIN_CAPACITY);
+    this.keys = new Int32Array(4 * this.capacity);
+    this.free = new Int32Array(this.capacity);
+    this.index = new Int32Array(2 * indexSize(this.capacity));
+    this.mask = indexSize(this.capacity) - 1;
+  }
+
+  /** The slot of (a, b, c), or -1. Marks the key used. */
+  find(a: number, b: number, c: number): number {
+    const index = this.index;
+    const keys = this.keys;
+    const mask = this.mask;
+    const h = hash3(a, b, c);
+    let i = h & mask;
+    for (;;) {
+      const e = index[2 * i];
+      if (e === 0) return -1;
+      if (index[2 * i + 1] === h) {
+        const k = 4 * (e - 1);
+        if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c) {
+          if (keys[k + 3] !== this.gen) this.touch(e - 1);
+          return e - 1;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds (a, b, c), which must not be present, and returns its slot; its state is the caller's to
+   * reset. May evict other keys (never the one returned) and grow `capacity`. */
+  add(a: number, b: number, c: number): number {
+    let s: number;
+    if (this.freeTop > 0) s = this.free[--this.freeTop];
+    else {
+      if (this.next === this.capacity) this.grow();
+      s = this.next++;
+    }
+    const k = 4 * s;
+    this.keys[k] = a;
+    this.keys[k + 1] = b;
+    this.keys[k + 2] = c;
+    this.place(s);
+    this.size++;
+    this.touch(s);
+    return s;
+  }
+
+  /** Removes the key held in `slot`. */
+  remove(slot: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    const k = 4 * slot;
+    let i = hash3(this.keys[k], this.keys[k + 1], this.keys[k + 2]) & mask;
+    while (index[2 * i] !== slot + 1) {
+      if (index[2 * i] === 0) return; // not held
+      i = (i + 1) & mask;
+    }
+    // backward-shift deletion: no tombstones
+    let hole = i;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = index[2 * j];
+      if (e === 0) break;
+      const home = index[2 * j + 1] & mask;
+      // the entry at j stays when its home lies cyclically in (hole, j]
+      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      index[2 * hole] = e;
+      index[2 * hole + 1] = index[2 * j + 1];
+      hole = j;
+    }
+    index[2 * hole] = 0;
+    if (this.keys[k + 3] === this.gen) this.young--;
+    this.keys[k + 3] = 0;
+    this.free[this.freeTop++] = slot;
+    this.size--;
+  }
+
+  private touch(s: number): void {
+    this.keys[4 * s + 3] = this.gen;
+    if (++this.young >= this.half) this.age();
+  }
+
+  /** Drops every key not used in this generation or the one before; starts a new generation. */
+  private age(): void {
+    const keys = this.keys;
+    const gen = this.gen;
+    let dropped = false;
+    for (let s = 0; s < this.next; s++) {
+      const g = keys[4 * s + 3];
+      if (g === 0 || g === gen || g === gen - 1) continue;
+      keys[4 * s + 3] = 0;
+      this.free[this.freeTop++] = s;
+      this.size--;
+      this.evicted++;
+      dropped = true;
+    }
+    this.gen = gen + 1;
+    this.young = 0;
+    if (dropped) this.reindex();
+  }
+
+  private place(s: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    const k = 4 * s;
+    const h = hash3(this.keys[k], this.keys[k + 1], this.keys[k + 2]);
+    let i = h & mask;
+    while (index[2 * i] !== 0) i = (i + 1) & mask;
+    index[2 * i] = s + 1;
+    index[2 * i + 1] = h;
+  }
+
+  private reindex(): void {
+    this.index.fill(0);
+    for (let s = 0; s < this.next; s++) if (this.keys[4 * s + 3] !== 0) this.place(s);
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.max, this.capacity * 2);
+    this.keys = grownInt32(this.keys, 4 * cap);
+    this.free = grownInt32(this.free, cap);
+    this.capacity = cap;
+    this.index = new Int32Array(2 * indexSize(cap));
+    this.mask = indexSize(cap) - 1;
+    this.reindex();
+  }
+}
+
+function indexSize(capacity: number): number {
+  let n = 16;
+  while (n < 2 * capacity) n *= 2;
+  return n;
+}
+
+export function hash3(a: number, b: number, c: number): number {
+  let h = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  h ^= Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  h ^= Math.imul(c ^ (c >>> 16), 0x27d4eb2f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 12);
+}
+
+/**
+ * Per-key state objects in a SlotTable: one object per slot, made on the slot's first use and
+ * REUSED for every later key of that slot, so a detector allocates nothing per new key once the
+ * table has grown. `add` hands back the slot's object as the previous key left it: the caller
+ * resets every field.
+ */
+export class SlotStates<T> {
+  readonly table: SlotTable;
+  private readonly states: T[] = [];
+
+  constructor(max: number, private readonly make: () => T) {
+    this.table = new SlotTable(max);
+  }
+
+  get(a: number, b: number, c: number): T | undefined {
+    const s = this.table.find(a, b, c);
+    return s < 0 ? undefined : this.states[s];
+  }
+
+  add(a: number, b: number, c: number): T {
+    const s = this.table.add(a, b, c);
+    let st = this.states[s];
+    if (st === undefined) this.states[s] = st = this.make();
+    return st;
+  }
+}
+
+export function grownInt32(a: Int32Array, n: number): Int32Array {
+  if (a.length >= n) return a;
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+export function grownFloat64(a: Float64Array, n: number, fill = 0): Float64Array {
+  if (a.length >= n) return a;
+  const b = new Float64Array(n);
+  if (fill !== 0) b.fill(fill, a.length);
+  b.set(a);
+  return b;
+}
+
+export function grownArray<T>(a: T[], n: number, make: () => T): T[] {
+  while (a.length < n) a.push(make());
+  return a;
+}
