@@ -14,41 +14,60 @@
 // Thresholds (detect.beaconing): min_connections 12 connections; min_span_secs 20 s;
 // min_interval_secs 1 s; ignore_ports [53, 123, 137, 138, 5353, 5355]; min_score 0.8 (RITA's "medium" bucket starts at 0.7, "high" at 0.9);
 // max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 pairs with a history
-// plus as many seen once, per agent for IPv4 pairs (tuple-map.ts).
+// plus as many seen once, per agent (slot-table.ts; a pair's history buffers are reused by the next
+// pair of its slot).
 import type { BeaconingConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
+import { PerAgent } from './bounded-map';
 import { FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
-import { AddrPairMap } from './tuple-map';
+import { grownFloat64, SlotStates, SlotTable } from './slot-table';
 
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
 
-interface Series {
+class Series {
   /** ring buffers of start times (µs) and client bytes */
-  starts: Float64Array;
-  bytes: Float64Array;
-  n: number;
-  next: number;
-  refs: FlowRef[];
-  quietUntilUs: number;
+  readonly starts: Float64Array;
+  readonly bytes: Float64Array;
+  n = 0;
+  next = 0;
+  refs: FlowRef[] = [];
+  quietUntilUs = -Infinity;
+
+  constructor(history: number) {
+    this.starts = new Float64Array(history);
+    this.bytes = new Float64Array(history);
+  }
+}
+
+/** Pairs seen once: their slot in `table` and that connection's start time. */
+class Singles {
+  readonly table: SlotTable;
+  firstUs: Float64Array = new Float64Array(0);
+
+  constructor(max: number) {
+    this.table = new SlotTable(max);
+  }
 }
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
-  private readonly pairs: AddrPairMap<Series>;
+  /** per agent, keyed by (source id, destination id, port + 65536 × protocol + kinds × 2^24): see
+   * flow-keys.ts for the ids and their kinds */
+  private readonly pairs: PerAgent<SlotStates<Series>>;
   /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
    * on its second (the first connection then counts in the intervals, not in the sizes) */
-  private readonly singles: AddrPairMap<number>;
+  private readonly singles: PerAgent<Singles>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
   private readonly ignored: Set<number>;
 
   constructor(private readonly opts: BeaconingConfig) {
-    this.pairs = new AddrPairMap(opts.max_tracked_pairs);
-    this.singles = new AddrPairMap(opts.max_tracked_pairs);
+    this.pairs = new PerAgent(() => new SlotStates(opts.max_tracked_pairs, () => new Series(opts.max_history)));
+    this.singles = new PerAgent(() => new Singles(opts.max_tracked_pairs));
     this.a = new Float64Array(opts.max_history);
     this.b = new Float64Array(opts.max_history);
     this.ignored = new Set(opts.ignore_ports);
@@ -56,24 +75,31 @@ export class BeaconingDetector implements Detector {
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
-    const keys = FlowKeys.of(flows, batchKeys);
+    const { srcId, dstId, kinds } = FlowKeys.of(flows, batchKeys);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
       if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
-      const agent = f.agentId;
-      const src = keys.src[i];
-      const dst = keys.dst[i];
-      const svc = f.dstPort + 65536 * f.proto;
-      let s = this.pairs.get(agent, src, dst, svc);
+      const src = srcId[i];
+      const dst = dstId[i];
+      const svc = (f.dstPort + 65536 * f.proto) | (kinds[i] << 24);
+      const pairs = this.pairs.of(f.agentId);
+      let s = pairs.get(src, dst, svc);
       if (!s) {
-        const firstUs = this.singles.get(agent, src, dst, svc);
-        if (firstUs === undefined) {
-          this.singles.set(agent, src, dst, svc, f.firstUs);
+        const singles = this.singles.of(f.agentId);
+        const slot = singles.table.find(src, dst, svc);
+        if (slot < 0) {
+          const added = singles.table.add(src, dst, svc);
+          if (singles.firstUs.length < singles.table.capacity) singles.firstUs = grownFloat64(singles.firstUs, singles.table.capacity);
+          singles.firstUs[added] = f.firstUs;
           continue;
         }
-        this.singles.delete(agent, src, dst, svc);
-        s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity };
-        this.pairs.set(agent, src, dst, svc, s);
+        const firstUs = singles.firstUs[slot];
+        singles.table.remove(slot);
+        s = pairs.add(src, dst, svc);
+        s.n = 0;
+        s.next = 0;
+        s.refs = [];
+        s.quietUntilUs = -Infinity;
         this.append(s, firstUs, NaN, undefined);
       }
       if (f.firstUs < s.quietUntilUs) continue;

@@ -4,9 +4,9 @@
 // state is reused by the next key that gets the slot, so steady state allocates nothing.
 //
 // Bounded as bounded-map.ts is, by generations: a key found or added is stamped with the current
-// generation ("young"); when `max`/2 keys were stamped young, every key not stamped in this
-// generation or the one before is dropped (counted in `evicted`) and a new generation starts. So at
-// most `max` keys are held and what goes is the least recently used. Slots are handed out from 0 up
+// generation ("young"); when `max`/2 keys were stamped young, every key not stamped in it (the old
+// generation) is dropped (counted in `evicted`) and a new generation starts, the young keys becoming
+// the old. So at most `max` keys are held and what goes is the least recently used half. Slots are handed out from 0 up
 // and the slot arrays grow by doubling up to `max`: a detector grows its own arrays when `capacity`
 // changed (see `grown`). A slot number stays valid until its key is removed or evicted; eviction
 // only happens inside `add` and `find`, never for the slot they return.
@@ -121,14 +121,15 @@ export class SlotTable {
     if (++this.young >= this.half) this.age();
   }
 
-  /** Drops every key not used in this generation or the one before; starts a new generation. */
+  /** The young generation is full: drops every key not used in it (the old generation) and starts a
+   * new one, so the young keys become the old. */
   private age(): void {
     const keys = this.keys;
     const gen = this.gen;
     let dropped = false;
     for (let s = 0; s < this.next; s++) {
       const g = keys[4 * s + 3];
-      if (g === 0 || g === gen || g === gen - 1) continue;
+      if (g === 0 || g === gen) continue;
       keys[4 * s + 3] = 0;
       this.free[this.freeTop++] = s;
       this.size--;
