@@ -38,6 +38,14 @@ export function ipv6ToBigInt(ip: string): bigint {
   return v;
 }
 
+const V4_FILTER_BITS = 65_536;
+
+/** The filter bit of a masked IPv4 value (an int32) and its prefix length. */
+function filterBit(k: number, bits: number): number {
+  const h = Math.imul(k ^ (k >>> 16) ^ (bits << 24), 0x45d9f3b);
+  return (h ^ (h >>> 16)) & (V4_FILTER_BITS - 1);
+}
+
 /** Address prefixes mapped to a value; the longest matching prefix wins. */
 export class PrefixMap<V> {
   /** prefix length → masked value (IPv4: as an int32) → V */
@@ -48,6 +56,9 @@ export class PrefixMap<V> {
    * integer to V8, so a lookup boxes nothing) */
   private v4ByLength: Map<number, V>[] = [];
   private v6Lengths: number[] = [];
+  /** a bit per hash of (prefix length, masked IPv4 value) of every IPv4 entry: a clear bit means no
+   * entry, without a Map lookup (8 KiB, so it stays in cache; most addresses match nothing) */
+  private readonly v4Filter = new Int32Array(V4_FILTER_BITS >>> 5);
   size = 0;
 
   /** Adds `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or prefix. Returns false when it is not one. */
@@ -66,6 +77,8 @@ export class PrefixMap<V> {
         this.v4ByLength = this.v4Lengths.map((b) => this.v4.get(b)!);
       }
       const k = mask4(ipv4ToInt(addr), bits) | 0;
+      const h = filterBit(k, bits);
+      this.v4Filter[h >>> 5] |= 1 << (h & 31);
       if (!m.has(k)) this.size++;
       m.set(k, value);
       return true;
@@ -106,9 +119,13 @@ export class PrefixMap<V> {
   /** As get, for an IPv4 address given as its 32-bit value (signed or unsigned). */
   getV4(ip: number): V | undefined {
     const lengths = this.v4Lengths;
+    const filter = this.v4Filter;
     for (let i = 0; i < lengths.length; i++) {
       const bits = lengths[i];
-      const hit = this.v4ByLength[i].get(bits === 0 ? 0 : ip & (-1 << (32 - bits)));
+      const k = bits === 0 ? 0 : ip & (-1 << (32 - bits));
+      const h = filterBit(k, bits);
+      if ((filter[h >>> 5] & (1 << (h & 31))) === 0) continue;
+      const hit = this.v4ByLength[i].get(k);
       if (hit !== undefined) return hit;
     }
     return undefined;

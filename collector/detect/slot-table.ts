@@ -21,8 +21,8 @@ export class SlotTable {
   evicted = 0;
   /** per slot, interleaved so one cache line holds a key: a, b, c, generation last used (0 = free) */
   private keys: Int32Array;
-  /** open addressing, at most half full: per entry slot + 1 (0 = empty) and the key's hash, so a
-   * probe past another key rarely reads that key's slot */
+  /** open addressing, at most half full: per entry slot + 1 (0 = empty) and the key again, so a
+   * lookup reads one cache line of the index and not the slot's */
   private index: Int32Array;
   private mask: number;
   /** free slots below `next` (after removals and evictions) */
@@ -41,26 +41,22 @@ export class SlotTable {
     this.capacity = Math.min(this.max, MIN_CAPACITY);
     this.keys = new Int32Array(4 * this.capacity);
     this.free = new Int32Array(this.capacity);
-    this.index = new Int32Array(2 * indexSize(this.capacity));
+    this.index = new Int32Array(4 * indexSize(this.capacity));
     this.mask = indexSize(this.capacity) - 1;
   }
 
   /** The slot of (a, b, c), or -1. Marks the key used. */
   find(a: number, b: number, c: number): number {
     const index = this.index;
-    const keys = this.keys;
     const mask = this.mask;
-    const h = hash3(a, b, c);
-    let i = h & mask;
+    let i = hash3(a, b, c) & mask;
     for (;;) {
-      const e = index[2 * i];
+      const x = 4 * i;
+      const e = index[x];
       if (e === 0) return -1;
-      if (index[2 * i + 1] === h) {
-        const k = 4 * (e - 1);
-        if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c) {
-          if (keys[k + 3] !== this.gen) this.touch(e - 1);
-          return e - 1;
-        }
+      if (index[x + 1] === a && index[x + 2] === b && index[x + 3] === c) {
+        if (this.keys[4 * e - 1] !== this.gen) this.touch(e - 1);
+        return e - 1;
       }
       i = (i + 1) & mask;
     }
@@ -91,8 +87,8 @@ export class SlotTable {
     const mask = this.mask;
     const k = 4 * slot;
     let i = hash3(this.keys[k], this.keys[k + 1], this.keys[k + 2]) & mask;
-    while (index[2 * i] !== slot + 1) {
-      if (index[2 * i] === 0) return; // not held
+    while (index[4 * i] !== slot + 1) {
+      if (index[4 * i] === 0) return; // not held
       i = (i + 1) & mask;
     }
     // backward-shift deletion: no tombstones
@@ -100,16 +96,15 @@ export class SlotTable {
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const e = index[2 * j];
+      const e = index[4 * j];
       if (e === 0) break;
-      const home = index[2 * j + 1] & mask;
+      const home = hash3(index[4 * j + 1], index[4 * j + 2], index[4 * j + 3]) & mask;
       // the entry at j stays when its home lies cyclically in (hole, j]
       if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      index[2 * hole] = e;
-      index[2 * hole + 1] = index[2 * j + 1];
+      index.copyWithin(4 * hole, 4 * j, 4 * j + 4);
       hole = j;
     }
-    index[2 * hole] = 0;
+    index[4 * hole] = 0;
     if (this.keys[k + 3] === this.gen) this.young--;
     this.keys[k + 3] = 0;
     this.free[this.freeTop++] = slot;
@@ -144,12 +139,15 @@ export class SlotTable {
   private place(s: number): void {
     const index = this.index;
     const mask = this.mask;
+    const keys = this.keys;
     const k = 4 * s;
-    const h = hash3(this.keys[k], this.keys[k + 1], this.keys[k + 2]);
-    let i = h & mask;
-    while (index[2 * i] !== 0) i = (i + 1) & mask;
-    index[2 * i] = s + 1;
-    index[2 * i + 1] = h;
+    let i = hash3(keys[k], keys[k + 1], keys[k + 2]) & mask;
+    while (index[4 * i] !== 0) i = (i + 1) & mask;
+    const x = 4 * i;
+    index[x] = s + 1;
+    index[x + 1] = keys[k];
+    index[x + 2] = keys[k + 1];
+    index[x + 3] = keys[k + 2];
   }
 
   private reindex(): void {
@@ -162,7 +160,7 @@ export class SlotTable {
     this.keys = grownInt32(this.keys, 4 * cap);
     this.free = grownInt32(this.free, cap);
     this.capacity = cap;
-    this.index = new Int32Array(2 * indexSize(cap));
+    this.index = new Int32Array(4 * indexSize(cap));
     this.mask = indexSize(cap) - 1;
     this.reindex();
   }

@@ -26,9 +26,11 @@ const MAX_CONTACTED = 256;
 
 class Walk {
   llr = 0;
-  /** destinations (flow-keys.ts id × 2 + 1 when interned), at most MAX_CONTACTED: an array, searched
-   * linearly — walks restart after a few trials, so it is short, and emptying it allocates nothing */
+  /** destinations (flow-keys.ts id × 2 + 1 when interned), the first `nContacted`, at most
+   * MAX_CONTACTED: searched linearly — walks restart after a few trials, so it is short — and emptied
+   * by the count alone, keeping the array's storage */
   readonly contacted: number[] = [];
+  nContacted = 0;
   failures = 0;
   successes = 0;
   lastUs = 0;
@@ -43,8 +45,8 @@ export class TrwDetector implements Detector {
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
-  /** the batch's trials, as flow indexes in start order (reused) */
-  private readonly trials: number[] = [];
+  /** the batch's trials, as flow index × 4 + outcome, in start order (reused) */
+  private trials = new Int32Array(1024);
 
   constructor(private readonly opts: TrwConfig) {
     this.walks = new PerAgent(() => new SlotStates(opts.max_tracked_sources, () => new Walk()));
@@ -56,20 +58,22 @@ export class TrwDetector implements Detector {
   }
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
-    const trials = this.trials;
-    trials.length = 0;
+    if (this.trials.length < flows.length) this.trials = new Int32Array(flows.length);
+    let trials = this.trials;
+    let n = 0;
     // a trial is its flow index × 4 + its Probe outcome
     for (let i = 0; i < flows.length; i++) {
       const p = probeOutcome(flows[i]);
-      if (p !== Probe.NONE) trials.push(4 * i + p);
+      if (p !== Probe.NONE) trials[n++] = 4 * i + p;
     }
-    if (trials.length === 0) return;
+    if (n === 0) return;
     const { srcId, dstId, kinds } = FlowKeys.of(flows, batchKeys);
     let sorted = true;
-    for (let k = 1; k < trials.length && sorted; k++) sorted = flows[trials[k] >> 2].firstUs >= flows[trials[k - 1] >> 2].firstUs;
-    if (!sorted) trials.sort((a, b) => flows[a >> 2].firstUs - flows[b >> 2].firstUs); // stable: as byStart
+    for (let k = 1; k < n && sorted; k++) sorted = flows[trials[k] >> 2].firstUs >= flows[trials[k - 1] >> 2].firstUs;
+    // stable, as byStart (a typed array's sort is not)
+    if (!sorted) trials = Int32Array.from(Array.from(trials.subarray(0, n)).sort((a, b) => flows[a >> 2].firstUs - flows[b >> 2].firstUs));
     const idleUs = this.opts.idle_secs * 1e6;
-    for (let t = 0; t < trials.length; t++) {
+    for (let t = 0; t < n; t++) {
       const i = trials[t] >> 2;
       const f = flows[i];
       const walks = this.walks.of(f.agentId);
@@ -83,9 +87,12 @@ export class TrwDetector implements Detector {
       } else if (f.firstUs - w.lastUs > idleUs) this.restart(w, f.firstUs);
       if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
       const d = dstId[i] * 2 + (kind & DST_INTERNED ? 1 : 0);
-      if (w.contacted.includes(d)) continue; // not a first contact
-      if (w.contacted.length >= MAX_CONTACTED) w.contacted.length = 0;
-      w.contacted.push(d);
+      const contacted = w.contacted;
+      let seen = false;
+      for (let k = 0; k < w.nContacted && !seen; k++) seen = contacted[k] === d;
+      if (seen) continue; // not a first contact
+      if (w.nContacted >= MAX_CONTACTED) w.nContacted = 0;
+      contacted[w.nContacted++] = d;
       if (f.firstUs < w.quietUntilUs) continue;
       if ((trials[t] & 3) === Probe.FAILED) {
         w.llr += this.up;
@@ -114,7 +121,7 @@ export class TrwDetector implements Detector {
   /** Starts the walk afresh (keeps its quiet period). */
   private restart(w: Walk, lastUs: number): void {
     w.lastUs = lastUs;
-    w.contacted.length = 0;
+    w.nContacted = 0;
     w.llr = 0;
     w.failures = 0;
     w.successes = 0;
