@@ -21,7 +21,7 @@ import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
 import { PerAgent } from './bounded-map';
-import { FlowKeys } from './flow-keys';
+import { FIRST_RECORD, FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
 import { grownFloat64, SlotStates, SlotTable } from './slot-table';
 
@@ -75,34 +75,37 @@ export class BeaconingDetector implements Detector {
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
-    const { srcId, dstId, kinds } = FlowKeys.of(flows, batchKeys);
+    const keys = FlowKeys.of(flows, batchKeys);
+    const { srcId, dstId, kinds, traits, proto, dstPort, firstUs } = keys;
     for (let i = 0; i < flows.length; i++) {
-      const f = flows[i];
-      if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
+      const pr = proto[i];
+      if ((traits[i] & FIRST_RECORD) === 0 || pr === 1 || pr === 58 || this.ignored.has(dstPort[i])) continue;
       const src = srcId[i];
       const dst = dstId[i];
-      const svc = (f.dstPort + 65536 * f.proto) | (kinds[i] << 24);
-      const pairs = this.pairs.of(f.agentId);
+      const svc = (dstPort[i] + 65536 * pr) | (kinds[i] << 24);
+      const agent = keys.agent ?? flows[i].agentId;
+      const pairs = this.pairs.of(agent);
       let s = pairs.get(src, dst, svc);
       if (!s) {
-        const singles = this.singles.of(f.agentId);
+        const singles = this.singles.of(agent);
         const slot = singles.table.find(src, dst, svc);
         if (slot < 0) {
           const added = singles.table.add(src, dst, svc);
           if (singles.firstUs.length < singles.table.capacity) singles.firstUs = grownFloat64(singles.firstUs, singles.table.capacity);
-          singles.firstUs[added] = f.firstUs;
+          singles.firstUs[added] = firstUs[i];
           continue;
         }
-        const firstUs = singles.firstUs[slot];
+        const first = singles.firstUs[slot];
         singles.table.remove(slot);
         s = pairs.add(src, dst, svc);
         s.n = 0;
         s.next = 0;
         s.refs = [];
         s.quietUntilUs = -Infinity;
-        this.append(s, firstUs, NaN, undefined);
+        this.append(s, first, NaN, undefined);
       }
-      if (f.firstUs < s.quietUntilUs) continue;
+      if (firstUs[i] < s.quietUntilUs) continue;
+      const f = flows[i];
       this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
       // a full history is rescored every 8th connection (scoring sorts max_history values twice)
       if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);

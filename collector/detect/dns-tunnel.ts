@@ -26,7 +26,7 @@ import { BoundedMap, PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { charsWithoutDots, digitShare, entropyBitsPerChar, registeredCut } from './dns-names';
-import { FlowKeys, SRC_INTERNED } from './flow-keys';
+import { FIRST_RECORD, FlowKeys, HAS_APP, SRC_INTERNED } from './flow-keys';
 import { SlotStates } from './slot-table';
 
 /** Entropy only a large alphabet (base64-like) reaches, bits per character. */
@@ -105,13 +105,15 @@ export class DnsTunnelDetector implements Detector {
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const o = this.opts;
-    let ids: FlowKeys | undefined;
+    const ids = FlowKeys.of(flows, batchKeys);
+    const traits = ids.traits;
     for (let i = 0; i < flows.length; i++) {
+      if ((traits[i] & (HAS_APP | FIRST_RECORD)) !== (HAS_APP | FIRST_RECORD)) continue;
       const f = flows[i];
       const app = f.app;
       if (!app) continue;
       const q = app.dns_query;
-      if (typeof q !== 'string' || f.recordSeq !== 0 || q.endsWith('.arpa') || q.endsWith('.local')) continue;
+      if (typeof q !== 'string' || q.endsWith('.arpa') || q.endsWith('.local')) continue;
       const cut = registeredCut(q);
       if (cut <= 0) continue;
       const domain = q.slice(cut + 1);
@@ -121,7 +123,6 @@ export class DnsTunnelDetector implements Detector {
         this.nextDomainId = (this.nextDomainId + 1) | 0;
         this.domainIds.set(domain, domainId);
       }
-      ids ??= FlowKeys.of(flows, batchKeys);
       const states = this.keys.of(f.agentId);
       const srcKind = ids.kinds[i] & SRC_INTERNED;
       let st = states.get(ids.srcId[i], domainId, srcKind);

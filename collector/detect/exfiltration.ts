@@ -22,7 +22,7 @@ import type { FlowRow } from '../model';
 import { BoundedMap, PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { DST_INTERNED, FlowKeys, SRC_INTERNED, type AddrKey } from './flow-keys';
+import { DST_INTERNED, FINAL, FIRST_RECORD, FlowKeys, SRC_INTERNED, type AddrKey } from './flow-keys';
 import type { PrefixSet } from './prefix-set';
 import { SlotStates } from './slot-table';
 
@@ -71,7 +71,8 @@ class Host {
     this.destHi = 0;
   }
 
-  addDestination(id: number, kind: number, ip: string, sent: number): void {
+  /** Adds `sent` bytes to the peer of `f` (its source when `inbound`). */
+  addDestination(id: number, kind: number, f: FlowRow, inbound: boolean, sent: number): void {
     const key = id * 2 + kind;
     const bit = (Math.imul(id ^ (id >>> 15), 0x2c1b3c6d) + kind) >>> 26;
     const word = bit < 32 ? this.destLo : this.destHi;
@@ -91,7 +92,7 @@ class Host {
     else this.destHi |= mask;
     dest[n] = key;
     dest[n + 1] = sent;
-    this.destIps.push(ip);
+    this.destIps.push(inbound ? f.srcIp : f.dstIp);
     this.destCount++;
   }
 }
@@ -123,47 +124,51 @@ export class ExfiltrationDetector implements Detector {
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
-    const { src, dst, srcId, dstId, kinds } = keys;
+    const { src, dst, srcId, dstId, kinds, traits, fwdPayload, bwdPayload } = keys;
     for (let i = 0; i < flows.length; i++) {
-      const f = flows[i];
       const srcLocal = this.isLocal(src[i]);
       if (srcLocal === this.isLocal(dst[i])) continue; // internal, or transit between outside hosts
-      let sent = srcLocal ? f.fwd.payloadBytes : f.bwd.payloadBytes;
-      if (f.recordType === 'interim' || f.recordSeq > 0) {
+      let sent = srcLocal ? fwdPayload[i] : bwdPayload[i];
+      const t = traits[i];
+      if ((t & FINAL) === 0 || (t & FIRST_RECORD) === 0) {
+        const f = flows[i];
         const k = `${f.agentId}\u0000${f.flowId}`;
         const before = this.seen.get(k) ?? 0;
-        if (f.recordType === 'interim') this.seen.set(k, sent);
+        if ((t & FINAL) === 0) this.seen.set(k, sent);
         else this.seen.delete(k);
         sent = Math.max(0, sent - before);
       }
       if (sent === 0) continue;
+      const f = flows[i];
       const kind = kinds[i];
-      if (srcLocal) this.add(f, srcId[i], kind & SRC_INTERNED, f.srcIp, dstId[i], kind & DST_INTERNED ? 1 : 0, f.dstIp, sent, emit);
-      else this.add(f, dstId[i], kind & DST_INTERNED ? 1 : 0, f.dstIp, srcId[i], kind & SRC_INTERNED, f.srcIp, sent, emit);
+      if (srcLocal) this.add(f, keys, i, srcId[i], kind & SRC_INTERNED, dstId[i], kind & DST_INTERNED ? 1 : 0, false, sent, emit);
+      else this.add(f, keys, i, dstId[i], kind & DST_INTERNED ? 1 : 0, srcId[i], kind & SRC_INTERNED, true, sent, emit);
     }
   }
 
-  private add(f: FlowRow, hostId: number, hostKind: number, hostIp: string, peerId: number, peerKind: number, peerIp: string, sent: number, emit: EmitAlert): void {
-    const hosts = this.hosts.of(f.agentId);
-    const bucket = Math.floor(f.lastUs / this.bucketUs);
+  /** Counts `sent` bytes of flow `i` (`f`); `inbound`: the local host is the flow's responder. */
+  private add(f: FlowRow, keys: FlowKeys, i: number, hostId: number, hostKind: number, peerId: number, peerKind: number, inbound: boolean, sent: number, emit: EmitAlert): void {
+    const hosts = this.hosts.of(keys.agent ?? f.agentId);
+    const lastUs = keys.lastUs[i];
+    const bucket = Math.floor(lastUs / this.bucketUs);
     let h = hosts.get(hostId, hostKind, 0);
     if (!h) {
       h = hosts.add(hostId, hostKind, 0);
-      h.reset(hostIp, bucket);
+      h.reset(inbound ? f.dstIp : f.srcIp, bucket);
     }
     if (bucket > h.bucket) this.roll(h, bucket);
     else if (bucket < h.bucket) return; // a late record for a finished bucket: too late to judge
     h.bytes += sent;
-    h.addDestination(peerId, peerKind, peerIp, sent);
+    h.addDestination(peerId, peerKind, f, inbound, sent);
     h.ev.add(f);
-    if (h.alerted || h.learned < this.opts.learning_buckets || f.lastUs < h.quietUntilUs) return;
+    if (h.alerted || h.learned < this.opts.learning_buckets || lastUs < h.quietUntilUs) return;
     const limit = Math.max(this.opts.min_bytes, h.mean + this.opts.deviation_factor * Math.sqrt(h.variance));
     if (h.bytes <= limit) return;
     h.alerted = true;
     h.quietUntilUs = f.lastUs + this.opts.suppress_secs * 1e6;
     const top = h.destIps.map((ip, k) => ({ ip, bytes: h.dest[2 * k + 1] })).sort((a, b) => b.bytes - a.bytes).slice(0, 5);
     emit(alertFrom({
-      category: 'exfiltration', severity: 'high', attack_id: 'T1048', agent_id: f.agentId, src_ip: h.ip, dst_ip: top[0]?.ip ?? peerIp,
+      category: 'exfiltration', severity: 'high', attack_id: 'T1048', agent_id: f.agentId, src_ip: h.ip, dst_ip: top[0]?.ip ?? (inbound ? f.srcIp : f.dstIp),
       score: h.bytes, threshold: limit,
       evidence: {
         outbound_bytes: h.bytes, bucket_secs: this.opts.bucket_secs, baseline_mean_bytes: Math.round(h.mean),

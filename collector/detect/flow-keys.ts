@@ -7,6 +7,7 @@
 // without it (tests) parses the batch itself.
 import type { FlowRow } from '../model';
 import { BoundedMap } from './bounded-map';
+import { isConnectionAttempt, isEchoRequest, Probe, probeOutcome, responderAccepted } from './probes';
 
 export type AddrKey = number | string;
 
@@ -72,8 +73,21 @@ export function internAddr(ip: string): number {
 export const SRC_INTERNED = 1;
 export const DST_INTERNED = 2;
 
+/** Bits of FlowKeys.traits: what the shared predicates say about each flow (probes.ts). */
+export const FIRST_RECORD = 1; // recordSeq 0: a flow's first (or only) record
+export const FINAL = 2; // recordType 'final'
+export const ATTEMPT = 4; // isConnectionAttempt
+export const ACCEPTED = 8; // responderAccepted
+export const PROBE_FAILED = 16; // probeOutcome FAILED
+export const PROBE_ANSWERED = 32; // probeOutcome ANSWERED
+export const ECHO = 64; // isEchoRequest
+export const HAS_APP = 128; // app names present
+
 /**
- * Source and destination keys of a batch's flows, by index; the arrays are reused batch to batch.
+ * The per-batch pre-pass, by flow index; the arrays are reused batch to batch. Besides the address
+ * keys, the numbers most detectors filter on are copied into typed arrays (columns) once, so each
+ * detector scans a few small arrays rather than every FlowRow object again — a batch's rows do not
+ * stay in cache from one detector to the next; a detector reads a row only for the flows it keeps.
  * `src`/`dst` are AddrKeys; `srcId`/`dstId` the same addresses as int32s for slot tables
  * (slot-table.ts): the IPv4 value, or an interned id when `kinds` has SRC_INTERNED/DST_INTERNED —
  * a table keyed by an id must also key by those bits, so the two kinds never collide.
@@ -81,28 +95,37 @@ export const DST_INTERNED = 2;
 export class FlowKeys {
   readonly src: AddrKey[] = [];
   readonly dst: AddrKey[] = [];
-  srcId = new Int32Array(1024);
-  dstId = new Int32Array(1024);
-  kinds = new Uint8Array(1024);
+  srcId = new Int32Array(0);
+  dstId = new Int32Array(0);
+  kinds = new Uint8Array(0);
+  /** FIRST_RECORD | FINAL | ATTEMPT | … */
+  traits = new Uint8Array(0);
+  proto = new Uint8Array(0);
+  dstPort = new Int32Array(0);
+  firstUs = new Float64Array(0);
+  lastUs = new Float64Array(0);
+  fwdPackets = new Float64Array(0);
+  bwdPackets = new Float64Array(0);
+  fwdPayload = new Float64Array(0);
+  bwdPayload = new Float64Array(0);
+  /** the agent of every flow of the batch, or undefined when they are not all one agent's */
+  agent: string | undefined;
   private flows: readonly FlowRow[] | undefined;
 
-  /** Parses `flows`' addresses (once per batch). */
+  /** Parses `flows`' addresses and fills the columns (once per batch). */
   fill(flows: readonly FlowRow[]): this {
     const n = flows.length;
     const src = this.src;
     const dst = this.dst;
     src.length = n;
     dst.length = n;
-    if (this.srcId.length < n) {
-      this.srcId = new Int32Array(n);
-      this.dstId = new Int32Array(n);
-      this.kinds = new Uint8Array(n);
-    }
-    const srcId = this.srcId;
-    const dstId = this.dstId;
-    const kinds = this.kinds;
+    if (this.srcId.length < n) this.grow(Math.max(n, 1024));
+    const { srcId, dstId, kinds, traits, proto, dstPort, firstUs, lastUs, fwdPackets, bwdPackets, fwdPayload, bwdPayload } = this;
+    const agent = n > 0 ? flows[0].agentId : undefined;
+    let oneAgent = true;
     for (let i = 0; i < n; i++) {
       const f = flows[i];
+      if (f.agentId !== agent) oneAgent = false;
       const s = ipv4Key(f.srcIp);
       const d = ipv4Key(f.dstIp);
       let k = 0;
@@ -123,9 +146,43 @@ export class FlowKeys {
         k |= DST_INTERNED;
       }
       kinds[i] = k;
+      let t = f.recordSeq === 0 ? FIRST_RECORD : 0;
+      if (f.recordType === 'final') t |= FINAL;
+      if (isConnectionAttempt(f)) t |= ATTEMPT;
+      if (responderAccepted(f)) t |= ACCEPTED;
+      const p = probeOutcome(f);
+      if (p === Probe.FAILED) t |= PROBE_FAILED;
+      else if (p === Probe.ANSWERED) t |= PROBE_ANSWERED;
+      if (isEchoRequest(f)) t |= ECHO;
+      if (f.app) t |= HAS_APP;
+      traits[i] = t;
+      proto[i] = f.proto;
+      dstPort[i] = f.dstPort;
+      firstUs[i] = f.firstUs;
+      lastUs[i] = f.lastUs;
+      fwdPackets[i] = f.fwd.packets;
+      bwdPackets[i] = f.bwd.packets;
+      fwdPayload[i] = f.fwd.payloadBytes;
+      bwdPayload[i] = f.bwd.payloadBytes;
     }
+    this.agent = oneAgent ? agent : undefined;
     this.flows = flows;
     return this;
+  }
+
+  private grow(n: number): void {
+    this.srcId = new Int32Array(n);
+    this.dstId = new Int32Array(n);
+    this.kinds = new Uint8Array(n);
+    this.traits = new Uint8Array(n);
+    this.proto = new Uint8Array(n);
+    this.dstPort = new Int32Array(n);
+    this.firstUs = new Float64Array(n);
+    this.lastUs = new Float64Array(n);
+    this.fwdPackets = new Float64Array(n);
+    this.bwdPackets = new Float64Array(n);
+    this.fwdPayload = new Float64Array(n);
+    this.bwdPayload = new Float64Array(n);
   }
 
   /** True when these keys were filled from exactly this batch. */

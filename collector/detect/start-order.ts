@@ -13,3 +13,15 @@ export function isByStart(flows: readonly FlowRow[]): boolean {
   for (let i = 1; i < flows.length; i++) if (flows[i].firstUs < flows[i - 1].firstUs) return false;
   return true;
 }
+
+/**
+ * The first `n` flow indexes of `idx` in start order (by `firstUs[index]`), stable: `idx` itself
+ * when already in order, else a sorted copy.
+ */
+export function indexesByStart(idx: Int32Array, n: number, firstUs: Float64Array): Int32Array {
+  let sorted = true;
+  for (let k = 1; k < n && sorted; k++) sorted = firstUs[idx[k]] >= firstUs[idx[k - 1]];
+  if (sorted) return idx;
+  // a typed array's sort need not be stable; an array's is
+  return Int32Array.from(Array.from(idx.subarray(0, n)).sort((a, b) => firstUs[a] - firstUs[b]));
+}

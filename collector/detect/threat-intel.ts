@@ -10,7 +10,7 @@ import type { ThreatIntelConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { FlowKeys, type AddrKey } from './flow-keys';
+import { FlowKeys, HAS_APP, type AddrKey } from './flow-keys';
 import type { IndicatorMeta, IndicatorSet } from './intel/indicators';
 
 const MAX_KEYS = 100_000;
@@ -25,10 +25,10 @@ export class ThreatIntelDetector implements Detector {
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const set = this.indicators();
     if (set.size === 0) return;
-    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    const { src, dst, traits } = FlowKeys.of(flows, batchKeys);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
-      const m = match(set, f, src[i], dst[i]);
+      const m = match(set, f, src[i], dst[i], (traits[i] & HAS_APP) !== 0);
       if (!m) continue;
       const [meta, field, observed] = m;
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${meta.kind}\u0000${meta.value}`;
@@ -50,10 +50,11 @@ export class ThreatIntelDetector implements Detector {
 }
 
 /** The first indicator the flow matches: [indicator, field, observed value], or undefined. */
-function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey): [IndicatorMeta, string, string] | undefined {
+function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey, hasApp: boolean): [IndicatorMeta, string, string] | undefined {
   let m = typeof dst === 'number' ? set.matchIpV4(dst) : set.matchIp(dst);
   if (m) return [m, 'dst_ip', f.dstIp];
   if ((m = typeof src === 'number' ? set.matchIpV4(src) : set.matchIp(src))) return [m, 'src_ip', f.srcIp];
+  if (!hasApp) return undefined;
   const app = f.app;
   if (!app) return undefined;
   for (const key of APP_NAME_FIELDS) {

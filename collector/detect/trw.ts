@@ -18,9 +18,9 @@ import type { FlowRow } from '../model';
 import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { DST_INTERNED, FlowKeys, SRC_INTERNED } from './flow-keys';
-import { Probe, probeOutcome } from './probes';
+import { DST_INTERNED, FlowKeys, PROBE_ANSWERED, PROBE_FAILED, SRC_INTERNED } from './flow-keys';
 import { SlotStates } from './slot-table';
+import { indexesByStart } from './start-order';
 
 const MAX_CONTACTED = 256;
 
@@ -45,7 +45,7 @@ export class TrwDetector implements Detector {
   private readonly down: number;
   private readonly upper: number;
   private readonly lower: number;
-  /** the batch's trials, as flow index × 4 + outcome, in start order (reused) */
+  /** the batch's trials, as flow indexes (reused) */
   private trials = new Int32Array(1024);
 
   constructor(private readonly opts: TrwConfig) {
@@ -59,33 +59,27 @@ export class TrwDetector implements Detector {
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     if (this.trials.length < flows.length) this.trials = new Int32Array(flows.length);
-    let trials = this.trials;
+    const keys = FlowKeys.of(flows, batchKeys);
+    const { srcId, dstId, kinds, traits, firstUs } = keys;
     let n = 0;
-    // a trial is its flow index × 4 + its Probe outcome
-    for (let i = 0; i < flows.length; i++) {
-      const p = probeOutcome(flows[i]);
-      if (p !== Probe.NONE) trials[n++] = 4 * i + p;
-    }
+    for (let i = 0; i < flows.length; i++) if ((traits[i] & (PROBE_FAILED | PROBE_ANSWERED)) !== 0) this.trials[n++] = i;
     if (n === 0) return;
-    const { srcId, dstId, kinds } = FlowKeys.of(flows, batchKeys);
-    let sorted = true;
-    for (let k = 1; k < n && sorted; k++) sorted = flows[trials[k] >> 2].firstUs >= flows[trials[k - 1] >> 2].firstUs;
-    // stable, as byStart (a typed array's sort is not)
-    if (!sorted) trials = Int32Array.from(Array.from(trials.subarray(0, n)).sort((a, b) => flows[a >> 2].firstUs - flows[b >> 2].firstUs));
+    const trials = indexesByStart(this.trials, n, firstUs);
     const idleUs = this.opts.idle_secs * 1e6;
     for (let t = 0; t < n; t++) {
-      const i = trials[t] >> 2;
+      const i = trials[t];
       const f = flows[i];
-      const walks = this.walks.of(f.agentId);
+      const fu = firstUs[i];
+      const walks = this.walks.of(keys.agent ?? f.agentId);
       const kind = kinds[i];
       const srcKind = kind & SRC_INTERNED;
       let w = walks.get(srcId[i], srcKind, 0);
       if (!w) {
         w = walks.add(srcId[i], srcKind, 0);
         w.quietUntilUs = -Infinity;
-        this.restart(w, f.firstUs);
-      } else if (f.firstUs - w.lastUs > idleUs) this.restart(w, f.firstUs);
-      if (f.firstUs > w.lastUs) w.lastUs = f.firstUs;
+        this.restart(w, fu);
+      } else if (fu - w.lastUs > idleUs) this.restart(w, fu);
+      if (fu > w.lastUs) w.lastUs = fu;
       const d = dstId[i] * 2 + (kind & DST_INTERNED ? 1 : 0);
       const contacted = w.contacted;
       let seen = false;
@@ -93,8 +87,8 @@ export class TrwDetector implements Detector {
       if (seen) continue; // not a first contact
       if (w.nContacted >= MAX_CONTACTED) w.nContacted = 0;
       contacted[w.nContacted++] = d;
-      if (f.firstUs < w.quietUntilUs) continue;
-      if ((trials[t] & 3) === Probe.FAILED) {
+      if (fu < w.quietUntilUs) continue;
+      if ((traits[i] & PROBE_FAILED) !== 0) {
         w.llr += this.up;
         w.failures++;
         w.ev.add(f);
@@ -112,7 +106,7 @@ export class TrwDetector implements Detector {
             log_likelihood_ratio: Math.round(w.llr * 1000) / 1000,
           },
         }, w.ev));
-        w.quietUntilUs = f.firstUs + this.opts.suppress_secs * 1e6;
+        w.quietUntilUs = fu + this.opts.suppress_secs * 1e6;
         this.restart(w, w.lastUs);
       }
     }

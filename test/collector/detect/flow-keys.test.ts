@@ -1,8 +1,10 @@
 import t from 'tap';
-import { addrKey, FlowKeys, ipv4Key, keyText } from '../../../collector/detect/flow-keys';
+import {
+  ACCEPTED, addrKey, ATTEMPT, DST_INTERNED, ECHO, FINAL, FIRST_RECORD, FlowKeys, HAS_APP, internAddr, ipv4Key, keyText, PROBE_ANSWERED, PROBE_FAILED,
+} from '../../../collector/detect/flow-keys';
 import { IndicatorSet } from '../../../collector/detect/intel/indicators';
 import { PrefixSet } from '../../../collector/detect/prefix-set';
-import type { FlowRow } from '../../../collector/model';
+import { established, flow, REFUSED, stats, SYN_ONLY, T0 } from './flows';
 
 t.test('addrKey: canonical IPv4 becomes its int32 and back; anything else stays its text', async (t) => {
   for (const ip of ['0.0.0.0', '10.0.0.1', '192.168.255.254', '255.255.255.255', '203.0.113.7']) {
@@ -45,16 +47,37 @@ t.test('ipv4Key agrees with a plain reference on 300,000 random dotted strings',
 });
 
 t.test('FlowKeys: one pre-pass per batch, reused; detectors called alone parse their own', async (t) => {
-  const flows = [{ srcIp: '10.0.0.1', dstIp: '2001:db8::1' }, { srcIp: '192.168.1.2', dstIp: '8.8.8.8' }] as FlowRow[];
+  const flows = [flow({ srcIp: '10.0.0.1', dstIp: '2001:db8::1' }), flow({ srcIp: '192.168.1.2', dstIp: '8.8.8.8' })];
   const keys = new FlowKeys().fill(flows);
   t.same(keys.src.map(keyText), ['10.0.0.1', '192.168.1.2']);
   t.same(keys.dst.map(keyText), ['2001:db8::1', '8.8.8.8']);
+  t.same([keys.srcId[0], keys.kinds[0]], [addrKey('10.0.0.1'), DST_INTERNED], 'IPv4 ids are the address; others interned');
+  t.equal(keys.dstId[0], internAddr('2001:db8::1'), 'one id per address text, whoever asks');
+  t.not(internAddr('2001:db8::2'), keys.dstId[0]);
   t.equal(FlowKeys.of(flows, keys), keys, 'filled for this batch: shared');
   const other = flows.slice(0, 1);
   const own = FlowKeys.of(other, keys);
   t.not(own, keys, 'another batch: parsed afresh');
   t.equal(own.src.length, 1);
   t.equal(FlowKeys.of(flows, undefined).src.length, 2);
+});
+
+t.test('FlowKeys: the columns and traits are what the rows and the probe predicates say', async (t) => {
+  const flows = [
+    flow({ ...SYN_ONLY, dstPort: 22 }),
+    flow({ ...REFUSED, recordSeq: 1, recordType: 'interim' }),
+    flow({ ...established(300, 5000), app: { tls_sni: 'example.com' }, firstUs: T0 + 5, lastUs: T0 + 9 }),
+    flow({ proto: 1, dstPort: 8 << 8, fwd: stats({ packets: 3 }), bwd: stats({ packets: 3 }) }),
+  ];
+  const k = new FlowKeys().fill(flows);
+  t.equal(k.traits[0], FIRST_RECORD | FINAL | ATTEMPT | PROBE_FAILED);
+  t.equal(k.traits[1], ATTEMPT, 'an interim record is no probe (probes.ts), but still an attempt');
+  t.equal(k.traits[2], FIRST_RECORD | FINAL | ACCEPTED | PROBE_ANSWERED | HAS_APP);
+  t.equal(k.traits[3], FIRST_RECORD | FINAL | PROBE_ANSWERED | ECHO);
+  t.same([k.proto[3], k.dstPort[0], k.firstUs[2], k.lastUs[2], k.fwdPayload[2], k.bwdPayload[2], k.fwdPackets[3], k.bwdPackets[3]],
+    [1, 22, T0 + 5, T0 + 9, 300, 5000, 3, 3]);
+  t.equal(k.agent, flows[0].agentId, 'one agent');
+  t.equal(new FlowKeys().fill([flows[0], { ...flows[1], agentId: 'other' }]).agent, undefined, 'two agents');
 });
 
 t.test('PrefixSet.matchV4 agrees with match on the text', async (t) => {
