@@ -23,7 +23,8 @@ import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evide
 import { PerAgent } from './bounded-map';
 import { FIRST_RECORD, FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
-import { grownFloat64, SlotStates, SlotTable } from './slot-table';
+import { SeenOnce } from './seen-once';
+import { SlotStates } from './slot-table';
 
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
@@ -43,16 +44,6 @@ class Series {
   }
 }
 
-/** Pairs seen once: their slot in `table` and that connection's start time. */
-class Singles {
-  readonly table: SlotTable;
-  firstUs: Float64Array = new Float64Array(0);
-
-  constructor(max: number) {
-    this.table = new SlotTable(max);
-  }
-}
-
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   /** per agent, keyed by (source id, destination id, port + 65536 × protocol + kinds × 2^24): see
@@ -60,14 +51,14 @@ export class BeaconingDetector implements Detector {
   private readonly pairs: PerAgent<SlotStates<Series>>;
   /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
    * on its second (the first connection then counts in the intervals, not in the sizes) */
-  private readonly singles: PerAgent<Singles>;
+  private readonly singles: PerAgent<SeenOnce>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
   private readonly ignored: Set<number>;
 
   constructor(private readonly opts: BeaconingConfig) {
     this.pairs = new PerAgent(() => new SlotStates(opts.max_tracked_pairs, () => new Series(opts.max_history)));
-    this.singles = new PerAgent(() => new Singles(opts.max_tracked_pairs));
+    this.singles = new PerAgent(() => new SeenOnce(opts.max_tracked_pairs));
     this.a = new Float64Array(opts.max_history);
     this.b = new Float64Array(opts.max_history);
     this.ignored = new Set(opts.ignore_ports);
@@ -88,15 +79,11 @@ export class BeaconingDetector implements Detector {
       let s = pairs.get(src, dst, svc);
       if (!s) {
         const singles = this.singles.of(agent);
-        const slot = singles.table.find(src, dst, svc);
-        if (slot < 0) {
-          const added = singles.table.add(src, dst, svc);
-          if (singles.firstUs.length < singles.table.capacity) singles.firstUs = grownFloat64(singles.firstUs, singles.table.capacity);
-          singles.firstUs[added] = firstUs[i];
+        const first = singles.take(src, dst, svc);
+        if (first !== first) {
+          singles.put(src, dst, svc, firstUs[i]);
           continue;
         }
-        const first = singles.firstUs[slot];
-        singles.table.remove(slot);
         s = pairs.add(src, dst, svc);
         s.n = 0;
         s.next = 0;

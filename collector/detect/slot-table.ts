@@ -1,26 +1,28 @@
-// A bounded table from keys of up to three int32s to SLOT numbers, for detectors that keep per-key
-// state in arrays indexed by slot (typed arrays for numbers, plain arrays for the few objects) rather
-// than in a Map of objects: a lookup hashes three integers and reads typed arrays, and a slot's
-// state is reused by the next key that gets the slot, so steady state allocates nothing.
+// A bounded table from keys of up to three int32s (address ids from flow-keys.ts, ports) to SLOT
+// numbers, for detectors that keep per-key state by slot (SlotStates: one object per slot) rather
+// than in a Map of objects under string keys: a lookup hashes three integers and reads typed arrays,
+// and a slot's state is reused by the next key that gets the slot, so steady state allocates nothing.
 //
 // Bounded as bounded-map.ts is, by generations: a key found or added is stamped with the current
 // generation ("young"); when `max`/2 keys were stamped young, every key not stamped in it (the old
 // generation) is dropped (counted in `evicted`) and a new generation starts, the young keys becoming
-// the old. So at most `max` keys are held and what goes is the least recently used half. Slots are handed out from 0 up
-// and the slot arrays grow by doubling up to `max`: a detector grows its own arrays when `capacity`
-// changed (see `grown`). A slot number stays valid until its key is removed or evicted; eviction
-// only happens inside `add` and `find`, never for the slot they return.
+// the old. So at most `max` keys are held and what goes is the least recently used half. Slots are
+// handed out from 0 up and the slot arrays grow by doubling up to `max` (a table made for many keys
+// costs little until they come). A slot number stays valid until its key is removed or evicted;
+// eviction only happens inside `add` and `find`, never to the slot they return.
 const MIN_CAPACITY = 1024;
 
 export class SlotTable {
-  /** slots allocated so far (the detector's per-slot arrays must be this long) */
+  /** slots allocated so far */
   capacity: number;
   /** keys held */
   size = 0;
   /** keys dropped to stay within `max` (least recently used first) */
   evicted = 0;
-  /** per slot, interleaved so one cache line holds a key: a, b, c, generation last used (0 = free) */
+  /** per slot, interleaved so one cache line holds a key: a, b, c (and a spare int) */
   private keys: Int32Array;
+  /** per slot, the generation it was last used in (0 = free): dense, so it stays in cache */
+  private stamp: Uint32Array;
   /** open addressing, at most half full: per entry slot + 1 (0 = empty) and the key again, so a
    * lookup reads one cache line of the index and not the slot's */
   private index: Int32Array;
@@ -40,6 +42,7 @@ export class SlotTable {
     this.half = Math.max(1, Math.floor(this.max / 2));
     this.capacity = Math.min(this.max, MIN_CAPACITY);
     this.keys = new Int32Array(4 * this.capacity);
+    this.stamp = new Uint32Array(this.capacity);
     this.free = new Int32Array(this.capacity);
     this.index = new Int32Array(4 * indexSize(this.capacity));
     this.mask = indexSize(this.capacity) - 1;
@@ -55,7 +58,7 @@ export class SlotTable {
       const e = index[x];
       if (e === 0) return -1;
       if (index[x + 1] === a && index[x + 2] === b && index[x + 3] === c) {
-        if (this.keys[4 * e - 1] !== this.gen) this.touch(e - 1);
+        if (this.stamp[e - 1] !== this.gen) this.touch(e - 1);
         return e - 1;
       }
       i = (i + 1) & mask;
@@ -63,7 +66,7 @@ export class SlotTable {
   }
 
   /** Adds (a, b, c), which must not be present, and returns its slot; its state is the caller's to
-   * reset. May evict other keys (never the one returned) and grow `capacity`. */
+   * reset. May evict other keys (never the one returned) and grow the slot arrays. */
   add(a: number, b: number, c: number): number {
     let s: number;
     if (this.freeTop > 0) s = this.free[--this.freeTop];
@@ -105,27 +108,27 @@ export class SlotTable {
       hole = j;
     }
     index[4 * hole] = 0;
-    if (this.keys[k + 3] === this.gen) this.young--;
-    this.keys[k + 3] = 0;
+    if (this.stamp[slot] === this.gen) this.young--;
+    this.stamp[slot] = 0;
     this.free[this.freeTop++] = slot;
     this.size--;
   }
 
   private touch(s: number): void {
-    this.keys[4 * s + 3] = this.gen;
+    this.stamp[s] = this.gen;
     if (++this.young >= this.half) this.age();
   }
 
   /** The young generation is full: drops every key not used in it (the old generation) and starts a
    * new one, so the young keys become the old. */
   private age(): void {
-    const keys = this.keys;
+    const stamp = this.stamp;
     const gen = this.gen;
     let dropped = false;
     for (let s = 0; s < this.next; s++) {
-      const g = keys[4 * s + 3];
+      const g = stamp[s];
       if (g === 0 || g === gen) continue;
-      keys[4 * s + 3] = 0;
+      stamp[s] = 0;
       this.free[this.freeTop++] = s;
       this.size--;
       this.evicted++;
@@ -152,12 +155,15 @@ export class SlotTable {
 
   private reindex(): void {
     this.index.fill(0);
-    for (let s = 0; s < this.next; s++) if (this.keys[4 * s + 3] !== 0) this.place(s);
+    for (let s = 0; s < this.next; s++) if (this.stamp[s] !== 0) this.place(s);
   }
 
   private grow(): void {
     const cap = Math.min(this.max, this.capacity * 2);
     this.keys = grownInt32(this.keys, 4 * cap);
+    const stamp = new Uint32Array(cap);
+    stamp.set(this.stamp);
+    this.stamp = stamp;
     this.free = grownInt32(this.free, cap);
     this.capacity = cap;
     this.index = new Int32Array(4 * indexSize(cap));
@@ -208,22 +214,9 @@ export class SlotStates<T> {
   }
 }
 
-export function grownInt32(a: Int32Array, n: number): Int32Array {
+function grownInt32(a: Int32Array, n: number): Int32Array {
   if (a.length >= n) return a;
   const b = new Int32Array(n);
   b.set(a);
   return b;
-}
-
-export function grownFloat64(a: Float64Array, n: number, fill = 0): Float64Array {
-  if (a.length >= n) return a;
-  const b = new Float64Array(n);
-  if (fill !== 0) b.fill(fill, a.length);
-  b.set(a);
-  return b;
-}
-
-export function grownArray<T>(a: T[], n: number, make: () => T): T[] {
-  while (a.length < n) a.push(make());
-  return a;
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { SeenOnce } from '../../../collector/detect/seen-once';
 import { SlotStates, SlotTable } from '../../../collector/detect/slot-table';
 
 t.test('SlotTable: exact int32 triples to stable slots; bounded, least recently used dropped and counted', async (t) => {
@@ -44,4 +45,24 @@ t.test('SlotStates: one state object per slot, reused by the next key of that sl
   t.equal(s.get(2, 0, 0), undefined);
   for (let i = 2; i < 100; i++) if (!s.get(i, 0, 0)) s.add(i, 0, 0);
   t.ok(made <= 2, `${made} objects for 99 keys`);
+});
+
+t.test('SeenOnce: a value per key, taken once; bounded, the oldest half dropped and counted', async (t) => {
+  const s = new SeenOnce(100_000);
+  for (let i = 0; i < 40_000; i++) s.put((i * 2654435761) | 0, ~i, i & 7, i + 0.5);
+  t.equal(s.size, 40_000);
+  let ok = 0;
+  for (let i = 0; i < 40_000; i += 2) if (s.take((i * 2654435761) | 0, ~i, i & 7) === i + 0.5) ok++;
+  t.equal(ok, 20_000, 'every value found under its key, across growth');
+  t.ok(Number.isNaN(s.take(0, ~0, 0)), 'taken: gone');
+  for (let i = 1; i < 40_000; i += 2) if (s.take((i * 2654435761) | 0, ~i, i & 7) === i + 0.5) ok++;
+  t.equal(ok, 40_000, 'removals in between moved nothing out of reach');
+  t.equal(s.size, 0);
+
+  const small = new SeenOnce(4);
+  for (let i = 0; i < 1000; i++) small.put(i, 0, 0, i);
+  t.ok(small.size <= 4, `${small.size} held`);
+  t.equal(small.evicted + small.size, 1000);
+  t.equal(small.take(999, 0, 0), 999, 'the newest is kept');
+  t.ok(Number.isNaN(small.take(0, 0, 0)), 'the oldest went');
 });
