@@ -57,13 +57,18 @@ function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey, hasApp
   if (!hasApp) return undefined;
   const app = f.app;
   if (!app) return undefined;
-  for (const key of APP_NAME_FIELDS) {
-    const v = app[key];
-    if (typeof v === 'string' && (m = set.matchDomain(v))) return [m, key, v];
-  }
-  if (typeof app.ja4 === 'string' && (m = set.matchJa4(app.ja4))) return [m, 'ja4', app.ja4];
-  if (Array.isArray(app.dns_answers)) {
-    for (const a of app.dns_answers) {
+  // each field read by name: one inline cache per read, not a keyed lookup per field
+  const sni = app.tls_sni;
+  if (typeof sni === 'string' && (m = set.matchDomain(sni))) return [m, 'tls_sni', sni];
+  const host = app.http_host;
+  if (typeof host === 'string' && (m = set.matchDomain(host))) return [m, 'http_host', host];
+  const query = app.dns_query;
+  if (typeof query === 'string' && (m = set.matchDomain(query))) return [m, 'dns_query', query];
+  const ja4 = app.ja4;
+  if (typeof ja4 === 'string' && (m = set.matchJa4(ja4))) return [m, 'ja4', ja4];
+  const answers = app.dns_answers;
+  if (Array.isArray(answers)) {
+    for (const a of answers) {
       if (typeof a !== 'string') continue;
       m = a.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(a) ? set.matchIp(a) : set.matchDomain(a);
       if (m) return [m, 'dns_answers', a];
@@ -71,5 +76,3 @@ function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey, hasApp
   }
   return undefined;
 }
-
-const APP_NAME_FIELDS = ['tls_sni', 'http_host', 'dns_query'] as const;
