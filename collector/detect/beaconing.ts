@@ -68,12 +68,12 @@ export class BeaconingDetector implements Detector {
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
     const keys = FlowKeys.of(flows, batchKeys);
-    const { srcId, dstId, kinds, traits, proto, dstPort, firstUs } = keys;
+    const { srcId, dstId, kinds, proto, dstPort, firstUs } = keys;
+    if (keys.agent !== undefined) this.prefetch(keys);
     for (let i = 0; i < flows.length; i++) {
+      if (!this.counts(keys, i)) continue;
       const pr = proto[i];
-      if ((traits[i] & FIRST_RECORD) === 0 || pr === 1 || pr === 58) continue;
       const port = dstPort[i];
-      if ((this.ignored[(port >>> 3) & 8191] & (1 << (port & 7))) !== 0) continue;
       const src = srcId[i];
       const dst = dstId[i];
       const svc = (port + 65536 * pr) | (kinds[i] << 24);
@@ -101,6 +101,34 @@ export class BeaconingDetector implements Detector {
       if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);
     }
   }
+
+  /** Whether flow `i` is counted: first records, not ICMP, not to an ignored port. */
+  private counts(keys: FlowKeys, i: number): boolean {
+    const pr = keys.proto[i];
+    if ((keys.traits[i] & FIRST_RECORD) === 0 || pr === 1 || pr === 58) return false;
+    const port = keys.dstPort[i];
+    return (this.ignored[(port >>> 3) & 8191] & (1 << (port & 7))) === 0;
+  }
+
+  /** A first pass that only looks the batch's pairs up, so that their cache misses overlap (see
+   * exfiltration.ts's prefetch). */
+  private prefetch(keys: FlowKeys): void {
+    const agent = keys.agent as string;
+    const pairs = this.pairs.of(agent);
+    const singles = this.singles.of(agent);
+    let sum = 0;
+    for (let i = 0; i < keys.src.length; i++) {
+      if (!this.counts(keys, i)) continue;
+      const svc = (keys.dstPort[i] + 65536 * keys.proto[i]) | (keys.kinds[i] << 24);
+      const s = pairs.peek(keys.srcId[i], keys.dstId[i], svc);
+      if (s !== undefined) sum += s.n;
+      else if (singles.peek(keys.srcId[i], keys.dstId[i], svc) > 0) sum++;
+    }
+    this.prefetched = sum;
+  }
+
+  /** what the prefetch pass read, kept so that its reads are not optimised away */
+  prefetched = 0;
 
   /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
   private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {

@@ -141,6 +141,8 @@ export class PrefixSet {
   /** the IPv4 prefixes as int32 (mask, masked value) pairs while there are few */
   private v4Masks: number[] = [];
   private v4Values: number[] = [];
+  /** by an IPv4 address's first octet: 0 no prefix holds it, 1 some /0–/8 prefix holds it, 2 look */
+  private readonly byOctet = new Uint8Array(256);
 
   constructor(prefixes: readonly string[] = []) {
     for (const p of prefixes) this.add(p);
@@ -155,6 +157,11 @@ export class PrefixSet {
       const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
       this.v4Masks.push(mask);
       this.v4Values.push(v & mask);
+      for (let o = 0; o < 256; o++) {
+        if (bits <= 8) {
+          if ((((o << 24) ^ v) & mask) === 0) this.byOctet[o] = 1;
+        } else if (o === v >>> 24 && this.byOctet[o] === 0) this.byOctet[o] = 2;
+      }
     }
     return true;
   }
@@ -165,6 +172,8 @@ export class PrefixSet {
 
   /** As match, for an IPv4 address given as its 32-bit value. */
   matchV4(ip: number): boolean {
+    const first = this.byOctet[ip >>> 24];
+    if (first !== 2) return first === 1;
     const masks = this.v4Masks;
     if (masks.length > LINEAR_V4_PREFIXES) return this.map.getV4(ip) === true;
     const v = ip | 0;

@@ -54,6 +54,18 @@ export class SeenOnce {
     }
   }
 
+  /** The value of (a, b, c), NaN when absent; changes nothing (a first pass that brings the
+   * entries' cache lines in, see SlotTable.peek). */
+  peek(a: number, b: number, c: number): number {
+    const i32 = this.i32;
+    const mask = this.mask;
+    for (let i = hash3(a, b, c) & mask; ; i = (i + 1) & mask) {
+      const x = STRIDE * i;
+      if (i32[x + 3] === 0) return NaN;
+      if (i32[x] === a && i32[x + 1] === b && i32[x + 2] === c) return this.f64[x / 2 + VALUE];
+    }
+  }
+
   /** Adds (a, b, c) with `value`; the key must not be present. */
   put(a: number, b: number, c: number, value: number): void {
     if (this.young >= this.half) this.age();

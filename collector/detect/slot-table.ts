@@ -65,6 +65,20 @@ export class SlotTable {
     }
   }
 
+  /** The slot of (a, b, c), or -1, without marking it used: for a first pass over a batch that
+   * only brings the keys' cache lines in (their loads overlap), before the pass that uses them. */
+  peek(a: number, b: number, c: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    let i = hash3(a, b, c) & mask;
+    for (;;) {
+      const x = 4 * i;
+      const e = index[x];
+      if (e === 0 || (index[x + 1] === a && index[x + 2] === b && index[x + 3] === c)) return e - 1;
+      i = (i + 1) & mask;
+    }
+  }
+
   /** Adds (a, b, c), which must not be present, and returns its slot; its state is the caller's to
    * reset. May evict other keys (never the one returned) and grow the slot arrays. */
   add(a: number, b: number, c: number): number {
@@ -203,6 +217,12 @@ export class SlotStates<T> {
 
   get(a: number, b: number, c: number): T | undefined {
     const s = this.table.find(a, b, c);
+    return s < 0 ? undefined : this.states[s];
+  }
+
+  /** The state of (a, b, c) if held, without marking it used (see SlotTable.peek). */
+  peek(a: number, b: number, c: number): T | undefined {
+    const s = this.table.peek(a, b, c);
     return s < 0 ? undefined : this.states[s];
   }
 

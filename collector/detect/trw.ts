@@ -65,6 +65,7 @@ export class TrwDetector implements Detector {
     for (let i = 0; i < flows.length; i++) if ((traits[i] & (PROBE_FAILED | PROBE_ANSWERED)) !== 0) this.trials[n++] = i;
     if (n === 0) return;
     const trials = indexesByStart(this.trials, n, firstUs);
+    if (keys.agent !== undefined) this.prefetch(keys, trials, n);
     const idleUs = this.opts.idle_secs * 1e6;
     for (let t = 0; t < n; t++) {
       const i = trials[t];
@@ -111,6 +112,22 @@ export class TrwDetector implements Detector {
       }
     }
   }
+
+  /** A first pass that only reads the trials' walks, so that their cache misses overlap (see
+   * exfiltration.ts's prefetch). */
+  private prefetch(keys: FlowKeys, trials: Int32Array, n: number): void {
+    const walks = this.walks.of(keys.agent as string);
+    let sum = 0;
+    for (let t = 0; t < n; t++) {
+      const i = trials[t];
+      const w = walks.peek(keys.srcId[i], keys.kinds[i] & SRC_INTERNED, 0);
+      if (w !== undefined && w.nContacted > 0) sum += w.contacted[0];
+    }
+    this.prefetched = sum;
+  }
+
+  /** what the prefetch pass read, kept so that its reads are not optimised away */
+  prefetched = 0;
 
   /** Starts the walk afresh (keeps its quiet period). */
   private restart(w: Walk, lastUs: number): void {

@@ -89,6 +89,21 @@ t.test('PrefixSet.matchV4 agrees with match on the text', async (t) => {
   }
 });
 
+t.test('PrefixSet.matchV4 agrees with match on random addresses, prefixes of every length up to /9', async (t) => {
+  let seed = 11;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const ip = (): string => `${rand(256)}.${rand(256)}.${rand(256)}.${rand(256)}`;
+  for (const bits of [0, 1, 4, 7, 8, 9, 12, 24, 32]) {
+    const set = new PrefixSet([`${ip()}/${bits}`, `${ip()}/${Math.min(32, bits + 3)}`]);
+    let bad = 0;
+    for (let k = 0; k < 5000; k++) {
+      const a = ip();
+      if (set.matchV4(ipv4Key(a)) !== set.match(a)) bad++;
+    }
+    t.equal(bad, 0, `/${bits}`);
+  }
+});
+
 t.test('IndicatorSet: names match themselves and every name below, whatever their depth', async (t) => {
   const set = new IndicatorSet();
   set.add({ value: 'evil.example', kind: 'domain', source: 's' });
