@@ -39,30 +39,30 @@ export class SeenOnce {
 
   /** The value of (a, b, c), removing the entry; NaN when absent. */
   take(a: number, b: number, c: number): number {
-    const i32 = this.i32;
-    const mask = this.mask;
-    for (let i = hash3(a, b, c) & mask; ; i = (i + 1) & mask) {
-      const x = STRIDE * i;
-      if (i32[x + 3] === 0) return NaN;
-      if (i32[x] === a && i32[x + 1] === b && i32[x + 2] === c) {
-        const v = this.f64[x / 2 + VALUE];
-        if (i32[x + 3] === this.gen) this.young--;
-        this.removeAt(i);
-        this.size--;
-        return v;
-      }
-    }
+    const i = this.position(a, b, c);
+    if (i < 0) return NaN;
+    const v = this.f64[(STRIDE * i) / 2 + VALUE];
+    if (this.i32[STRIDE * i + 3] === this.gen) this.young--;
+    this.removeAt(i);
+    this.size--;
+    return v;
   }
 
   /** The value of (a, b, c), NaN when absent; changes nothing (a first pass that brings the
    * entries' cache lines in, see SlotTable.peek). */
   peek(a: number, b: number, c: number): number {
+    const i = this.position(a, b, c);
+    return i < 0 ? NaN : this.f64[(STRIDE * i) / 2 + VALUE];
+  }
+
+  /** The entry holding (a, b, c), or -1. */
+  private position(a: number, b: number, c: number): number {
     const i32 = this.i32;
     const mask = this.mask;
     for (let i = hash3(a, b, c) & mask; ; i = (i + 1) & mask) {
       const x = STRIDE * i;
-      if (i32[x + 3] === 0) return NaN;
-      if (i32[x] === a && i32[x + 1] === b && i32[x + 2] === c) return this.f64[x / 2 + VALUE];
+      if (i32[x + 3] === 0) return -1;
+      if (i32[x] === a && i32[x + 1] === b && i32[x + 2] === c) return i;
     }
   }
 

@@ -8,7 +8,7 @@
 // generation) is dropped (counted in `evicted`) and a new generation starts, the young keys becoming
 // the old. So at most `max` keys are held and what goes is the least recently used half. Slots are
 // handed out from 0 up and the slot arrays grow by doubling up to `max` (a table made for many keys
-// costs little until they come). A slot number stays valid until its key is removed or evicted;
+// costs little until they come). A slot number stays valid until its key is evicted;
 // eviction only happens inside `add` and `find`, never to the slot they return.
 const MIN_CAPACITY = 1024;
 
@@ -27,7 +27,7 @@ export class SlotTable {
    * lookup reads one cache line of the index and not the slot's */
   private index: Int32Array;
   private mask: number;
-  /** free slots below `next` (after removals and evictions) */
+  /** free slots below `next` (after evictions) */
   private free: Int32Array;
   private freeTop = 0;
   /** slots never used yet start here */
@@ -50,19 +50,9 @@ export class SlotTable {
 
   /** The slot of (a, b, c), or -1. Marks the key used. */
   find(a: number, b: number, c: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    let i = hash3(a, b, c) & mask;
-    for (;;) {
-      const x = 4 * i;
-      const e = index[x];
-      if (e === 0) return -1;
-      if (index[x + 1] === a && index[x + 2] === b && index[x + 3] === c) {
-        if (this.stamp[e - 1] !== this.gen) this.touch(e - 1);
-        return e - 1;
-      }
-      i = (i + 1) & mask;
-    }
+    const s = this.peek(a, b, c);
+    if (s >= 0 && this.stamp[s] !== this.gen) this.touch(s);
+    return s;
   }
 
   /** The slot of (a, b, c), or -1, without marking it used: for a first pass over a batch that
@@ -96,36 +86,6 @@ export class SlotTable {
     this.size++;
     this.touch(s);
     return s;
-  }
-
-  /** Removes the key held in `slot`. */
-  remove(slot: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    const k = 4 * slot;
-    let i = hash3(this.keys[k], this.keys[k + 1], this.keys[k + 2]) & mask;
-    while (index[4 * i] !== slot + 1) {
-      if (index[4 * i] === 0) return; // not held
-      i = (i + 1) & mask;
-    }
-    // backward-shift deletion: no tombstones
-    let hole = i;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const e = index[4 * j];
-      if (e === 0) break;
-      const home = hash3(index[4 * j + 1], index[4 * j + 2], index[4 * j + 3]) & mask;
-      // the entry at j stays when its home lies cyclically in (hole, j]
-      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      index.copyWithin(4 * hole, 4 * j, 4 * j + 4);
-      hole = j;
-    }
-    index[4 * hole] = 0;
-    if (this.stamp[slot] === this.gen) this.young--;
-    this.stamp[slot] = 0;
-    this.free[this.freeTop++] = slot;
-    this.size--;
   }
 
   private touch(s: number): void {

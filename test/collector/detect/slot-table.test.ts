@@ -13,27 +13,22 @@ t.test('SlotTable: exact int32 triples to stable slots; bounded, least recently 
   t.equal(m.find(-1, 2, 3), -1, 'a key not used again is gone');
   t.equal(m.evicted, 1, 'and counted');
   t.equal(m.find(1, 2, 3), a, 'the recently used key keeps its slot');
-  m.remove(a);
-  t.equal(m.find(1, 2, 3), -1);
   for (let i = 0; i < 10_000; i++) if (m.find(i, i * 7, i & 3) < 0) m.add(i, i * 7, i & 3);
   t.ok(m.size <= 4);
   t.ok(m.capacity <= 4, 'slots never exceed the bound');
-  t.equal(m.evicted + m.size, 10_000 + 3 - 1, 'every key added is held, removed (1) or counted as evicted');
+  t.equal(m.evicted + m.size, 10_000 + 3, 'every key added is held or counted as evicted');
 });
 
-t.test('SlotTable: many keys, colliding probes, removals in between, growth: every survivor found in its slot', async (t) => {
+t.test('SlotTable: many keys, colliding probes, growth: every key found in its slot', async (t) => {
   const big = new SlotTable(100_000);
   const slots = new Int32Array(50_000);
   for (let i = 0; i < 50_000; i++) slots[i] = big.add((i * 2654435761) | 0, ~i, i & 7);
   t.ok(big.capacity >= 50_000, `grew to ${big.capacity}`);
-  for (let i = 0; i < 50_000; i += 3) big.remove(slots[i]);
   let ok = 0;
-  for (let i = 0; i < 50_000; i++) if (big.find((i * 2654435761) | 0, ~i, i & 7) === (i % 3 === 0 ? -1 : slots[i])) ok++;
+  for (let i = 0; i < 50_000; i++) if (big.peek((i * 2654435761) | 0, ~i, i & 7) === slots[i]) ok++;
   t.equal(ok, 50_000);
-  t.equal(big.size, 50_000 - Math.ceil(50_000 / 3));
-  // freed slots are handed out again before new ones
-  const again = big.add(123, 456, 789);
-  t.ok(again < 50_000);
+  t.equal(new Set(slots).size, 50_000, 'one slot per key');
+  t.equal(big.peek(1, 2, 3), -1);
   t.equal(big.evicted, 0);
 });
 
