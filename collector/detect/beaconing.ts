@@ -117,12 +117,10 @@ export class BeaconingDetector implements Detector {
     const pairs = this.pairs.of(agent);
     const singles = this.singles.of(agent);
     let sum = 0;
+    // one load per flow and table, nothing depending on it: many misses in flight at once
     for (let i = 0; i < keys.src.length; i++) {
-      if (!this.counts(keys, i)) continue;
       const svc = (keys.dstPort[i] + 65536 * keys.proto[i]) | (keys.kinds[i] << 24);
-      const s = pairs.peek(keys.srcId[i], keys.dstId[i], svc);
-      if (s !== undefined) sum += s.n;
-      else if (singles.peek(keys.srcId[i], keys.dstId[i], svc) > 0) sum++;
+      sum += pairs.table.touch3(keys.srcId[i], keys.dstId[i], svc) + singles.touch3(keys.srcId[i], keys.dstId[i], svc);
     }
     this.prefetched = sum;
   }

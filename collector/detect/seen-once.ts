@@ -20,8 +20,6 @@ export class SeenOnce {
   evicted = 0;
   private i32: Int32Array;
   private f64: Float64Array;
-  /** the table before the last rebuild, reused by the next one of the same size */
-  private spare: Int32Array | undefined;
   private mask: number;
   private gen = 1;
   private young = 0;
@@ -53,6 +51,12 @@ export class SeenOnce {
   peek(a: number, b: number, c: number): number {
     const i = this.position(a, b, c);
     return i < 0 ? NaN : this.f64[(STRIDE * i) / 2 + VALUE];
+  }
+
+  /** Reads the entry where (a, b, c)'s probe starts and returns its key word, nothing else (see
+   * SlotTable.touch3). */
+  touch3(a: number, b: number, c: number): number {
+    return this.i32[STRIDE * (hash3(a, b, c) & this.mask)];
   }
 
   /** The entry holding (a, b, c), or -1. */
@@ -107,36 +111,38 @@ export class SeenOnce {
     i32[STRIDE * hole + 3] = 0;
   }
 
-  /** Drops every entry of an older generation; the current one becomes the older. */
+  /** Drops every entry of an older generation, in place; the current one becomes the older. */
   private age(): void {
-    this.rebuild(this.mask + 1, this.gen);
-    this.gen++;
+    const i32 = this.i32;
+    const mask = this.mask;
+    const gen = this.gen;
+    // start after an empty entry (the table is at most half full): no run of entries wraps past it,
+    // so an entry shifted back by a removal never lands before the scan
+    let start = 0;
+    while (i32[STRIDE * start + 3] !== 0) start++;
+    for (let k = 1; k <= mask + 1; ) {
+      const i = (start + k) & mask;
+      const g = i32[STRIDE * i + 3];
+      if (g !== 0 && g !== gen) {
+        this.removeAt(i); // what moves into i is looked at next
+        this.size--;
+        this.evicted++;
+      } else k++;
+    }
+    this.gen = gen + 1;
     this.young = 0;
   }
 
+  /** Re-places every entry into a table twice the size. */
   private grow(): void {
-    this.rebuild(2 * (this.mask + 1), 0);
-  }
-
-  /** Re-places the entries into a table of `entries`, keeping only generation `keep` (0: all). */
-  private rebuild(entries: number, keep: number): void {
     const old = this.i32;
     const oldF = this.f64;
-    const spare = this.spare;
-    this.i32 = spare !== undefined && spare.length === STRIDE * entries ? spare.fill(0) : new Int32Array(STRIDE * entries);
+    const entries = 2 * (this.mask + 1);
+    this.i32 = new Int32Array(STRIDE * entries);
     this.f64 = new Float64Array(this.i32.buffer);
-    this.spare = old.length === this.i32.length ? old : undefined;
     this.mask = entries - 1;
-    this.size = 0;
     for (let x = 0; x < old.length; x += STRIDE) {
-      const g = old[x + 3];
-      if (g === 0) continue;
-      if (keep !== 0 && g !== keep) {
-        this.evicted++;
-        continue;
-      }
-      this.place(old[x], old[x + 1], old[x + 2], g, oldF[x / 2 + VALUE]);
-      this.size++;
+      if (old[x + 3] !== 0) this.place(old[x], old[x + 1], old[x + 2], old[x + 3], oldF[x / 2 + VALUE]);
     }
   }
 }

@@ -69,6 +69,12 @@ export class SlotTable {
     }
   }
 
+  /** Reads the index entry where (a, b, c)'s probe starts and returns it, and nothing else: no
+   * branch on what it loads, so a loop of these keeps many cache misses in flight at once. */
+  touch3(a: number, b: number, c: number): number {
+    return this.index[4 * (hash3(a, b, c) & this.mask)];
+  }
+
   /** Adds (a, b, c), which must not be present, and returns its slot; its state is the caller's to
    * reset. May evict other keys (never the one returned) and grow the slot arrays. */
   add(a: number, b: number, c: number): number {

@@ -61,3 +61,37 @@ t.test('SeenOnce: a value per key, taken once; bounded, the oldest half dropped 
   t.equal(small.take(999, 0, 0), 999, 'the newest is kept');
   t.ok(Number.isNaN(small.take(0, 0, 0)), 'the oldest went');
 });
+
+t.test('SeenOnce: 50,000 random puts and takes agree with a plain model of its generations', async (t) => {
+  const max = 1000;
+  const s = new SeenOnce(max);
+  const model = new Map<number, { gen: number; value: number }>();
+  let gen = 1;
+  let young = 0;
+  let seed = 3;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let bad = 0;
+  for (let op = 0; op < 50_000; op++) {
+    const k = rand(20_000);
+    const m = model.get(k);
+    const got = s.take(k, k ^ 0x55, 7);
+    if (m) {
+      if (got !== m.value) bad++;
+      model.delete(k);
+      if (m.gen === gen) young--;
+    } else if (!Number.isNaN(got)) bad++;
+    if (rand(3) !== 0) {
+      if (young >= max / 2) {
+        for (const [key, e] of model) if (e.gen !== gen) model.delete(key);
+        gen++;
+        young = 0;
+      }
+      model.set(k, { gen, value: op });
+      young++;
+      s.put(k, k ^ 0x55, 7, op);
+    }
+  }
+  t.equal(bad, 0);
+  t.equal(s.size, model.size);
+  t.ok(s.evicted > 0, `${s.evicted} evicted`);
+});
