@@ -1,10 +1,10 @@
-// The per-batch pre-pass every detector shares: each flow's addresses as map keys that are cheap to
-// hash. A canonical dotted-quad IPv4 address becomes its 32-bit value as a signed int32 (a small
+// The per-batch pre-pass every detector shares: each flow's addresses as keys that are cheap to
+// hash, its probe traits as bits and the numbers detectors filter on as typed-array columns (see
+// FlowKeys). A canonical dotted-quad IPv4 address becomes its 32-bit value as a signed int32 (a small
 // integer to V8: no string hashing, no allocation); any other address (IPv6, or IPv4 not spelled
-// canonically) stays its string. The two never collide (a number is never equal to a string) and
-// both are exact, so a map keyed by AddrKey holds the same entries a map keyed by the address text
-// would. The runner parses each batch once and hands the result to every detector; a detector called
-// without it (tests) parses the batch itself.
+// canonically) stays its string as an AddrKey, and gets an interned int32 id for slot tables. Both
+// are exact: one address, one key. The runner fills this once per batch and hands it to every
+// detector; a detector called without it (tests) fills its own.
 import type { FlowRow } from '../model';
 import { BoundedMap } from './bounded-map';
 import { isConnectionAttempt, isEchoRequest, Probe, probeOutcome, responderAccepted } from './probes';
