@@ -14,74 +14,119 @@
 // Thresholds (detect.beaconing): min_connections 12 connections; min_span_secs 20 s;
 // min_interval_secs 1 s; ignore_ports [53, 123, 137, 138, 5353, 5355]; min_score 0.8 (RITA's "medium" bucket starts at 0.7, "high" at 0.9);
 // max_history 64 connections; suppress_secs 3600 s; max_tracked_pairs 100000 pairs with a history
-// plus as many seen once, per agent for IPv4 pairs (tuple-map.ts).
+// plus as many seen once, per agent (slot-table.ts; a pair's history buffers are reused by the next
+// pair of its slot).
 import type { BeaconingConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
-import { FlowKeys } from './flow-keys';
+import { PerAgent } from './bounded-map';
+import { FIRST_RECORD, FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
-import { AddrPairMap } from './tuple-map';
+import { SeenOnce } from './seen-once';
+import { SlotStates } from './slot-table';
 
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
 
-interface Series {
+class Series {
   /** ring buffers of start times (µs) and client bytes */
-  starts: Float64Array;
-  bytes: Float64Array;
-  n: number;
-  next: number;
-  refs: FlowRef[];
-  quietUntilUs: number;
+  readonly starts: Float64Array;
+  readonly bytes: Float64Array;
+  n = 0;
+  next = 0;
+  refs: FlowRef[] = [];
+  quietUntilUs = -Infinity;
+
+  constructor(history: number) {
+    this.starts = new Float64Array(history);
+    this.bytes = new Float64Array(history);
+  }
 }
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
-  private readonly pairs: AddrPairMap<Series>;
+  /** per agent, keyed by (source id, destination id, port + 65536 × protocol + kinds × 2^24): see
+   * flow-keys.ts for the ids and their kinds */
+  private readonly pairs: PerAgent<SlotStates<Series>>;
   /** start time of pairs seen once: most connections are one-offs, so a pair's history is only built
    * on its second (the first connection then counts in the intervals, not in the sizes) */
-  private readonly singles: AddrPairMap<number>;
+  private readonly singles: PerAgent<SeenOnce>;
   private readonly a: Float64Array;
   private readonly b: Float64Array;
-  private readonly ignored: Set<number>;
+  /** ignore_ports as a bitmap by port (8 KiB; a Set lookup per flow costs more) */
+  private readonly ignored = new Uint8Array(65536 / 8);
 
   constructor(private readonly opts: BeaconingConfig) {
-    this.pairs = new AddrPairMap(opts.max_tracked_pairs);
-    this.singles = new AddrPairMap(opts.max_tracked_pairs);
+    this.pairs = new PerAgent(() => new SlotStates(opts.max_tracked_pairs, () => new Series(opts.max_history)));
+    this.singles = new PerAgent(() => new SeenOnce(opts.max_tracked_pairs));
     this.a = new Float64Array(opts.max_history);
     this.b = new Float64Array(opts.max_history);
-    this.ignored = new Set(opts.ignore_ports);
+    for (const p of opts.ignore_ports) this.ignored[p >>> 3] |= 1 << (p & 7);
   }
 
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
     const keys = FlowKeys.of(flows, batchKeys);
+    const { srcId, dstId, kinds, proto, dstPort, firstUs } = keys;
+    if (keys.agent !== undefined) this.prefetch(keys);
     for (let i = 0; i < flows.length; i++) {
-      const f = flows[i];
-      if (f.recordSeq !== 0 || f.proto === 1 || f.proto === 58 || this.ignored.has(f.dstPort)) continue;
-      const agent = f.agentId;
-      const src = keys.src[i];
-      const dst = keys.dst[i];
-      const svc = f.dstPort + 65536 * f.proto;
-      let s = this.pairs.get(agent, src, dst, svc);
+      if (!this.counts(keys, i)) continue;
+      const pr = proto[i];
+      const port = dstPort[i];
+      const src = srcId[i];
+      const dst = dstId[i];
+      const svc = (port + 65536 * pr) | (kinds[i] << 24);
+      const agent = keys.agent ?? flows[i].agentId;
+      const pairs = this.pairs.of(agent);
+      let s = pairs.get(src, dst, svc);
       if (!s) {
-        const firstUs = this.singles.get(agent, src, dst, svc);
-        if (firstUs === undefined) {
-          this.singles.set(agent, src, dst, svc, f.firstUs);
+        const singles = this.singles.of(agent);
+        const first = singles.take(src, dst, svc);
+        if (first !== first) {
+          singles.put(src, dst, svc, firstUs[i]);
           continue;
         }
-        this.singles.delete(agent, src, dst, svc);
-        s = { starts: new Float64Array(h), bytes: new Float64Array(h), n: 0, next: 0, refs: [], quietUntilUs: -Infinity };
-        this.pairs.set(agent, src, dst, svc, s);
-        this.append(s, firstUs, NaN, undefined);
+        s = pairs.add(src, dst, svc);
+        s.n = 0;
+        s.next = 0;
+        s.refs = [];
+        s.quietUntilUs = -Infinity;
+        this.append(s, first, NaN, undefined);
       }
-      if (f.firstUs < s.quietUntilUs) continue;
+      if (firstUs[i] < s.quietUntilUs) continue;
+      const f = flows[i];
       this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
       // a full history is rescored every 8th connection (scoring sorts max_history values twice)
       if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);
     }
   }
+
+  /** Whether flow `i` is counted: first records, not ICMP, not to an ignored port. */
+  private counts(keys: FlowKeys, i: number): boolean {
+    const pr = keys.proto[i];
+    if ((keys.traits[i] & FIRST_RECORD) === 0 || pr === 1 || pr === 58) return false;
+    const port = keys.dstPort[i];
+    return (this.ignored[(port >>> 3) & 8191] & (1 << (port & 7))) === 0;
+  }
+
+  /** A first pass that only looks the batch's pairs up, so that their cache misses overlap (see
+   * exfiltration.ts's prefetch). */
+  private prefetch(keys: FlowKeys): void {
+    const agent = keys.agent as string;
+    const pairs = this.pairs.of(agent);
+    const singles = this.singles.of(agent);
+    let sum = 0;
+    // one load per flow and table, nothing depending on it: many misses in flight at once
+    for (let i = 0; i < keys.src.length; i++) {
+      const svc = (keys.dstPort[i] + 65536 * keys.proto[i]) | (keys.kinds[i] << 24);
+      sum += pairs.table.touch3(keys.srcId[i], keys.dstId[i], svc) + singles.touch3(keys.srcId[i], keys.dstId[i], svc);
+    }
+    this.prefetched = sum;
+  }
+
+  /** what the prefetch pass read, kept so that its reads are not optimised away */
+  prefetched = 0;
 
   /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
   private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {

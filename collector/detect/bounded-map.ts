@@ -4,8 +4,6 @@
 // keys are held, the least recently used half is what goes, and each operation is one or two Map
 // lookups — measured several times cheaper per flow than lru-cache's exact LRU order
 // (scripts/bench/detect.ts), which these detectors do not need.
-import type { AddrKey } from './flow-keys';
-
 export class BoundedMap<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
@@ -71,16 +69,5 @@ export class PerAgent<T> {
     this.lastAgent = agentId;
     this.lastValue = v;
     return v;
-  }
-}
-
-/**
- * BoundedMaps per agent, keyed by an address key from the batch's shared pre-pass (flow-keys.ts: an
- * int32 for IPv4, else the address text): no key is built or hashed per flow.
- * `max` bounds each agent's map; agents are few (one per configured credential).
- */
-export class PerAgentMap<V> extends PerAgent<BoundedMap<AddrKey, V>> {
-  constructor(max: number) {
-    super(() => new BoundedMap(max));
   }
 }

@@ -12,50 +12,70 @@
 //
 // Thresholds (detect.brute_force): min_connections 10 connections; window_secs 900 s (Zeek's FTP
 // script: 15 min); max_duration_secs 30 s; max_client_payload_bytes 4096 bytes; suppress_secs 1800 s;
-// max_tracked_pairs 100000 (LRU).
-import { LRUCache } from 'lru-cache';
+// max_tracked_pairs 100000 per agent (slot-table.ts; least recently used half dropped first).
 import type { BruteForceConfig } from '../config';
 import type { FlowRow } from '../model';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, responderAccepted, TCP } from './probes';
+import { ACCEPTED, FINAL, FIRST_RECORD, FlowKeys } from './flow-keys';
+import { TCP } from './probes';
+import { SlotStates } from './slot-table';
+import { indexesByStart } from './start-order';
 
-interface Pair {
-  startUs: number;
-  count: number;
-  clientBytes: number;
-  ev: FlowEvidence;
-  quietUntilUs: number;
+class Pair {
+  startUs = 0;
+  count = 0;
+  clientBytes = 0;
+  readonly ev = new FlowEvidence();
+  quietUntilUs = -Infinity;
 }
 
 export class BruteForceDetector implements Detector {
   readonly name = 'brute_force';
-  private readonly pairs: LRUCache<string, Pair>;
+  /** per agent, keyed by (source id, destination id, port + 65536 × kinds): flow-keys.ts */
+  private readonly pairs: PerAgent<SlotStates<Pair>>;
   private readonly ports: Set<number>;
   private readonly httpPorts: Set<number>;
+  private attempts = new Int32Array(0);
 
   constructor(private readonly opts: BruteForceConfig) {
-    this.pairs = new LRUCache({ max: opts.max_tracked_pairs });
+    this.pairs = new PerAgent(() => new SlotStates(opts.max_tracked_pairs, () => new Pair()));
     this.ports = new Set(opts.ports);
     this.httpPorts = new Set(opts.http_post_ports);
   }
 
-  private isAttempt(f: FlowRow): boolean {
-    if (f.proto !== TCP || f.recordSeq !== 0 || f.recordType !== 'final') return false;
-    if (!this.ports.has(f.dstPort) && !(this.httpPorts.has(f.dstPort) && f.app?.http_method === 'POST')) return false;
-    const p = f.fwd.payloadBytes;
-    return p > 0 && p <= this.opts.max_client_payload_bytes && f.lastUs - f.firstUs <= this.opts.max_duration_secs * 1e6 && responderAccepted(f);
+  private isAttempt(k: FlowKeys, i: number, f: FlowRow): boolean {
+    const t = k.traits[i];
+    if (k.proto[i] !== TCP || (t & (FIRST_RECORD | FINAL | ACCEPTED)) !== (FIRST_RECORD | FINAL | ACCEPTED)) return false;
+    const p = k.fwdPayload[i];
+    if (p <= 0 || p > this.opts.max_client_payload_bytes || k.lastUs[i] - k.firstUs[i] > this.opts.max_duration_secs * 1e6) return false;
+    const port = k.dstPort[i];
+    return this.ports.has(port) || (this.httpPorts.has(port) && f.app?.http_method === 'POST');
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    let attempts: FlowRow[] | undefined;
-    for (const f of flows) if (this.isAttempt(f)) (attempts ??= []).push(f);
-    if (!attempts) return;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const keys = FlowKeys.of(flows, batchKeys);
+    if (this.attempts.length < flows.length) this.attempts = new Int32Array(flows.length);
+    let n = 0;
+    for (let i = 0; i < flows.length; i++) if (this.isAttempt(keys, i, flows[i])) this.attempts[n++] = i;
+    if (n === 0) return;
+    const order = indexesByStart(this.attempts, n, keys.firstUs);
     const windowUs = this.opts.window_secs * 1e6;
-    for (const f of byStart(attempts)) {
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}\u0000${f.dstPort}`;
-      let p = this.pairs.get(key);
-      if (!p) this.pairs.set(key, (p = { startUs: f.firstUs, count: 0, clientBytes: 0, ev: new FlowEvidence(), quietUntilUs: -Infinity }));
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const f = flows[i];
+      const pairs = this.pairs.of(f.agentId);
+      const svc = f.dstPort + 65536 * keys.kinds[i];
+      let p = pairs.get(keys.srcId[i], keys.dstId[i], svc);
+      if (!p) {
+        p = pairs.add(keys.srcId[i], keys.dstId[i], svc);
+        p.startUs = f.firstUs;
+        p.count = 0;
+        p.clientBytes = 0;
+        p.ev.clear();
+        p.quietUntilUs = -Infinity;
+      }
       if (f.firstUs < p.quietUntilUs) continue;
       if (f.firstUs - p.startUs > windowUs) {
         p.startUs = f.firstUs;

@@ -17,71 +17,135 @@
 // Thresholds (detect.dns_tunnel): min_label_chars 30 characters; min_entropy_bits_per_char 3.3
 // bits/char; min_suspicious_queries 5 queries; min_txt_null_queries 10 queries;
 // max_unique_subdomains 100 names; window_secs 300 s; suppress_secs 1800 s; max_tracked_domains
-// 100000 (bounded-map.ts). Fixed: at most max_unique_subdomains names remembered per key, 5 samples in evidence.
+// 100000 keys per agent (slot-table.ts: a key's state object is reused by the next key of its slot;
+// registered domains are numbered through a map of as many). Fixed: at most max_unique_subdomains
+// names remembered per key, 5 samples in evidence.
 import type { DnsTunnelConfig } from '../config';
 import type { FlowRow } from '../model';
-import { BoundedMap } from './bounded-map';
+import { BoundedMap, PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { charsWithoutDots, digitShare, entropyBitsPerChar, splitRegistered } from './dns-names';
+import { charsWithoutDots, digitShare, entropyBitsPerChar, registeredCut } from './dns-names';
+import { FIRST_RECORD, FlowKeys, HAS_APP, SRC_INTERNED } from './flow-keys';
+import { SlotStates } from './slot-table';
 
 /** Entropy only a large alphabet (base64-like) reaches, bits per character. */
 const HIGH_ENTROPY_BITS = 4.5;
 const MIN_DIGIT_SHARE = 0.1;
 
-function looksEncoded(sub: string, entropy: number, minChars: number, minEntropy: number): boolean {
-  if (entropy < minEntropy || charsWithoutDots(sub) < minChars) return false;
-  return entropy >= HIGH_ENTROPY_BITS || digitShare(sub) >= MIN_DIGIT_SHARE;
+/** Whether the subdomain part of `name` (its first `end` characters) looks machine-made. */
+function looksEncoded(name: string, end: number, entropy: number, minChars: number, minEntropy: number): boolean {
+  if (entropy < minEntropy || charsWithoutDots(name, end) < minChars) return false;
+  return entropy >= HIGH_ENTROPY_BITS || digitShare(name, end) >= MIN_DIGIT_SHARE;
 }
 
 const QTYPE_NULL = 10;
 const QTYPE_TXT = 16;
 
-interface DomainState {
-  startUs: number;
-  encoded: number;
-  txtNull: number;
-  subdomains: Set<string>;
-  samples: string[];
-  maxEntropy: number;
-  ev: FlowEvidence;
-  quietUntilUs: number;
+class DomainState {
+  domain = '';
+  startUs = 0;
+  encoded = 0;
+  txtNull = 0;
+  /** distinct names seen (at most max_unique_subdomains): the first in `firstName`, all of them in
+   * `names` from the second on — most keys see one name, and they then make no Set */
+  distinct = 0;
+  firstName = '';
+  names: Set<string> | undefined;
+  namesStale = false;
+  readonly samples: string[] = [];
+  nSamples = 0;
+  maxEntropy = 0;
+  readonly ev = new FlowEvidence();
+  quietUntilUs = -Infinity;
+
+  reset(startUs: number): void {
+    this.startUs = startUs;
+    this.encoded = 0;
+    this.txtNull = 0;
+    this.distinct = 0;
+    this.namesStale = true;
+    this.nSamples = 0;
+    this.maxEntropy = 0;
+    this.ev.clear();
+  }
+
+  has(name: string): boolean {
+    if (this.distinct === 0) return false;
+    if (this.distinct === 1) return name === this.firstName;
+    return this.names !== undefined && this.names.has(name);
+  }
+
+  /** Adds a name `has` said is new. */
+  addName(name: string): void {
+    if (this.distinct === 0) this.firstName = name;
+    else {
+      if (this.names === undefined) this.names = new Set();
+      else if (this.namesStale) this.names.clear();
+      if (this.distinct === 1 || this.namesStale) this.names.add(this.firstName);
+      this.namesStale = false;
+      this.names.add(name);
+    }
+    this.distinct++;
+  }
 }
 
 export class DnsTunnelDetector implements Detector {
   readonly name = 'dns_tunnel';
-  private readonly domains: BoundedMap<string, DomainState>;
+  /** per agent, keyed by (source id, registered domain id, source kind) */
+  private readonly keys: PerAgent<SlotStates<DomainState>>;
+  /** registered domain → id; ids are never reused, so a forgotten domain comes back as a new key */
+  private readonly domainIds: BoundedMap<string, number>;
+  private nextDomainId = 0;
 
   constructor(private readonly opts: DnsTunnelConfig) {
-    this.domains = new BoundedMap(opts.max_tracked_domains);
+    this.keys = new PerAgent(() => new SlotStates(opts.max_tracked_domains, () => new DomainState()));
+    this.domainIds = new BoundedMap(opts.max_tracked_domains);
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const o = this.opts;
-    for (const f of flows) {
-      const q = f.app?.dns_query;
-      if (typeof q !== 'string' || f.recordSeq !== 0 || q.endsWith('.arpa') || q.endsWith('.local')) continue;
-      const [sub, domain] = splitRegistered(q);
-      if (sub === '') continue;
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${domain}`;
-      let st = this.domains.get(key);
+    const ids = FlowKeys.of(flows, batchKeys);
+    const traits = ids.traits;
+    for (let i = 0; i < flows.length; i++) {
+      if ((traits[i] & (HAS_APP | FIRST_RECORD)) !== (HAS_APP | FIRST_RECORD)) continue;
+      const f = flows[i];
+      const app = f.app;
+      if (!app) continue;
+      const q = app.dns_query;
+      if (typeof q !== 'string' || q.endsWith('.arpa') || q.endsWith('.local')) continue;
+      const cut = registeredCut(q);
+      if (cut <= 0) continue;
+      const domain = q.slice(cut + 1);
+      let domainId = this.domainIds.get(domain);
+      if (domainId === undefined) {
+        domainId = this.nextDomainId;
+        this.nextDomainId = (this.nextDomainId + 1) | 0;
+        this.domainIds.set(domain, domainId);
+      }
+      const states = this.keys.of(f.agentId);
+      const srcKind = ids.kinds[i] & SRC_INTERNED;
+      let st = states.get(ids.srcId[i], domainId, srcKind);
       if (!st) {
-        st = { startUs: f.firstUs, encoded: 0, txtNull: 0, subdomains: new Set(), samples: [], maxEntropy: 0, ev: new FlowEvidence(), quietUntilUs: -Infinity };
-        this.domains.set(key, st);
+        st = states.add(ids.srcId[i], domainId, srcKind);
+        st.domain = domain;
+        st.quietUntilUs = -Infinity;
+        st.reset(f.firstUs);
       }
       if (f.firstUs < st.quietUntilUs) continue;
-      if (f.firstUs - st.startUs > o.window_secs * 1e6) this.reset(st, f.firstUs);
+      if (f.firstUs - st.startUs > o.window_secs * 1e6) st.reset(f.firstUs);
       const queries = Math.max(1, f.fwd.packets);
-      const entropy = entropyBitsPerChar(sub);
-      const isNew = !st.subdomains.has(sub);
-      const encoded = isNew && looksEncoded(sub, entropy, o.min_label_chars, o.min_entropy_bits_per_char);
-      const qtype = f.app?.dns_qtype;
+      const entropy = entropyBitsPerChar(q, cut);
+      // within one key the registered domain is the same, so distinct names are distinct subdomains
+      const isNew = !st.has(q);
+      const encoded = isNew && looksEncoded(q, cut, entropy, o.min_label_chars, o.min_entropy_bits_per_char);
+      const qtype = app.dns_qtype;
       const txtNull = qtype === QTYPE_TXT || qtype === QTYPE_NULL;
       if (encoded) st.encoded++;
       if (txtNull) st.txtNull += queries;
-      if (st.subdomains.size < o.max_unique_subdomains) st.subdomains.add(sub);
-      if (encoded || txtNull || st.samples.length < 5) {
-        if (st.samples.length < 5) st.samples.push(q);
+      if (isNew && st.distinct < o.max_unique_subdomains) st.addName(q);
+      if (encoded || txtNull || st.nSamples < 5) {
+        if (st.nSamples < 5) st.samples[st.nSamples++] = q;
         st.ev.add(f);
       }
       if (entropy > st.maxEntropy) st.maxEntropy = entropy;
@@ -90,28 +154,18 @@ export class DnsTunnelDetector implements Detector {
       let threshold = 0;
       if (st.encoded >= o.min_suspicious_queries) [rule, score, threshold] = ['encoded_names', st.encoded, o.min_suspicious_queries];
       else if (st.txtNull >= o.min_txt_null_queries) [rule, score, threshold] = ['txt_null_queries', st.txtNull, o.min_txt_null_queries];
-      else if (st.subdomains.size >= o.max_unique_subdomains) [rule, score, threshold] = ['unique_subdomains', st.subdomains.size, o.max_unique_subdomains];
+      else if (st.distinct >= o.max_unique_subdomains) [rule, score, threshold] = ['unique_subdomains', st.distinct, o.max_unique_subdomains];
       if (!rule) continue;
       emit(alertFrom({
         category: 'dns_tunnel', severity: 'high', attack_id: 'T1071.004', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: f.dstIp,
         dst_port: f.dstPort, score, threshold,
         evidence: {
-          rule, domain, encoded_queries: st.encoded, txt_null_queries: st.txtNull, unique_subdomains: st.subdomains.size,
-          max_entropy_bits_per_char: Math.round(st.maxEntropy * 100) / 100, sample_names: st.samples.slice(), window_secs: o.window_secs,
+          rule, domain: st.domain, encoded_queries: st.encoded, txt_null_queries: st.txtNull, unique_subdomains: st.distinct,
+          max_entropy_bits_per_char: Math.round(st.maxEntropy * 100) / 100, sample_names: st.samples.slice(0, st.nSamples), window_secs: o.window_secs,
         },
       }, st.ev));
       st.quietUntilUs = f.firstUs + o.suppress_secs * 1e6;
-      this.reset(st, f.firstUs);
+      st.reset(f.firstUs);
     }
-  }
-
-  private reset(st: DomainState, startUs: number): void {
-    st.startUs = startUs;
-    st.encoded = 0;
-    st.txtNull = 0;
-    st.subdomains.clear();
-    st.samples.length = 0;
-    st.maxEntropy = 0;
-    st.ev.clear();
   }
 }

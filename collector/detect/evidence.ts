@@ -19,22 +19,62 @@ export function flowRef(f: FlowRow): FlowRef {
   return { flow_id: f.flowId, src_ip: f.srcIp, src_port: f.srcPort, dst_ip: f.dstIp, dst_port: f.dstPort, proto: f.proto, first_ts: f.firstUs / 1e6 };
 }
 
-/** The flows behind an alert: the first EVIDENCE_FLOWS kept, all counted, time span tracked. */
+/** Numbers kept per evidence flow: flow id, source port, destination port, protocol, first µs. */
+const FIELDS = 5;
+
+/**
+ * The flows behind an alert: the first EVIDENCE_FLOWS kept, all counted, time span tracked. The kept
+ * flows' fields are written into arrays made on first use and reused after `clear`, and only turned
+ * into FlowRefs when an alert reads `flows`: a detector whose state (and so its FlowEvidence) is
+ * reused allocates nothing per flow here.
+ */
 export class FlowEvidence {
-  readonly flows: FlowRef[] = [];
   count = 0;
   firstUs = Infinity;
   lastUs = -Infinity;
+  private n = 0;
+  private nums: number[] | undefined;
+  private ips: string[] | undefined;
 
   add(f: FlowRow): void {
     this.count++;
-    if (this.flows.length < EVIDENCE_FLOWS) this.flows.push(flowRef(f));
+    const n = this.n;
+    if (n < EVIDENCE_FLOWS) {
+      let nums = this.nums;
+      let ips = this.ips;
+      if (nums === undefined || ips === undefined) {
+        this.nums = nums = new Array<number>(FIELDS * EVIDENCE_FLOWS).fill(0.5);
+        this.ips = ips = new Array<string>(2 * EVIDENCE_FLOWS).fill('');
+      }
+      const k = FIELDS * n;
+      nums[k] = f.flowId;
+      nums[k + 1] = f.srcPort;
+      nums[k + 2] = f.dstPort;
+      nums[k + 3] = f.proto;
+      nums[k + 4] = f.firstUs;
+      ips[2 * n] = f.srcIp;
+      ips[2 * n + 1] = f.dstIp;
+      this.n = n + 1;
+    }
     if (f.firstUs < this.firstUs) this.firstUs = f.firstUs;
     if (f.lastUs > this.lastUs) this.lastUs = f.lastUs;
   }
 
+  /** The kept flows, as new FlowRefs. */
+  get flows(): FlowRef[] {
+    const out: FlowRef[] = [];
+    const nums = this.nums;
+    const ips = this.ips;
+    if (nums === undefined || ips === undefined) return out;
+    for (let i = 0; i < this.n; i++) {
+      const k = FIELDS * i;
+      out.push({ flow_id: nums[k], src_ip: ips[2 * i], src_port: nums[k + 1], dst_ip: ips[2 * i + 1], dst_port: nums[k + 2], proto: nums[k + 3], first_ts: nums[k + 4] / 1e6 });
+    }
+    return out;
+  }
+
   clear(): void {
-    this.flows.length = 0;
+    this.n = 0;
     this.count = 0;
     this.firstUs = Infinity;
     this.lastUs = -Infinity;
@@ -45,7 +85,12 @@ export class FlowEvidence {
 export type AlertParts = Omit<NewAlert, 'first_ts' | 'last_ts' | 'dst_port'> & { dst_port?: number | null };
 
 /** The flows and time span an alert covers (a FlowEvidence, or built by hand). */
-export type EvidenceWindow = Pick<FlowEvidence, 'flows' | 'count' | 'firstUs' | 'lastUs'>;
+export interface EvidenceWindow {
+  readonly flows: FlowRef[];
+  readonly count: number;
+  readonly firstUs: number;
+  readonly lastUs: number;
+}
 
 /** A NewAlert whose time window and flow list come from `ev`. */
 export function alertFrom(p: AlertParts, ev: EvidenceWindow): NewAlert {
@@ -61,7 +106,7 @@ export function alertFrom(p: AlertParts, ev: EvidenceWindow): NewAlert {
     last_ts: ev.lastUs / 1e6,
     score: round(p.score),
     threshold: round(p.threshold),
-    evidence: { ...p.evidence, flow_count: ev.count, flows: ev.flows.slice() },
+    evidence: { ...p.evidence, flow_count: ev.count, flows: ev instanceof FlowEvidence ? ev.flows : ev.flows.slice() },
   };
 }
 

@@ -5,13 +5,16 @@
 // like a burst. When a window's count reaches max(min_packets, min_packets_per_sec × window_secs),
 // one alert names the target, the top source (null when no source sent half the packets, i.e.
 // distributed or spoofed), the packet count and rate. The target is then quiet for `suppress_secs`.
-// At most 16 sources are tallied per target and window; `max_tracked_targets` targets (LRU).
-import { LRUCache } from 'lru-cache';
+// At most 16 sources are tallied per target and window; `max_tracked_targets` targets per agent
+// (slot-table.ts; least recently used half dropped first).
 import type { FloodConfig } from '../config';
 import type { FlowRow, Severity } from '../model';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart } from './probes';
+import { DST_INTERNED, FlowKeys } from './flow-keys';
+import { SlotStates } from './slot-table';
+import { indexesByStart } from './start-order';
 
 const MAX_SOURCES = 16;
 
@@ -19,53 +22,106 @@ export interface FloodKind {
   readonly name: string;
   readonly attackId: string;
   readonly severity: Severity;
-  /** Packets this flow adds to its target's count (0: the flow is not part of this kind of flood). */
-  packets(f: FlowRow, opts: FloodConfig): number;
+  /** Packets flow `i` (`f`) adds to its target's count (0: the flow is not part of this kind of
+   * flood); `k` is the batch's pre-pass, read first so that most flows' rows are never touched. */
+  packets(k: FlowKeys, i: number, f: FlowRow, opts: FloodConfig): number;
 }
 
-interface Target {
-  startUs: number;
-  count: number;
-  sources: Map<string, number>;
-  ports: Map<number, number>;
-  ev: FlowEvidence;
-  quietUntilUs: number;
+/** Up to MAX_SOURCES keys with a running total each, in first-seen order (a Map would allocate on
+ * every clear; these are cleared for every window). */
+class Tally<K> {
+  readonly keys: K[] = [];
+  readonly counts: number[] = [];
+
+  add(k: K, n: number): void {
+    const i = this.keys.indexOf(k);
+    if (i >= 0) this.counts[i] += n;
+    else if (this.keys.length < MAX_SOURCES) {
+      this.keys.push(k);
+      this.counts.push(n);
+    }
+  }
+
+  /** The key with the highest total (the first such), and that total; -1 when empty. */
+  top(): [K, number] {
+    let best = 0;
+    for (let i = 1; i < this.counts.length; i++) if (this.counts[i] > this.counts[best]) best = i;
+    return [this.keys[best], this.counts.length === 0 ? -1 : this.counts[best]];
+  }
+
+  clear(): void {
+    this.keys.length = 0;
+    this.counts.length = 0;
+  }
+}
+
+class Target {
+  startUs = 0;
+  count = 0;
+  readonly sources = new Tally<string>();
+  readonly ports = new Tally<number>();
+  readonly ev = new FlowEvidence();
+  quietUntilUs = -Infinity;
+
+  reset(startUs: number): void {
+    this.startUs = startUs;
+    this.count = 0;
+    this.sources.clear();
+    this.ports.clear();
+    this.ev.clear();
+  }
 }
 
 export class FloodDetector implements Detector {
   readonly name: string;
-  private readonly targets: LRUCache<string, Target>;
+  /** per agent, keyed by (destination id, destination kind, 0) */
+  private readonly targets: PerAgent<SlotStates<Target>>;
   private readonly windowUs: number;
   private readonly threshold: number;
+  private counted = new Int32Array(0);
+  private packetsOf = new Float64Array(0);
 
   constructor(private readonly kind: FloodKind, private readonly opts: FloodConfig) {
     this.name = kind.name;
-    this.targets = new LRUCache({ max: opts.max_tracked_targets });
+    this.targets = new PerAgent(() => new SlotStates(opts.max_tracked_targets, () => new Target()));
     this.windowUs = opts.window_secs * 1e6;
     this.threshold = Math.max(opts.min_packets, opts.min_packets_per_sec * opts.window_secs);
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    let counted: FlowRow[] | undefined;
-    for (const f of flows) if (this.kind.packets(f, this.opts) > 0) (counted ??= []).push(f);
-    if (!counted) return;
-    for (const f of byStart(counted)) {
-      const key = `${f.agentId}\u0000${f.dstIp}`;
-      let t = this.targets.get(key);
-      if (!t) this.targets.set(key, (t = { startUs: f.firstUs, count: 0, sources: new Map(), ports: new Map(), ev: new FlowEvidence(), quietUntilUs: -Infinity }));
-      if (f.firstUs < t.quietUntilUs) continue;
-      if (f.firstUs - t.startUs >= this.windowUs) {
-        t.startUs = f.firstUs;
-        t.count = 0;
-        t.sources.clear();
-        t.ports.clear();
-        t.ev.clear();
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const keys = FlowKeys.of(flows, batchKeys);
+    if (this.counted.length < flows.length) {
+      this.counted = new Int32Array(flows.length);
+      this.packetsOf = new Float64Array(flows.length);
+    }
+    let n = 0;
+    for (let i = 0; i < flows.length; i++) {
+      const p = this.kind.packets(keys, i, flows[i], this.opts);
+      if (p > 0) {
+        this.packetsOf[i] = p;
+        this.counted[n++] = i;
       }
+    }
+    if (n === 0) return;
+    const order = indexesByStart(this.counted, n, keys.firstUs);
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const f = flows[i];
+      const targets = this.targets.of(f.agentId);
+      const dstKind = keys.kinds[i] & DST_INTERNED;
+      let t = targets.get(keys.dstId[i], dstKind, 0);
+      if (!t) {
+        t = targets.add(keys.dstId[i], dstKind, 0);
+        t.reset(f.firstUs);
+        t.quietUntilUs = -Infinity;
+      }
+      if (f.firstUs < t.quietUntilUs) continue;
+      if (f.firstUs - t.startUs >= this.windowUs) t.reset(f.firstUs);
       const durUs = f.lastUs - f.firstUs;
-      const n = this.kind.packets(f, this.opts) * (durUs > this.windowUs ? this.windowUs / durUs : 1);
-      t.count += n;
-      tally(t.sources, f.srcIp, n);
-      tally(t.ports, f.dstPort, n);
+      const pk = this.packetsOf[i] * (durUs > this.windowUs ? this.windowUs / durUs : 1);
+      t.count += pk;
+      t.sources.add(f.srcIp, pk);
+      t.ports.add(f.dstPort, pk);
       t.ev.add(f);
       if (t.count >= this.threshold) {
         emit(this.alert(f, t));
@@ -79,8 +135,8 @@ export class FloodDetector implements Detector {
   }
 
   private alert(f: FlowRow, t: Target): ReturnType<typeof alertFrom> {
-    const [topSrc, srcPackets] = top(t.sources);
-    const [topPort] = top(t.ports);
+    const [topSrc, srcPackets] = t.sources.top();
+    const [topPort] = t.ports.top();
     const spanSecs = Math.max((t.ev.lastUs - t.ev.firstUs) / 1e6, 0.001);
     return alertFrom({
       category: this.kind.name, severity: this.kind.severity, attack_id: this.kind.attackId, agent_id: f.agentId,
@@ -89,21 +145,8 @@ export class FloodDetector implements Detector {
       evidence: {
         packets: Math.round(t.count), window_secs: this.opts.window_secs,
         packets_per_sec: Math.round(t.count / Math.min(Math.max(spanSecs, 0.001), this.opts.window_secs)),
-        sources: [...t.sources.keys()], distinct_sources_capped: t.sources.size >= MAX_SOURCES,
+        sources: t.sources.keys.slice(), distinct_sources_capped: t.sources.keys.length >= MAX_SOURCES,
       },
     }, t.ev);
   }
-}
-
-function tally<K>(m: Map<K, number>, k: K, n: number): void {
-  const v = m.get(k);
-  if (v !== undefined) m.set(k, v + n);
-  else if (m.size < MAX_SOURCES) m.set(k, n);
-}
-
-function top<K>(m: Map<K, number>): [K, number] {
-  let best: K | undefined;
-  let bestN = -1;
-  for (const [k, n] of m) if (n > bestN) [best, bestN] = [k, n];
-  return [best as K, bestN];
 }

@@ -1,11 +1,13 @@
-// The per-batch pre-pass every detector shares: each flow's addresses as map keys that are cheap to
-// hash. A canonical dotted-quad IPv4 address becomes its 32-bit value as a signed int32 (a small
+// The per-batch pre-pass every detector shares: each flow's addresses as keys that are cheap to
+// hash, its probe traits as bits and the numbers detectors filter on as typed-array columns (see
+// FlowKeys). A canonical dotted-quad IPv4 address becomes its 32-bit value as a signed int32 (a small
 // integer to V8: no string hashing, no allocation); any other address (IPv6, or IPv4 not spelled
-// canonically) stays its string. The two never collide (a number is never equal to a string) and
-// both are exact, so a map keyed by AddrKey holds the same entries a map keyed by the address text
-// would. The runner parses each batch once and hands the result to every detector; a detector called
-// without it (tests) parses the batch itself.
+// canonically) stays its string as an AddrKey, and gets an interned int32 id for slot tables. Both
+// are exact: one address, one key. The runner fills this once per batch and hands it to every
+// detector; a detector called without it (tests) fills its own.
 import type { FlowRow } from '../model';
+import { BoundedMap } from './bounded-map';
+import { isConnectionAttempt, isEchoRequest, Probe, probeOutcome, responderAccepted } from './probes';
 
 export type AddrKey = number | string;
 
@@ -48,26 +50,139 @@ export function keyText(k: AddrKey): string {
   return typeof k === 'string' ? k : `${k >>> 24}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
 }
 
-/** Source and destination keys of a batch's flows, by index; the arrays are reused batch to batch. */
+/** Interned non-IPv4 addresses: at most this many remembered (least recently used forgotten). */
+const MAX_INTERNED = 262_144;
+/** address text → id; one for the process, so every FlowKeys (and a detector called alone) agrees */
+const interned = new BoundedMap<string, number>(MAX_INTERNED);
+let nextId = 0;
+
+/** A number for an address that has no int32 key (IPv6, IPv4 not spelled canonically). Ids are
+ * handed out in order and never reused (until 2^32 of them): a forgotten address comes back with a
+ * new id, so state kept under its old one is never confused with another address's. */
+export function internAddr(ip: string): number {
+  let id = interned.get(ip);
+  if (id === undefined) {
+    id = nextId;
+    nextId = (nextId + 1) | 0;
+    interned.set(ip, id);
+  }
+  return id;
+}
+
+/** Bits of FlowKeys.kinds: the source (destination) id is an interned address, not an IPv4 value. */
+export const SRC_INTERNED = 1;
+export const DST_INTERNED = 2;
+
+/** Bits of FlowKeys.traits: what the shared predicates say about each flow (probes.ts). */
+export const FIRST_RECORD = 1; // recordSeq 0: a flow's first (or only) record
+export const FINAL = 2; // recordType 'final'
+export const ATTEMPT = 4; // isConnectionAttempt
+export const ACCEPTED = 8; // responderAccepted
+export const PROBE_FAILED = 16; // probeOutcome FAILED
+export const PROBE_ANSWERED = 32; // probeOutcome ANSWERED
+export const ECHO = 64; // isEchoRequest
+export const HAS_APP = 128; // app names present
+
+/**
+ * The per-batch pre-pass, by flow index; the arrays are reused batch to batch. Besides the address
+ * keys, the numbers most detectors filter on are copied into typed arrays (columns) once, so each
+ * detector scans a few small arrays rather than every FlowRow object again — a batch's rows do not
+ * stay in cache from one detector to the next; a detector reads a row only for the flows it keeps.
+ * `src`/`dst` are AddrKeys; `srcId`/`dstId` the same addresses as int32s for slot tables
+ * (slot-table.ts): the IPv4 value, or an interned id when `kinds` has SRC_INTERNED/DST_INTERNED —
+ * a table keyed by an id must also key by those bits, so the two kinds never collide.
+ */
 export class FlowKeys {
   readonly src: AddrKey[] = [];
   readonly dst: AddrKey[] = [];
+  srcId = new Int32Array(0);
+  dstId = new Int32Array(0);
+  kinds = new Uint8Array(0);
+  /** FIRST_RECORD | FINAL | ATTEMPT | … */
+  traits = new Uint8Array(0);
+  proto = new Uint8Array(0);
+  dstPort = new Int32Array(0);
+  firstUs = new Float64Array(0);
+  lastUs = new Float64Array(0);
+  fwdPackets = new Float64Array(0);
+  bwdPackets = new Float64Array(0);
+  fwdPayload = new Float64Array(0);
+  bwdPayload = new Float64Array(0);
+  /** the agent of every flow of the batch, or undefined when they are not all one agent's */
+  agent: string | undefined;
   private flows: readonly FlowRow[] | undefined;
 
-  /** Parses `flows`' addresses (once per batch). */
+  /** Parses `flows`' addresses and fills the columns (once per batch). */
   fill(flows: readonly FlowRow[]): this {
     const n = flows.length;
     const src = this.src;
     const dst = this.dst;
     src.length = n;
     dst.length = n;
+    if (this.srcId.length < n) this.grow(Math.max(n, 1024));
+    const { srcId, dstId, kinds, traits, proto, dstPort, firstUs, lastUs, fwdPackets, bwdPackets, fwdPayload, bwdPayload } = this;
+    const agent = n > 0 ? flows[0].agentId : undefined;
+    let oneAgent = true;
     for (let i = 0; i < n; i++) {
       const f = flows[i];
-      src[i] = addrKey(f.srcIp);
-      dst[i] = addrKey(f.dstIp);
+      if (f.agentId !== agent) oneAgent = false;
+      const s = ipv4Key(f.srcIp);
+      const d = ipv4Key(f.dstIp);
+      let k = 0;
+      if (s === s) {
+        src[i] = s;
+        srcId[i] = s;
+      } else {
+        src[i] = f.srcIp;
+        srcId[i] = internAddr(f.srcIp);
+        k = SRC_INTERNED;
+      }
+      if (d === d) {
+        dst[i] = d;
+        dstId[i] = d;
+      } else {
+        dst[i] = f.dstIp;
+        dstId[i] = internAddr(f.dstIp);
+        k |= DST_INTERNED;
+      }
+      kinds[i] = k;
+      let t = f.recordSeq === 0 ? FIRST_RECORD : 0;
+      if (f.recordType === 'final') t |= FINAL;
+      if (isConnectionAttempt(f)) t |= ATTEMPT;
+      if (responderAccepted(f)) t |= ACCEPTED;
+      const p = probeOutcome(f);
+      if (p === Probe.FAILED) t |= PROBE_FAILED;
+      else if (p === Probe.ANSWERED) t |= PROBE_ANSWERED;
+      if (isEchoRequest(f)) t |= ECHO;
+      if (f.app) t |= HAS_APP;
+      traits[i] = t;
+      proto[i] = f.proto;
+      dstPort[i] = f.dstPort;
+      firstUs[i] = f.firstUs;
+      lastUs[i] = f.lastUs;
+      fwdPackets[i] = f.fwd.packets;
+      bwdPackets[i] = f.bwd.packets;
+      fwdPayload[i] = f.fwd.payloadBytes;
+      bwdPayload[i] = f.bwd.payloadBytes;
     }
+    this.agent = oneAgent ? agent : undefined;
     this.flows = flows;
     return this;
+  }
+
+  private grow(n: number): void {
+    this.srcId = new Int32Array(n);
+    this.dstId = new Int32Array(n);
+    this.kinds = new Uint8Array(n);
+    this.traits = new Uint8Array(n);
+    this.proto = new Uint8Array(n);
+    this.dstPort = new Int32Array(n);
+    this.firstUs = new Float64Array(n);
+    this.lastUs = new Float64Array(n);
+    this.fwdPackets = new Float64Array(n);
+    this.bwdPackets = new Float64Array(n);
+    this.fwdPayload = new Float64Array(n);
+    this.bwdPayload = new Float64Array(n);
   }
 
   /** True when these keys were filled from exactly this batch. */

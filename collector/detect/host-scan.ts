@@ -9,42 +9,63 @@
 // (category host_scan, severity medium). The key is then quiet for `suppress_secs`.
 //
 // Thresholds (detect.host_scan): min_hosts 25 hosts; min_echo_hosts 15 hosts; window_secs 300 s; suppress_secs 3600 s;
-// max_tracked_sources 100000 keys (LRU).
-import { LRUCache } from 'lru-cache';
+// max_tracked_sources 100000 keys per agent (slot-table.ts; least recently used half dropped first).
 import type { HostScanConfig } from '../config';
 import type { FlowRow } from '../model';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { byStart, isEchoRequest, Probe, probeOutcome } from './probes';
+import { ECHO, FlowKeys, PROBE_ANSWERED, PROBE_FAILED, SRC_INTERNED } from './flow-keys';
+import { SlotStates } from './slot-table';
+import { indexesByStart } from './start-order';
 
-interface KeyState {
-  startUs: number;
-  hosts: Set<string>;
-  ev: FlowEvidence;
-  quietUntilUs: number;
+class KeyState {
+  startUs = 0;
+  readonly hosts = new Set<string>();
+  readonly ev = new FlowEvidence();
+  quietUntilUs = -Infinity;
 }
+
+/** The key part standing for every ICMP echo request (no port of a real service is negative). */
+const ECHO_SERVICE = -1;
 
 export class HostScanDetector implements Detector {
   readonly name = 'host_scan';
-  private readonly keys: LRUCache<string, KeyState>;
+  /** per agent, keyed by (source id, protocol × 65536 + port or ECHO_SERVICE, source kind) */
+  private readonly keys: PerAgent<SlotStates<KeyState>>;
+  private probes = new Int32Array(0);
 
   constructor(private readonly opts: HostScanConfig) {
-    this.keys = new LRUCache({ max: opts.max_tracked_sources });
+    this.keys = new PerAgent(() => new SlotStates(opts.max_tracked_sources, () => new KeyState()));
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    let probes: FlowRow[] | undefined;
-    for (const f of flows) {
-      const p = probeOutcome(f);
-      if (p === Probe.FAILED || (p === Probe.ANSWERED && isEchoRequest(f))) (probes ??= []).push(f);
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const keys = FlowKeys.of(flows, batchKeys);
+    const { traits, srcId, kinds, firstUs } = keys;
+    if (this.probes.length < flows.length) this.probes = new Int32Array(flows.length);
+    let n = 0;
+    for (let i = 0; i < flows.length; i++) {
+      const t = traits[i];
+      if ((t & PROBE_FAILED) !== 0 || ((t & PROBE_ANSWERED) !== 0 && (t & ECHO) !== 0)) this.probes[n++] = i;
     }
-    if (!probes) return;
+    if (n === 0) return;
+    const order = indexesByStart(this.probes, n, firstUs);
     const windowUs = this.opts.window_secs * 1e6;
-    for (const f of byStart(probes)) {
-      const echo = isEchoRequest(f);
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${echo ? 'icmp' : f.proto}/${echo ? 0 : f.dstPort}`;
-      let st = this.keys.get(key);
-      if (!st) this.keys.set(key, (st = { startUs: f.firstUs, hosts: new Set(), ev: new FlowEvidence(), quietUntilUs: -Infinity }));
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const f = flows[i];
+      const echo = (traits[i] & ECHO) !== 0;
+      const states = this.keys.of(f.agentId);
+      const service = echo ? ECHO_SERVICE : keys.proto[i] * 65536 + keys.dstPort[i];
+      const srcKind = kinds[i] & SRC_INTERNED;
+      let st = states.get(srcId[i], service, srcKind);
+      if (!st) {
+        st = states.add(srcId[i], service, srcKind);
+        st.startUs = f.firstUs;
+        st.hosts.clear();
+        st.ev.clear();
+        st.quietUntilUs = -Infinity;
+      }
       if (f.firstUs < st.quietUntilUs) continue;
       if (f.firstUs - st.startUs > windowUs) {
         st.startUs = f.firstUs;

@@ -5,11 +5,11 @@
 import type { FloodConfig } from '../config';
 import type { FlowRow } from '../model';
 import { FloodDetector } from './flood';
-import { isEchoRequest } from './probes';
+import { ECHO, type FlowKeys } from './flow-keys';
 
-function echoPackets(f: FlowRow, opts: FloodConfig): number {
-  if (!isEchoRequest(f)) return 0;
-  return f.bwd.packets <= opts.max_reply_ratio * f.fwd.packets ? f.fwd.packets : 0;
+function echoPackets(k: FlowKeys, i: number, _f: FlowRow, opts: FloodConfig): number {
+  if ((k.traits[i] & ECHO) === 0) return 0;
+  return k.bwdPackets[i] <= opts.max_reply_ratio * k.fwdPackets[i] ? k.fwdPackets[i] : 0;
 }
 
 export function icmpFloodDetector(opts: FloodConfig): FloodDetector {

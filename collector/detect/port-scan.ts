@@ -23,15 +23,18 @@
 //   min_ports          5        distinct destination ports (count)
 //   window_secs        300      seconds of flow time
 //   suppress_secs      3600     seconds of flow time
-//   max_tracked_pairs  100000   (agent, src, dst) pairs held in an LRU; the least recently probed pair
-//                               is forgotten first
+//   max_tracked_pairs  100000   (agent, src, dst) pairs per agent (slot-table.ts); the least
+//                               recently probed half is forgotten first
 // Fixed bounds: at most 4096 attempts remembered per pair (oldest dropped first); evidence lists at
 // most 100 ports and 100 flow ids, and the first 20 flows with their 5-tuples (`flows`, as every
 // detector's evidence).
-import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { EVIDENCE_FLOWS, type FlowRef } from './evidence';
+import { ATTEMPT, FlowKeys } from './flow-keys';
+import { SlotStates } from './slot-table';
+import { indexesByStart } from './start-order';
 
 export interface PortScanOptions {
   min_ports: number;
@@ -40,24 +43,10 @@ export interface PortScanOptions {
   max_tracked_pairs: number;
 }
 
-const TCP = 6;
-const TCP_SYN = 0x02;
-const TCP_ACK = 0x10;
 export const MAX_ATTEMPTS_PER_PAIR = 4096;
 export const EVIDENCE_CAP = 100;
-
-/** True when `f` is a TCP connection attempt by its initiator (see the header comment). */
-export function isConnectionAttempt(f: FlowRow): boolean {
-  if (f.proto !== TCP) return false;
-  const fwd = f.fwd;
-  if (fwd.packets === 0 || fwd.payloadBytes !== 0) return false;
-  if (fwd.synCount === 0 && (fwd.tcpFlags & TCP_SYN) === 0) return false;
-  if ((fwd.tcpFlags & TCP_ACK) !== 0) {
-    const allSynAck = fwd.synCount > 0 ? fwd.synCount >= fwd.packets && fwd.ackCount >= fwd.synCount : fwd.packets === 1;
-    if (allSynAck) return false;
-  }
-  return true;
-}
+/** What counts as an attempt lives with the other probe definitions. */
+export { isConnectionAttempt } from './probes';
 
 interface Attempt {
   srcPort: number;
@@ -67,13 +56,13 @@ interface Attempt {
   flowId: number;
 }
 
-interface PairState {
+class PairState {
   /** sorted by firstUs */
-  attempts: Attempt[];
+  attempts: Attempt[] = [];
   /** distinct ports among `attempts` → how many attempts hit each */
-  portHits: Map<number, number>;
-  newestUs: number;
-  suppressUntilUs: number;
+  readonly portHits = new Map<number, number>();
+  newestUs = 0;
+  suppressUntilUs = -Infinity;
 }
 
 /** An alert being built during one batch. */
@@ -92,37 +81,53 @@ interface Pending {
 
 export class PortScanDetector implements Detector {
   readonly name = 'port_scan';
-  private readonly pairs: LRUCache<string, PairState>;
+  /** per agent, keyed by (source id, destination id, kinds): flow-keys.ts */
+  private readonly pairs: PerAgent<SlotStates<PairState>>;
+  private readonly tables: SlotStates<PairState>[] = [];
   private readonly windowUs: number;
   private readonly suppressUs: number;
+  private order = new Int32Array(0);
 
   constructor(private readonly opts: PortScanOptions) {
-    this.pairs = new LRUCache({ max: opts.max_tracked_pairs });
+    this.pairs = new PerAgent(() => {
+      const t = new SlotStates(opts.max_tracked_pairs, () => new PairState());
+      this.tables.push(t);
+      return t;
+    });
     this.windowUs = opts.window_secs * 1e6;
     this.suppressUs = opts.suppress_secs * 1e6;
   }
 
   /** Number of (agent, src, dst) pairs currently tracked. */
   get trackedPairs(): number {
-    return this.pairs.size;
+    return this.tables.reduce((n, t) => n + t.table.size, 0);
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
-    const attempts = flows.filter(isConnectionAttempt);
-    if (attempts.length === 0) return;
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const keys = FlowKeys.of(flows, batchKeys);
+    const { traits, srcId, dstId, kinds } = keys;
+    if (this.order.length < flows.length) this.order = new Int32Array(flows.length);
+    let n = 0;
+    for (let i = 0; i < flows.length; i++) if ((traits[i] & ATTEMPT) !== 0) this.order[n++] = i;
+    if (n === 0) return;
     // Time order within the batch, so the window slides the same way however the agent ordered it.
-    attempts.sort((a, b) => a.firstUs - b.firstUs);
-    const pending = new Map<string, Pending>();
-    for (const f of attempts) {
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}`;
-      let st = this.pairs.get(key);
+    const order = indexesByStart(this.order, n, keys.firstUs);
+    let pending: Map<PairState, Pending> | undefined;
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const f = flows[i];
+      const pairs = this.pairs.of(f.agentId);
+      let st = pairs.get(srcId[i], dstId[i], kinds[i]);
       if (!st) {
-        st = { attempts: [], portHits: new Map(), newestUs: 0, suppressUntilUs: -Infinity };
-        this.pairs.set(key, st);
+        st = pairs.add(srcId[i], dstId[i], kinds[i]);
+        st.attempts = [];
+        st.portHits.clear();
+        st.newestUs = 0;
+        st.suppressUntilUs = -Infinity;
       }
       const attempt: Attempt = { srcPort: f.srcPort, port: f.dstPort, firstUs: f.firstUs, lastUs: f.lastUs, flowId: f.flowId };
       if (f.firstUs < st.suppressUntilUs) {
-        const p = pending.get(key);
+        const p = pending?.get(st);
         if (p && f.firstUs <= p.triggerUs + this.windowUs) addToPending(p, attempt);
         continue;
       }
@@ -134,13 +139,17 @@ export class PortScanDetector implements Detector {
           ports: new Set(), flowIds: [], flows: [], flowCount: 0, firstUs: Infinity, lastUs: -Infinity,
         };
         for (const a of st.attempts) addToPending(p, a);
-        pending.set(key, p);
+        pending ??= new Map();
+        // the slot's earlier pair, evicted during this batch, keeps its alert
+        const earlier = pending.get(st);
+        if (earlier) emit(this.toAlert(earlier));
+        pending.set(st, p);
         st.suppressUntilUs = f.firstUs + this.suppressUs;
         st.attempts = [];
         st.portHits.clear();
       }
     }
-    for (const p of pending.values()) emit(this.toAlert(p));
+    if (pending) for (const p of pending.values()) emit(this.toAlert(p));
   }
 
   private add(st: PairState, a: Attempt): void {

@@ -38,6 +38,14 @@ export function ipv6ToBigInt(ip: string): bigint {
   return v;
 }
 
+const V4_FILTER_BITS = 65_536;
+
+/** The filter bit of a masked IPv4 value (an int32) and its prefix length. */
+function filterBit(k: number, bits: number): number {
+  const h = Math.imul(k ^ (k >>> 16) ^ (bits << 24), 0x45d9f3b);
+  return (h ^ (h >>> 16)) & (V4_FILTER_BITS - 1);
+}
+
 /** Address prefixes mapped to a value; the longest matching prefix wins. */
 export class PrefixMap<V> {
   /** prefix length → masked value (IPv4: as an int32) → V */
@@ -48,6 +56,9 @@ export class PrefixMap<V> {
    * integer to V8, so a lookup boxes nothing) */
   private v4ByLength: Map<number, V>[] = [];
   private v6Lengths: number[] = [];
+  /** a bit per hash of (prefix length, masked IPv4 value) of every IPv4 entry: a clear bit means no
+   * entry, without a Map lookup (8 KiB, so it stays in cache; most addresses match nothing) */
+  private readonly v4Filter = new Int32Array(V4_FILTER_BITS >>> 5);
   size = 0;
 
   /** Adds `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or prefix. Returns false when it is not one. */
@@ -66,6 +77,8 @@ export class PrefixMap<V> {
         this.v4ByLength = this.v4Lengths.map((b) => this.v4.get(b)!);
       }
       const k = mask4(ipv4ToInt(addr), bits) | 0;
+      const h = filterBit(k, bits);
+      this.v4Filter[h >>> 5] |= 1 << (h & 31);
       if (!m.has(k)) this.size++;
       m.set(k, value);
       return true;
@@ -106,9 +119,13 @@ export class PrefixMap<V> {
   /** As get, for an IPv4 address given as its 32-bit value (signed or unsigned). */
   getV4(ip: number): V | undefined {
     const lengths = this.v4Lengths;
+    const filter = this.v4Filter;
     for (let i = 0; i < lengths.length; i++) {
       const bits = lengths[i];
-      const hit = this.v4ByLength[i].get(bits === 0 ? 0 : ip & (-1 << (32 - bits)));
+      const k = bits === 0 ? 0 : ip & (-1 << (32 - bits));
+      const h = filterBit(k, bits);
+      if ((filter[h >>> 5] & (1 << (h & 31))) === 0) continue;
+      const hit = this.v4ByLength[i].get(k);
       if (hit !== undefined) return hit;
     }
     return undefined;
@@ -124,6 +141,8 @@ export class PrefixSet {
   /** the IPv4 prefixes as int32 (mask, masked value) pairs while there are few */
   private v4Masks: number[] = [];
   private v4Values: number[] = [];
+  /** by an IPv4 address's first octet: 0 no prefix holds it, 1 some /0–/8 prefix holds it, 2 look */
+  private readonly byOctet = new Uint8Array(256);
 
   constructor(prefixes: readonly string[] = []) {
     for (const p of prefixes) this.add(p);
@@ -138,6 +157,11 @@ export class PrefixSet {
       const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
       this.v4Masks.push(mask);
       this.v4Values.push(v & mask);
+      for (let o = 0; o < 256; o++) {
+        if (bits <= 8) {
+          if ((((o << 24) ^ v) & mask) === 0) this.byOctet[o] = 1;
+        } else if (o === v >>> 24 && this.byOctet[o] === 0) this.byOctet[o] = 2;
+      }
     }
     return true;
   }
@@ -148,6 +172,8 @@ export class PrefixSet {
 
   /** As match, for an IPv4 address given as its 32-bit value. */
   matchV4(ip: number): boolean {
+    const first = this.byOctet[ip >>> 24];
+    if (first !== 2) return first === 1;
     const masks = this.v4Masks;
     if (masks.length > LINEAR_V4_PREFIXES) return this.map.getV4(ip) === true;
     const v = ip | 0;

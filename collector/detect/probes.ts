@@ -2,7 +2,6 @@
 // initiator, not SYN-ACK backscatter) or an ICMP echo request, and whether the responder answered.
 // Shared by the scan detectors (host_scan, trw).
 import type { FlowRow } from '../model';
-import { isConnectionAttempt } from './port-scan';
 
 export const TCP = 6;
 export const UDP = 17;
@@ -20,6 +19,24 @@ export const enum Probe {
   FAILED = 1,
   /** the responder answered: SYN-ACK, or an echo reply */
   ANSWERED = 2,
+}
+
+/**
+ * True when `f` is a TCP connection attempt by its initiator: it sent a SYN and no payload, and it
+ * is not SYN-ACK backscatter — when every packet the initiator sent was a SYN that also carried ACK
+ * (or, without counts, a single packet flagged SYN|ACK) it is answering a SYN we never saw. Flows
+ * that start with RST or a bare ACK have no SYN and never count. (port-scan.ts says why.)
+ */
+export function isConnectionAttempt(f: FlowRow): boolean {
+  if (f.proto !== TCP) return false;
+  const fwd = f.fwd;
+  if (fwd.packets === 0 || fwd.payloadBytes !== 0) return false;
+  if (fwd.synCount === 0 && (fwd.tcpFlags & TCP_SYN) === 0) return false;
+  if ((fwd.tcpFlags & TCP_ACK) !== 0) {
+    const allSynAck = fwd.synCount > 0 ? fwd.synCount >= fwd.packets && fwd.ackCount >= fwd.synCount : fwd.packets === 1;
+    if (allSynAck) return false;
+  }
+  return true;
 }
 
 /** True for an ICMP/ICMPv6 echo request flow. */
@@ -45,9 +62,4 @@ export function probeOutcome(f: FlowRow): Probe {
   }
   if (isEchoRequest(f)) return f.bwd.packets > 0 ? Probe.ANSWERED : Probe.FAILED;
   return Probe.NONE;
-}
-
-/** Sorts flows by start time (batches are in export order, not start order). */
-export function byStart(flows: readonly FlowRow[]): FlowRow[] {
-  return flows.slice().sort((a, b) => a.firstUs - b.firstUs);
 }

@@ -51,7 +51,13 @@ export class DetectRunner {
     const emit = (a: NewAlert): void => {
       if (!this.isRepeat(a)) alerts.push(a);
     };
-    const keys = this.keys.fill(flows);
+    let keys: FlowKeys | undefined;
+    try {
+      keys = this.keys.fill(flows);
+    } catch {
+      // a malformed row: each detector then parses the batch itself and fails (counted) on its own
+      keys = undefined;
+    }
     for (const d of this.detectors) {
       try {
         d.onFlows(flows, emit, keys);

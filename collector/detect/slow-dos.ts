@@ -10,44 +10,57 @@
 //
 // Thresholds (detect.slow_dos): min_connections 20 connections; min_duration_secs 60 s;
 // max_client_bytes_per_sec 200 bytes/s; window_secs 600 s; suppress_secs 1800 s;
-// max_tracked_targets 100000 (LRU). Fixed: at most 4096 flow ids remembered per key.
-import { LRUCache } from 'lru-cache';
+// max_tracked_targets 100000 per agent (slot-table.ts; least recently used half dropped first).
+// Fixed: at most 4096 flow ids remembered per key.
 import type { SlowDosConfig } from '../config';
 import type { FlowRow } from '../model';
+import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { responderAccepted, TCP } from './probes';
+import { ACCEPTED, FlowKeys } from './flow-keys';
+import { TCP } from './probes';
+import { SlotStates } from './slot-table';
 
 const MAX_FLOWS = 4096;
 
-interface Target {
-  startUs: number;
-  flowIds: Set<number>;
-  ev: FlowEvidence;
-  quietUntilUs: number;
+class Target {
+  startUs = 0;
+  readonly flowIds = new Set<number>();
+  readonly ev = new FlowEvidence();
+  quietUntilUs = -Infinity;
 }
 
 export class SlowDosDetector implements Detector {
   readonly name = 'slow_dos';
-  private readonly targets: LRUCache<string, Target>;
+  /** per agent, keyed by (source id, destination id, port + 65536 × kinds): flow-keys.ts */
+  private readonly targets: PerAgent<SlotStates<Target>>;
 
   constructor(private readonly opts: SlowDosConfig) {
-    this.targets = new LRUCache({ max: opts.max_tracked_targets });
+    this.targets = new PerAgent(() => new SlotStates(opts.max_tracked_targets, () => new Target()));
   }
 
-  private isSlow(f: FlowRow): boolean {
-    if (f.proto !== TCP) return false;
-    const durSecs = (f.lastUs - f.firstUs) / 1e6;
-    return durSecs >= this.opts.min_duration_secs && f.fwd.payloadBytes / durSecs <= this.opts.max_client_bytes_per_sec && responderAccepted(f);
+  private isSlow(k: FlowKeys, i: number): boolean {
+    if (k.proto[i] !== TCP) return false;
+    const durSecs = (k.lastUs[i] - k.firstUs[i]) / 1e6;
+    return durSecs >= this.opts.min_duration_secs && k.fwdPayload[i] / durSecs <= this.opts.max_client_bytes_per_sec && (k.traits[i] & ACCEPTED) !== 0;
   }
 
-  onFlows(flows: readonly FlowRow[], emit: EmitAlert): void {
+  onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
+    const keys = FlowKeys.of(flows, batchKeys);
     const windowUs = this.opts.window_secs * 1e6;
-    for (const f of flows) {
-      if (!this.isSlow(f)) continue;
-      const key = `${f.agentId}\u0000${f.srcIp}\u0000${f.dstIp}\u0000${f.dstPort}`;
-      let t = this.targets.get(key);
-      if (!t) this.targets.set(key, (t = { startUs: f.lastUs, flowIds: new Set(), ev: new FlowEvidence(), quietUntilUs: -Infinity }));
+    for (let i = 0; i < flows.length; i++) {
+      if (!this.isSlow(keys, i)) continue;
+      const f = flows[i];
+      const targets = this.targets.of(f.agentId);
+      const svc = f.dstPort + 65536 * keys.kinds[i];
+      let t = targets.get(keys.srcId[i], keys.dstId[i], svc);
+      if (!t) {
+        t = targets.add(keys.srcId[i], keys.dstId[i], svc);
+        t.startUs = f.lastUs;
+        t.flowIds.clear();
+        t.ev.clear();
+        t.quietUntilUs = -Infinity;
+      }
       if (f.lastUs < t.quietUntilUs) continue;
       if (f.lastUs - t.startUs > windowUs) {
         t.startUs = f.lastUs;

@@ -6,10 +6,10 @@
 import type { FloodConfig } from '../config';
 import type { FlowRow } from '../model';
 import { FloodDetector } from './flood';
-import { isConnectionAttempt } from './port-scan';
+import { ATTEMPT, type FlowKeys } from './flow-keys';
 
-function synPackets(f: FlowRow): number {
-  if (!isConnectionAttempt(f)) return 0;
+function synPackets(k: FlowKeys, i: number, f: FlowRow): number {
+  if ((k.traits[i] & ATTEMPT) === 0) return 0;
   return f.fwd.synCount > 0 ? f.fwd.synCount : 1;
 }
 

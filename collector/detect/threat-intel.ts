@@ -10,7 +10,7 @@ import type { ThreatIntelConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
-import { FlowKeys, type AddrKey } from './flow-keys';
+import { FlowKeys, HAS_APP, type AddrKey } from './flow-keys';
 import type { IndicatorMeta, IndicatorSet } from './intel/indicators';
 
 const MAX_KEYS = 100_000;
@@ -25,10 +25,10 @@ export class ThreatIntelDetector implements Detector {
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const set = this.indicators();
     if (set.size === 0) return;
-    const { src, dst } = FlowKeys.of(flows, batchKeys);
+    const { src, dst, traits } = FlowKeys.of(flows, batchKeys);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
-      const m = match(set, f, src[i], dst[i]);
+      const m = match(set, f, src[i], dst[i], (traits[i] & HAS_APP) !== 0);
       if (!m) continue;
       const [meta, field, observed] = m;
       const key = `${f.agentId}\u0000${f.srcIp}\u0000${meta.kind}\u0000${meta.value}`;
@@ -50,19 +50,25 @@ export class ThreatIntelDetector implements Detector {
 }
 
 /** The first indicator the flow matches: [indicator, field, observed value], or undefined. */
-function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey): [IndicatorMeta, string, string] | undefined {
+function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey, hasApp: boolean): [IndicatorMeta, string, string] | undefined {
   let m = typeof dst === 'number' ? set.matchIpV4(dst) : set.matchIp(dst);
   if (m) return [m, 'dst_ip', f.dstIp];
   if ((m = typeof src === 'number' ? set.matchIpV4(src) : set.matchIp(src))) return [m, 'src_ip', f.srcIp];
+  if (!hasApp) return undefined;
   const app = f.app;
   if (!app) return undefined;
-  for (const key of APP_NAME_FIELDS) {
-    const v = app[key];
-    if (typeof v === 'string' && (m = set.matchDomain(v))) return [m, key, v];
-  }
-  if (typeof app.ja4 === 'string' && (m = set.matchJa4(app.ja4))) return [m, 'ja4', app.ja4];
-  if (Array.isArray(app.dns_answers)) {
-    for (const a of app.dns_answers) {
+  // each field read by name: one inline cache per read, not a keyed lookup per field
+  const sni = app.tls_sni;
+  if (typeof sni === 'string' && (m = set.matchDomain(sni))) return [m, 'tls_sni', sni];
+  const host = app.http_host;
+  if (typeof host === 'string' && (m = set.matchDomain(host))) return [m, 'http_host', host];
+  const query = app.dns_query;
+  if (typeof query === 'string' && (m = set.matchDomain(query))) return [m, 'dns_query', query];
+  const ja4 = app.ja4;
+  if (typeof ja4 === 'string' && (m = set.matchJa4(ja4))) return [m, 'ja4', ja4];
+  const answers = app.dns_answers;
+  if (Array.isArray(answers)) {
+    for (const a of answers) {
       if (typeof a !== 'string') continue;
       m = a.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(a) ? set.matchIp(a) : set.matchDomain(a);
       if (m) return [m, 'dns_answers', a];
@@ -70,5 +76,3 @@ function match(set: IndicatorSet, f: FlowRow, src: AddrKey, dst: AddrKey): [Indi
   }
   return undefined;
 }
-
-const APP_NAME_FIELDS = ['tls_sni', 'http_host', 'dns_query'] as const;

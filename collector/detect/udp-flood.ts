@@ -6,11 +6,13 @@
 import type { FloodConfig } from '../config';
 import type { FlowRow } from '../model';
 import { FloodDetector } from './flood';
+import type { FlowKeys } from './flow-keys';
 import { UDP } from './probes';
 
-function udpPackets(f: FlowRow, opts: FloodConfig): number {
-  if (f.proto !== UDP || f.fwd.packets === 0) return 0;
-  return f.bwd.packets <= opts.max_reply_ratio * f.fwd.packets ? f.fwd.packets : 0;
+function udpPackets(k: FlowKeys, i: number, _f: FlowRow, opts: FloodConfig): number {
+  const fwd = k.fwdPackets[i];
+  if (k.proto[i] !== UDP || fwd === 0) return 0;
+  return k.bwdPackets[i] <= opts.max_reply_ratio * fwd ? fwd : 0;
 }
 
 export function udpFloodDetector(opts: FloodConfig): FloodDetector {

@@ -1,4 +1,4 @@
-// `npm run -s bench:detect [-- --flows N] [--source]`: how many flows per second detection takes on
+// `npm run -s bench:detect [-- --flows N] [--source] [--per-detector]`: how many flows per second detection takes on
 // one core, through the runner as the collector runs it (batches of 1000 flows, the agent's default).
 // detect_flows_per_s is per second of the process's CPU time (so a busy shared machine does not
 // halve it); wall_flows_per_s is per second of wall-clock time.
@@ -10,6 +10,8 @@
 // generated campus mix (HTTPS with SNI, DNS, SSH, a few scanners, UDP); 200,000 distinct rows are
 // replayed with advancing flow time until N (default 2,000,000) have gone through, after one warm-up
 // pass. Measures the compiled build (dist/, rebuilt first) unless --source (the sources under tsx).
+// --per-detector: also prints, for the rules run, each detector's CPU time per flow
+// (`detect_ns_per_flow detector=… ns=…`; process.cpuUsage around each call, ≈ 10 ns/flow of its own).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,59 +20,11 @@ import { parseArgs } from 'node:util';
 import type * as DetectModule from '../../collector/detect';
 import type * as ConfigModule from '../../collector/config';
 import type * as ObsModule from '../../collector/obs';
-import type { DirectionStats, FlowRow } from '../../collector/model';
+import type { FlowRow } from '../../collector/model';
+import { BATCH, makeFlows } from './detect-flows';
 import { REPO_ROOT } from './harness';
 
-const BATCH = 1000;
 const DISTINCT = 200_000;
-
-function stats(packets: number, payloadBytes: number, synCount: number, tcpFlags: number, lenMean: number): DirectionStats {
-  // one literal with every key in the order validate.ts builds them: the same object shape as ingest's
-  return {
-    packets, ipBytes: payloadBytes + 40 * packets, payloadBytes, headerBytes: 40 * packets, tcpFlags, synCount, finCount: synCount,
-    rstCount: 0, pshCount: 0, ackCount: synCount ? packets - 1 : 0, urgCount: 0, initWindow: 0, lenMin: 40, lenMax: 1500, lenMean, lenM2: 0,
-    iatCount: packets - 1, iatMinUs: 0, iatMaxUs: 0, iatMeanUs: 30_000, iatM2Us: 0,
-  };
-}
-
-function row(i: number, srcIp: string, dstIp: string, dstPort: number, proto: number, durUs: number, connState: string,
-  app: Record<string, unknown> | null, fwd: DirectionStats, bwd: DirectionStats): FlowRow {
-  const firstUs = T0 + i * 100;
-  return {
-    agentId: 'gw1', bootId: 'b', seq: 1 + Math.floor(i / BATCH), flowId: i + 1, recordSeq: 0, recordType: 'final', communityId: '',
-    connState, app, srcIp, dstIp, srcPort: 30000 + (i % 30000), dstPort, proto, vlan: null, firstUs, lastUs: firstUs + durUs,
-    endReason: 'idle', fwd, bwd,
-  };
-}
-
-const T0 = 1_700_000_000_000_000;
-
-/** A deterministic campus mix; flow i starts at i × 100 µs. */
-function makeFlows(n: number): FlowRow[] {
-  let seed = 12345;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const out: FlowRow[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    const client = `10.${(i >> 8) & 3}.${(i >> 3) & 31}.${1 + (i % 200)}`;
-    if (r < 0.6) {
-      out.push(row(i, client, `93.184.${Math.floor(rand() * 250)}.${Math.floor(rand() * 250)}`, 443, 6, Math.floor(rand() * 5e6), 'SF',
-        { tls_sni: `site${Math.floor(rand() * 5000)}.example.com`, ja4: 't13d1516h2_8daaf6152771_e5627efa2ab1' },
-        stats(10, 400 + Math.floor(rand() * 2000), 1, 0x1b, 80), stats(20, 2000 + Math.floor(rand() * 100_000), 1, 0x1b, 900)));
-    } else if (r < 0.85) {
-      out.push(row(i, client, '10.0.0.53', 53, 17, 2000, '', { dns_query: `host${Math.floor(rand() * 20000)}.example${Math.floor(rand() * 300)}.org`, dns_qtype: 1 },
-        stats(1, 40, 0, 0, 68), stats(1, 120, 0, 0, 148)));
-    } else if (r < 0.9) {
-      out.push(row(i, client, `10.1.0.${Math.floor(rand() * 20)}`, 22, 6, 600e6, 'SF', null, stats(400, 30_000, 1, 0x1b, 120), stats(380, 90_000, 1, 0x1b, 280)));
-    } else if (r < 0.95) {
-      out.push(row(i, `198.51.100.${Math.floor(rand() * 8)}`, `10.2.${Math.floor(rand() * 250)}.${Math.floor(rand() * 250)}`, [22, 23, 445, 3389, 8080][Math.floor(rand() * 5)], 6, 0, 'S0', null,
-        stats(1, 0, 1, 0x02, 44), stats(0, 0, 0, 0, 0)));
-    } else {
-      out.push(row(i, client, `203.0.113.${Math.floor(rand() * 250)}`, 1024 + Math.floor(rand() * 60000), 17, 1e6, '', null, stats(5, 600, 0, 0, 148), stats(4, 500, 0, 0, 153)));
-    }
-  }
-  return out;
-}
 
 interface Rate {
   /** flows per second of this process's CPU time (user + system): one core's rate, whatever else runs */
@@ -79,7 +33,7 @@ interface Rate {
   wall: number;
 }
 
-async function measure(mode: 'rules' | 'rules+model', total: number, mods: Mods, intelFile: string): Promise<Rate> {
+async function measure(mode: 'rules' | 'rules+model', total: number, mods: Mods, intelFile: string, perDetector: Map<string, number> | undefined): Promise<Rate> {
   const { buildDetectors, DetectRunner } = mods.detect;
   const cfg = mods.config.validateConfig({
     auth: { agents: [] },
@@ -91,6 +45,7 @@ async function measure(mode: 'rules' | 'rules+model', total: number, mods: Mods,
   const log = mods.obs.createLogger({ level: 'silent' });
   const metrics = new mods.obs.Registry();
   const set = await buildDetectors(cfg, { log, metrics });
+  if (perDetector) for (const d of set.detectors) timed(d, perDetector);
   const runner = new DetectRunner(set.detectors, metrics, log, cfg.suppress_secs);
   const flows = makeFlows(DISTINCT);
   const batches: FlowRow[][] = [];
@@ -105,6 +60,7 @@ async function measure(mode: 'rules' | 'rules+model', total: number, mods: Mods,
     }
   };
   runPass(); // warm-up; also takes the model past its learning period
+  perDetector?.clear();
   let done = 0;
   const start = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
@@ -113,10 +69,25 @@ async function measure(mode: 'rules' | 'rules+model', total: number, mods: Mods,
     done += DISTINCT;
   }
   const cpu = process.cpuUsage(cpu0);
+  if (perDetector) for (const [name, us] of perDetector) perDetector.set(name, (us * 1000) / done); // µs in total → ns per flow
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   set.close();
   if (runner.failureCount > 0) throw new Error(`${runner.failureCount} detector failures during the benchmark`);
   return { cpu: done / ((cpu.user + cpu.system) / 1e6), wall: done / secs };
+}
+
+/** Wraps `d.onFlows` to add its CPU time (µs) to `into` under its name. */
+function timed(d: DetectModule.Detector, into: Map<string, number>): void {
+  const onFlows = d.onFlows.bind(d);
+  d.onFlows = (flows, emit, keys) => {
+    const c0 = process.cpuUsage();
+    try {
+      onFlows(flows, emit, keys);
+    } finally {
+      const c = process.cpuUsage(c0);
+      into.set(d.name, (into.get(d.name) ?? 0) + c.user + c.system);
+    }
+  };
 }
 
 interface Mods {
@@ -126,7 +97,9 @@ interface Mods {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { flows: { type: 'string', default: '2000000' }, source: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { flows: { type: 'string', default: '2000000' }, source: { type: 'boolean', default: false }, 'per-detector': { type: 'boolean', default: false } },
+  });
   const total = Number(values.flows);
   let root = join(REPO_ROOT, 'collector');
   if (!values.source) {
@@ -141,8 +114,10 @@ async function main(): Promise<void> {
     const intel = join(dir, 'intel.txt');
     writeFileSync(intel, Array.from({ length: 10_000 }, (_, i) => (i % 2 ? `203.0.${(i >> 8) & 255}.${i & 255}` : `bad${i}.evil.example`)).join('\n'));
     for (const mode of ['rules', 'rules+model'] as const) {
-      const rate = await measure(mode, total, mods, intel);
+      const perDetector = values['per-detector'] && mode === 'rules' ? new Map<string, number>() : undefined;
+      const rate = await measure(mode, total, mods, intel, perDetector);
       process.stdout.write(`detect_flows_per_s=${Math.round(rate.cpu)} mode=${mode} wall_flows_per_s=${Math.round(rate.wall)} flows=${total} batch=${BATCH} build=${values.source ? 'source' : 'dist'}\n`);
+      for (const [name, ns] of perDetector ?? []) process.stdout.write(`detect_ns_per_flow detector=${name} ns=${Math.round(ns)}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
