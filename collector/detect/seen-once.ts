@@ -6,7 +6,7 @@
 // Bounded by generations as SlotTable is: an entry inserted is stamped with the current generation;
 // when `max`/2 entries were inserted in it, every entry of older generations is dropped (counted in
 // `evicted`) and a new generation starts. So at most `max` entries are held and the oldest half goes.
-import { hash3 } from './slot-table';
+import { hash3, MIN_CAPACITY } from './slot-table';
 
 /** Int32 words per entry: a, b, c, generation (0 = empty), the value as a double (words 4–5). */
 const STRIDE = 6;
@@ -29,7 +29,7 @@ export class SeenOnce {
   constructor(max: number) {
     this.max = Math.max(2, Math.floor(max));
     this.half = Math.max(1, Math.floor(this.max / 2));
-    const entries = tableSize(Math.min(this.max, 1024));
+    const entries = tableSize(Math.min(this.max, MIN_CAPACITY));
     this.i32 = new Int32Array(STRIDE * entries);
     this.f64 = new Float64Array(this.i32.buffer);
     this.mask = entries - 1;

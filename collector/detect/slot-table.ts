@@ -10,7 +10,12 @@
 // handed out from 0 up and the slot arrays grow by doubling up to `max` (a table made for many keys
 // costs little until they come). A slot number stays valid until its key is evicted;
 // eviction only happens inside `add` and `find`, never to the slot they return.
-const MIN_CAPACITY = 1024;
+/**
+ * Slots a table starts with. Tables are per agent (and, in cluster mode, per agent and partition), so a
+ * thousand agents hold thousands of tables: at 1024 slots each (~60 KB) a 1,000-agent collector spent
+ * hundreds of MB on tables most agents barely use. Busy tables grow by doubling.
+ */
+export const MIN_CAPACITY = 64;
 
 export class SlotTable {
   /** slots allocated so far */
