@@ -77,13 +77,15 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
   // Scale-out (docs/scaling.md): agents' batches go to JetStream, alerts come back from it.
   let cluster: RunningCluster | undefined;
   try {
-    cluster = cfg.cluster.enabled ? await startCluster(cfg, { store, metrics, log }) : undefined;
+    cluster = cfg.cluster.enabled ? await startCluster(cfg, { store, metrics, log, audit }) : undefined;
   } catch (err) {
     await store.close();
     throw err;
   }
   const alertStore = cluster?.alertStore ?? store;
-  const hub = new AlertHub(alertStore, metrics, log.child({ module: 'alerts' }), audit);
+  // A cluster on a shared store audits each alert once, where a worker stores it (cluster/index.ts).
+  const sharedChain = cfg.cluster.enabled && !cfg.cluster.partition_store_dir;
+  const hub = new AlertHub(alertStore, metrics, log.child({ module: 'alerts' }), sharedChain ? undefined : audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
   let outputs: RunningOutputs;
   try {

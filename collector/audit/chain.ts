@@ -24,6 +24,9 @@ export function entryHash(prevHash: string, seq: number, ts: number, kind: strin
   return createHash('sha256').update(prevHash, 'utf8').update(canonicalJson({ seq, ts, kind, payload }), 'utf8').digest('hex');
 }
 
+/** Appends tried before giving up when other writers keep taking the next seq. */
+const MAX_APPEND_ATTEMPTS = 20;
+
 export class AuditLog {
   private tail: Promise<AuditEntry | undefined>;
   private readonly appended: Counter;
@@ -43,7 +46,7 @@ export class AuditLog {
   /** Appends one entry; resolves with it, or undefined when the store refused (logged, counted). */
   append(kind: string, payload: unknown): Promise<AuditEntry | undefined> {
     const next = this.tail.then(async (last) => {
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         const prevHash = last?.hash ?? GENESIS_HASH;
         const seq = (last?.seq ?? 0) + 1;
         const ts = this.nowSecs();
@@ -52,9 +55,12 @@ export class AuditLog {
           await this.store.appendAudit(entry);
         } catch (err) {
           // Another process on the same store (an `enrol create` or `agents revoke` beside the running
-          // collector) may have taken the seq: link to its entry instead, once.
-          if (attempt > 0) throw err;
-          last = await this.store.lastAudit();
+          // collector, or the other collectors of a cluster on one PostgreSQL) may have taken the seq:
+          // link to the entry now last instead. Under contention that can take a few rounds.
+          if (attempt >= MAX_APPEND_ATTEMPTS) throw err;
+          const newer = await this.store.lastAudit();
+          if (newer?.seq === last?.seq) throw err; // not a taken seq: the store refused for another reason
+          last = newer;
           continue;
         }
         this.appended.inc({ kind });

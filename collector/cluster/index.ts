@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { AlertHub } from '../alerts';
 import type { CollectorConfig } from '../config';
 import { buildDetectors, DetectRunner } from '../detect';
-import type { Alert, NewAlert } from '../model';
+import type { AuditLog } from '../audit';
+import { alertToJson, type Alert, type NewAlert } from '../model';
 import { Registry, type Logger } from '../obs';
 import { SqliteStore, type Store } from '../store';
 import { AlertFeed, hubStore } from './alerts';
@@ -34,6 +35,11 @@ export interface ClusterDeps {
   store: Store;
   metrics: Registry;
   log: Logger;
+  /**
+   * With a shared store the chain is shared too: the worker that stores an alert first appends it,
+   * once for the cluster (every collector's hub sees every alert, and would append it N times).
+   */
+  audit?: AuditLog;
 }
 
 export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Promise<RunningCluster> {
@@ -57,6 +63,7 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
       const set = await buildDetectors(cfg.detect, { log: dlog, metrics: new Registry() });
       return { runner: new DetectRunner(set.detectors, deps.metrics, dlog, cfg.detect.suppress_secs), close: () => set.close() };
     },
+    onAlertStored: c.partition_store_dir || !deps.audit ? undefined : async (a) => void (await deps.audit!.append('alert', alertToJson(a))),
     metrics: deps.metrics,
     log,
   });

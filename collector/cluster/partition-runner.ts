@@ -20,7 +20,7 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from 'nats';
 import type { DetectRunner } from '../detect';
 import { errorMessage } from '../errors';
-import type { FlowRow, PutBatchResult } from '../model';
+import type { Alert, FlowRow, PutBatchResult } from '../model';
 import type { Counter, Logger } from '../obs';
 import type { Store } from '../store';
 import type { Bus } from './bus';
@@ -43,6 +43,8 @@ export interface PartitionDeps {
   };
   /** the runner stopped on an error (not by stop()) */
   onFailed(): void;
+  /** an alert this runner stored first in the shared store (not a duplicate): audited once, here */
+  onAlertStored?(alert: Alert): Promise<void>;
   log: Logger;
 }
 
@@ -208,8 +210,12 @@ export class PartitionRunner {
       if (published.fresh) counters.alertsPublished.inc();
       if (!store.putClusterAlert) continue;
       // A duplicate key is stored too: the previous owner may have died between publishing and storing.
-      const result = await store.putClusterAlert({ ...alert, id: published.id, ts: nowSecs }, published.key);
-      if (result === 'stored') counters.alertsStored.inc();
+      const stored: Alert = { ...alert, id: published.id, ts: nowSecs };
+      const result = await store.putClusterAlert(stored, published.key);
+      if (result === 'stored') {
+        counters.alertsStored.inc();
+        await this.deps.onAlertStored?.(stored);
+      }
       if (result === 'id_taken') {
         counters.failures.inc();
         this.deps.log.error('alert id taken in the store by another alert (was the alert stream recreated?)', { id: published.id, key: published.key });

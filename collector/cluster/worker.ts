@@ -13,6 +13,7 @@
 // that failed gives its partition up (lease deleted): the next tick takes it again, rebuilt.
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
+import type { Alert } from '../model';
 import type { Counter, Logger, Registry } from '../obs';
 import type { Store } from '../store';
 import type { Bus } from './bus';
@@ -30,6 +31,8 @@ export interface ClusterWorkerOptions {
   replayWindowSecs: number;
   openStore(partition: number): PartitionStore;
   newDetection(): Promise<Detection>;
+  /** see PartitionDeps.onAlertStored */
+  onAlertStored?(alert: Alert): Promise<void>;
   metrics: Registry;
   log: Logger;
 }
@@ -135,6 +138,7 @@ export class ClusterWorker {
       onFailed: () => {
         if (this.owned.get(p) === o) void this.release(p, true);
       },
+      onAlertStored: this.opts.onAlertStored,
       log: this.opts.log.child({ partition: p }),
     });
   }

@@ -8,7 +8,7 @@
 // the dashboard API and stix-export of the collectors read the cluster's alerts from it), and with one
 // SQLite file per partition (cluster.partition_store_dir).
 import t, { type Test } from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -55,6 +55,8 @@ interface StoreUnderTest {
   flows(): Promise<Map<string, string[]>>;
   /** the shared store's alerts as (id, key), by id; undefined without one */
   alerts?(): Promise<Array<{ id: number; key: string }>>;
+  /** the alert ids the shared store's audit chain holds, in chain order */
+  auditedAlerts?(): Promise<number[]>;
 }
 
 function identity(a: NewAlert): string {
@@ -213,6 +215,14 @@ async function scenario(t: Test, dir: string, storage: StoreUnderTest): Promise<
       { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     t.same(sightings(JSON.parse(exported)), viaApi, 'collector stix-export: the same sightings');
   }
+  if (storage.auditedAlerts) {
+    // One chain for the cluster: each alert appended once (by the worker that stored it), and it verifies.
+    const audited = (await storage.auditedAlerts()).sort((a, b) => a - b);
+    t.same(audited, ids, 'the shared audit chain holds every alert exactly once');
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', 'collector/main.ts', 'audit', 'verify', '--config', c2.configPath],
+      { cwd: ROOT, encoding: 'utf8' });
+    t.equal(verify.status, 0, `audit verify: the shared chain is intact (${verify.stdout.trim()})`);
+  }
   await stop(c4.proc);
   await stop(c2.proc);
 }
@@ -237,6 +247,8 @@ t.test('three collectors, one JetStream, one PostgreSQL; kill -9 of an ingest no
       }
     },
     alerts: async () => (await client.query('SELECT id, alert_key AS key FROM alerts ORDER BY id')).rows,
+    auditedAlerts: async () => (await client.query(`SELECT payload_json FROM audit_chain WHERE kind = 'alert' ORDER BY seq`)).rows
+      .map((r: { payload_json: string }) => (JSON.parse(r.payload_json) as { id: number }).id),
   });
   t.notOk(existsSync(join(dir, 'unused.sqlite')), 'no collector wrote a SQLite store');
 });
