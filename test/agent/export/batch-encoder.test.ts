@@ -1,11 +1,7 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
+import { captureRecords } from '../../helpers/capture-records';
 import { BatchEncoder } from '../../../agent/export/batch-encoder';
-import { readCaptureFile } from '../../../agent/capture/file-source';
-import { defaultConfig } from '../../../agent/config';
-import { toFlowRecord } from '../../../agent/features/flow-record';
-import { FlowTable } from '../../../agent/flow/flow-table';
-import { createMeter, flowTableOptions } from '../../../agent/meter';
 import { AgentMessage, encodeAgentMessage, type IFlowRecord } from '../../../proto';
 
 /** What a receiver reads: the decoded message with every default spelled out. */
@@ -56,12 +52,7 @@ t.test('the hand encoder and protobufjs produce the same message, field for fiel
 });
 
 t.test('the agent\'s own records of a real capture encode as protobufjs encodes them', async (t) => {
-  const records: IFlowRecord[] = [];
-  const cfg = defaultConfig();
-  const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => records.push(toFlowRecord(slots, slot, reason)));
-  const meter = createMeter(table);
-  await readCaptureFile(join(__dirname, '../../../../shared/pcaps/dev/fpcap__linux-cooked-unsw-nb15.pcap'), meter.onFrame);
-  table.flushAll();
+  const records = await captureRecords(join(__dirname, '../../../../shared/pcaps/dev/fpcap__linux-cooked-unsw-nb15.pcap'));
   t.ok(records.length > 50, `${records.length} flows`);
   agree(t, records, 'every record');
 });

@@ -1,13 +1,9 @@
 import t from 'tap';
 import { join } from 'node:path';
+import { captureRecords } from '../../helpers/capture-records';
 import { agentMessageBody } from '../../../collector/ingest/agent-message';
 import { decodeBatch, type ValidationResult } from '../../../collector/ingest/validate';
 import { WireError } from '../../../collector/ingest/wire-reader';
-import { readCaptureFile } from '../../../agent/capture/file-source';
-import { defaultConfig } from '../../../agent/config';
-import { toFlowRecord } from '../../../agent/features/flow-record';
-import { FlowTable } from '../../../agent/flow/flow-table';
-import { createMeter, flowTableOptions } from '../../../agent/meter';
 import { AgentMessage, END_REASON_NAMES, encodeAgentMessage, formatAddress, type IFlowBatch, type IFlowRecord } from '../../../proto';
 
 const ctx = { agentId: 'gw1', bootId: 'boot-A', receivedUs: 1_700_000_100_000_000 };
@@ -132,12 +128,7 @@ t.test('fields the collector does not keep and unknown fields are skipped', asyn
 });
 
 t.test('the agent\'s own records of a real capture decode to what protobufjs reads from the same bytes', async (t) => {
-  const records: IFlowRecord[] = [];
-  const cfg = defaultConfig();
-  const table = new FlowTable(flowTableOptions(cfg.flow), (slots, slot, reason) => records.push(toFlowRecord(slots, slot, reason)));
-  const meter = createMeter(table);
-  await readCaptureFile(join(__dirname, '../../../../shared/pcaps/dev/fpcap__linux-cooked-unsw-nb15.pcap'), meter.onFrame);
-  table.flushAll();
+  const records = await captureRecords(join(__dirname, '../../../../shared/pcaps/dev/fpcap__linux-cooked-unsw-nb15.pcap'));
   t.ok(records.length > 50, `${records.length} flows`);
   const bytes = Buffer.from(encodeAgentMessage({ batch: { seq: 3, bootId: 'boot-A', flows: records } }));
   const r = decodeBytes(bytes, { maxFlowsPerBatch: 1e6, maxClockSkewUs: 100 * 365 * 86400e6 });
