@@ -29,18 +29,38 @@ import { SlotStates } from './slot-table';
 /** RITA: Bowley skew is taken as 0 when the quartiles are closer than this (seconds, bytes). */
 const RITA_MIN_IQR = 10;
 
+/**
+ * History slots a pair starts with. Most pairs see a few connections, and the pair tables are per agent:
+ * at max_history (64) slots from the start, a 1,000-agent collector held ~400 MB of empty history.
+ */
+const INITIAL_HISTORY = 8;
+
 class Series {
-  /** ring buffers of start times (µs) and client bytes */
-  readonly starts: Float64Array;
-  readonly bytes: Float64Array;
+  /** ring buffers of start times (µs) and client bytes; grown by doubling up to max_history while filling */
+  starts: Float64Array;
+  bytes: Float64Array;
   n = 0;
   next = 0;
   refs: FlowRef[] = [];
   quietUntilUs = -Infinity;
 
   constructor(history: number) {
-    this.starts = new Float64Array(history);
-    this.bytes = new Float64Array(history);
+    this.starts = new Float64Array(Math.min(history, INITIAL_HISTORY));
+    this.bytes = new Float64Array(Math.min(history, INITIAL_HISTORY));
+  }
+
+  /** Room for one more while the buffers are full and below `history`: they have not wrapped yet (they
+   * only wrap at `history`), so their contents are in order and `next` is their length. */
+  reserve(history: number): void {
+    const cap = this.starts.length;
+    if (this.n < cap || cap >= history) return;
+    const size = Math.min(history, cap * 2);
+    const starts = new Float64Array(size);
+    const bytes = new Float64Array(size);
+    starts.set(this.starts);
+    bytes.set(this.bytes);
+    this.starts = starts;
+    this.bytes = bytes;
   }
 }
 
@@ -131,6 +151,7 @@ export class BeaconingDetector implements Detector {
   /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
   private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {
     const h = this.opts.max_history;
+    s.reserve(h);
     s.starts[s.next] = firstUs;
     s.bytes[s.next] = bytes;
     s.next = (s.next + 1) % h;

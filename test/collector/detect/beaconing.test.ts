@@ -42,3 +42,14 @@ t.test('beaconing: browsing-like irregular visits, bursts and periodic DNS stay 
   t.same(run(new BeaconingDetector(cfg.beaconing), series(60, () => 0.05, () => 900)), [], 'a burst of parallel fetches');
   t.same(run(new BeaconingDetector(cfg.beaconing), series(60, () => 30, () => 80, { proto: 17, dstPort: 53, dstIp: '10.0.0.53' })), [], 'DNS is ignored');
 });
+
+t.test('beaconing: a pair\'s history grows to max_history and then wraps: a beacon that starts after 100 irregular visits is called on its last 64', async (t) => {
+  const rand = prng(3);
+  const irregular = (i: number): number => (i < 100 ? -Math.log(1 - rand()) * 120 : 60);
+  const sizes = (i: number): number => (i < 100 ? 500 + Math.floor(rand() * 50_000) : 900);
+  const alerts = run(new BeaconingDetector(cfg.beaconing), series(200, irregular, sizes));
+  t.equal(alerts.length, 1, 'one alert, once the history holds the beacon');
+  t.equal(cfg.beaconing.max_history, 64);
+  t.equal(alerts[0].evidence.connections, 64, 'scored on a full history of max_history connections');
+  t.ok(alerts[0].first_ts >= T0 / 1e6 + 100 * 60 - 1, 'the window starts inside the beacon, the irregular visits wrapped out');
+});
