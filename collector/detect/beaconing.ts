@@ -85,6 +85,10 @@ export class BeaconingDetector implements Detector {
     for (const p of opts.ignore_ports) this.ignored[p >>> 3] |= 1 << (p & 7);
   }
 
+  evictions(): number {
+    return this.pairs.sum((s) => s.table.evicted) + this.singles.sum((s) => s.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const h = this.opts.max_history;
     const keys = FlowKeys.of(flows, batchKeys);

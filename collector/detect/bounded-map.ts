@@ -70,4 +70,11 @@ export class PerAgent<T> {
     this.lastValue = v;
     return v;
   }
+
+  /** f summed over every agent's T. */
+  sum(f: (t: T) => number): number {
+    let n = 0;
+    for (const v of this.agents.values()) n += f(v);
+    return n;
+  }
 }

@@ -54,6 +54,10 @@ export class BruteForceDetector implements Detector {
     return this.ports.has(port) || (this.httpPorts.has(port) && f.app?.http_method === 'POST');
   }
 
+  evictions(): number {
+    return this.pairs.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     if (this.attempts.length < flows.length) this.attempts = new Int32Array(flows.length);

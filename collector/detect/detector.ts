@@ -15,4 +15,9 @@ export interface Detector {
    * detector is called on its own, which then parses what it needs (FlowKeys.of).
    */
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, keys?: FlowKeys): void;
+  /**
+   * Keys of per-key state dropped, ever, to keep the detector's tables within their caps (the least
+   * recently used half goes): a detection that needed them can be missed. Absent: nothing is capped.
+   */
+  evictions?(): number;
 }

@@ -103,6 +103,10 @@ export class DnsTunnelDetector implements Detector {
     this.domainIds = new BoundedMap(opts.max_tracked_domains);
   }
 
+  evictions(): number {
+    return this.keys.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const o = this.opts;
     const ids = FlowKeys.of(flows, batchKeys);

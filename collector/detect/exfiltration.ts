@@ -122,6 +122,10 @@ export class ExfiltrationDetector implements Detector {
     return v;
   }
 
+  evictions(): number {
+    return this.hosts.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     const { src, dst, srcId, dstId, kinds, traits, fwdPayload, bwdPayload } = keys;

@@ -88,6 +88,10 @@ export class FloodDetector implements Detector {
     this.threshold = Math.max(opts.min_packets, opts.min_packets_per_sec * opts.window_secs);
   }
 
+  evictions(): number {
+    return this.targets.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     if (this.counted.length < flows.length) {

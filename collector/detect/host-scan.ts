@@ -39,6 +39,10 @@ export class HostScanDetector implements Detector {
     this.keys = new PerAgent(() => new SlotStates(opts.max_tracked_sources, () => new KeyState()));
   }
 
+  evictions(): number {
+    return this.keys.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     const { traits, srcId, kinds, firstUs } = keys;

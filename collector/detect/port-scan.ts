@@ -103,6 +103,10 @@ export class PortScanDetector implements Detector {
     return this.tables.reduce((n, t) => n + t.table.size, 0);
   }
 
+  evictions(): number {
+    return this.pairs.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     const { traits, srcId, dstId, kinds } = keys;

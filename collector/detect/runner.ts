@@ -6,6 +6,10 @@
 // than `suppressSecs` of FLOW time before is not raised again; it is counted in
 // alerts_merged_total{category} and slides the suppression window on to its own last_ts. Alerts
 // without a source address are never merged. At most MAX_SUPPRESSION_KEYS keys are remembered (least recent forgotten).
+//
+// Per-key state a detector had to drop to stay within its caps is counted in
+// detector_state_evictions_total{detector}, brought up to date at most once a second (summing a
+// detector's per-agent tables on every batch would cost more than the batch).
 import { LRUCache } from 'lru-cache';
 import type { FlowRow, NewAlert } from '../model';
 import { LogLimiter, type Counter, type Logger, type Registry } from '../obs';
@@ -20,6 +24,10 @@ export class DetectRunner {
   private readonly limiter = new LogLimiter(10_000);
   private readonly lastRaised = new LRUCache<string, { lastTs: number }>({ max: MAX_SUPPRESSION_KEYS });
   private failed = 0;
+  private readonly evictions: Counter;
+  /** per detector, the evictions already counted */
+  private readonly evictionsSeen: number[];
+  private evictionsCheckedMs = 0;
   /** the shared address pre-pass, refilled per batch */
   private readonly keys = new FlowKeys();
 
@@ -34,6 +42,12 @@ export class DetectRunner {
       'Detector invocations that threw; the other detectors still ran.',
       detectors.map((d) => ({ detector: d.name })),
     );
+    this.evictions = metrics.counter(
+      'detector_state_evictions_total',
+      'Keys of per-key detector state dropped to stay within the detector\'s caps (least recently used first); a detection that needed them can be missed.',
+      detectors.filter((d) => d.evictions).map((d) => ({ detector: d.name })),
+    );
+    this.evictionsSeen = detectors.map(() => 0);
     this.merged = metrics.counter('alerts_merged_total', 'Alerts merged into an earlier one for the same (category, source) within detect.suppress_secs.');
   }
 
@@ -75,7 +89,23 @@ export class DetectRunner {
         }
       }
     }
+    const now = Date.now();
+    if (now - this.evictionsCheckedMs >= 1000) {
+      this.evictionsCheckedMs = now;
+      this.countEvictions();
+    }
     return alerts;
+  }
+
+  /** Adds to detector_state_evictions_total what each detector evicted since the last count. */
+  countEvictions(): void {
+    for (let i = 0; i < this.detectors.length; i++) {
+      const d = this.detectors[i];
+      if (!d.evictions) continue;
+      const total = d.evictions();
+      if (total > this.evictionsSeen[i]) this.evictions.inc({ detector: d.name }, total - this.evictionsSeen[i]);
+      this.evictionsSeen[i] = total;
+    }
   }
 
   private isRepeat(a: NewAlert): boolean {

@@ -45,6 +45,10 @@ export class SlowDosDetector implements Detector {
     return durSecs >= this.opts.min_duration_secs && k.fwdPayload[i] / durSecs <= this.opts.max_client_bytes_per_sec && (k.traits[i] & ACCEPTED) !== 0;
   }
 
+  evictions(): number {
+    return this.targets.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const keys = FlowKeys.of(flows, batchKeys);
     const windowUs = this.opts.window_secs * 1e6;

@@ -57,6 +57,10 @@ export class TrwDetector implements Detector {
     this.lower = Math.log((1 - b) / (1 - a));
   }
 
+  evictions(): number {
+    return this.walks.sum((s) => s.table.evicted);
+  }
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     if (this.trials.length < flows.length) this.trials = new Int32Array(flows.length);
     const keys = FlowKeys.of(flows, batchKeys);

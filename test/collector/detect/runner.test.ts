@@ -79,3 +79,21 @@ t.test('repeats of (agent, category, source) within suppress_secs of flow time a
   t.same(runner.run([]).map((a) => a.src_ip), ['10.0.0.1', '10.0.0.2'], 'after the window: raised again');
   t.match(metrics.render(), /alerts_merged_total\{category="port_scan"\} 5/);
 });
+
+t.test('per-key state a detector drops to stay within its caps is counted in detector_state_evictions_total', async (t) => {
+  const { PortScanDetector } = await import('../../../collector/detect/port-scan');
+  const { detectConfig, flow: probe } = await import('./flows');
+  const cfg = detectConfig({ port_scan: { max_tracked_pairs: 10 } }).port_scan;
+  const scans = new PortScanDetector(cfg);
+  const metrics = new Registry();
+  const runner = new DetectRunner([scans, counting], metrics, captureLogger().log);
+  // 100 (source, destination) pairs of one agent, one probe each: at most 10 are held
+  runner.run(Array.from({ length: 100 }, (_, i) => probe({ srcIp: `10.1.0.${i}`, dstIp: '10.0.0.2', dstPort: 22 })));
+  runner.countEvictions();
+  const evicted = scans.evictions();
+  t.ok(evicted >= 90, `${evicted} pairs evicted`);
+  t.equal(metricValue(metrics.render(), 'detector_state_evictions_total{detector="port_scan"}'), evicted);
+  t.notOk(metrics.render().includes('detector_state_evictions_total{detector="counting"}'), 'a detector without caps has no series');
+  runner.countEvictions();
+  t.equal(metricValue(metrics.render(), 'detector_state_evictions_total{detector="port_scan"}'), evicted, 'counted once');
+});
