@@ -33,14 +33,18 @@ export function flowTableOptions(f: AgentConfig['flow']): FlowTableOptions {
   };
 }
 
+/** Indexes into createMeter's counters. */
+const FRAMES = 0;
+const BYTES = 1;
+
 export function createMeter(table: FlowTable): Meter {
   const meta = new PacketMeta();
   const decodeEvents = new Float64Array(DECODE_EVENT_COUNT);
   // In a typed array: a closure's number variable past 2^31 is a new heap number on every update.
-  const count = new Float64Array(2);   // frames, bytes
+  const count = new Float64Array(2);
   function onFrame(linkType: number, buf: Uint8Array, start: number, caplen: number, wirelen: number, sec: number, usec: number): void {
-    count[0]++;
-    count[1] += wirelen;
+    count[FRAMES]++;
+    count[BYTES] += wirelen;
     decodeFrame(linkType, buf, start, caplen, meta);
     meta.tsSec = sec;
     meta.tsUsec = usec;
@@ -53,5 +57,5 @@ export function createMeter(table: FlowTable): Meter {
     if (ev === DecodeEvent.OK || ev === DecodeEvent.TRUNCATED_L4 || ev === DecodeEvent.IP_FRAGMENT ||
         ev === DecodeEvent.TUNNEL_INNER_INVALID) table.add(meta, buf);
   }
-  return { onFrame, decodeEvents, frames: () => count[0], bytes: () => count[1] };
+  return { onFrame, decodeEvents, frames: () => count[FRAMES], bytes: () => count[BYTES] };
 }

@@ -83,9 +83,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions): 
     throw err;
   }
   const alertStore = cluster?.alertStore ?? store;
-  // A cluster on a shared store audits each alert once, where a worker stores it (cluster/index.ts).
-  const sharedChain = cfg.cluster.enabled && !cfg.cluster.partition_store_dir;
-  const hub = new AlertHub(alertStore, metrics, log.child({ module: 'alerts' }), sharedChain ? undefined : audit);
+  const hub = new AlertHub(alertStore, metrics, log.child({ module: 'alerts' }), cluster?.auditsAlerts ? undefined : audit);
   if (opts.onAlert) hub.subscribe(opts.onAlert);
   let outputs: RunningOutputs;
   try {

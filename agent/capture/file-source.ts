@@ -74,7 +74,8 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
     }
 
     // Two buffers: the next chunk is read into the spare one while the current one is parsed (reads
-    // from the page cache are ~10 % of the offline meter's time; awaited in turn they idle the thread). The spare is read from `reserve` on, leaving room in front for the unparsed tail of the
+    // from the page cache are ~10 % of the offline meter's time; awaited in turn they idle the
+    // thread). The spare is read from `reserve` on, leaving room in front for the unparsed tail of the
     // current buffer, which is copied there before the two swap.
     const reserve = Math.min(maxRecordBytes, chunkBytes) + 64;
     let buf: Buffer = Buffer.allocUnsafe(chunkBytes + reserve);

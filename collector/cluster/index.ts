@@ -26,6 +26,8 @@ export interface RunningCluster {
   readonly worker: ClusterWorker | undefined;
   /** the store the AlertHub and the subscriber endpoint use: alert ids from the alert stream */
   readonly alertStore: Store;
+  /** the cluster's workers append alerts to the (shared) audit chain: the hub must not append them again */
+  readonly auditsAlerts: boolean;
   /** starts raising the alert stream in this hub; call once the hub has its sinks */
   followAlerts(hub: AlertHub): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +53,8 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
   const openStore = (p: number): PartitionStore => c.partition_store_dir
     ? ((s) => ({ store: s, close: () => s.close() }))(new SqliteStore({ path: path.join(c.partition_store_dir, `partition-${p}.sqlite`), synchronous: cfg.store.synchronous }))
     : { store: deps.store, close: async () => undefined };
+  // A shared store has one chain for the cluster, so an alert is appended where it is first stored.
+  const auditsAlerts = !c.partition_store_dir && deps.audit !== undefined;
   const worker = c.role === 'ingest' ? undefined : new ClusterWorker({
     bus,
     partitions: c.partitions,
@@ -63,7 +67,7 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
       const set = await buildDetectors(cfg.detect, { log: dlog, metrics: new Registry() });
       return { runner: new DetectRunner(set.detectors, deps.metrics, dlog, cfg.detect.suppress_secs), close: () => set.close() };
     },
-    onAlertStored: c.partition_store_dir || !deps.audit ? undefined : async (a) => void (await deps.audit!.append('alert', alertToJson(a))),
+    onAlertStored: auditsAlerts ? async (a) => void (await deps.audit!.append('alert', alertToJson(a))) : undefined,
     metrics: deps.metrics,
     log,
   });
@@ -76,6 +80,7 @@ export async function startCluster(cfg: CollectorConfig, deps: ClusterDeps): Pro
     ingest: new ClusterIngest({ bus, partitions: c.partitions, maxBacklogMsgs: c.max_backlog_msgs, backlog, store: deps.store, metrics: deps.metrics, log }),
     worker,
     alertStore: hubStore(deps.store, bus, ids),
+    auditsAlerts,
     followAlerts: async (hub) => {
       feed = new AlertFeed(bus, hub, ids, deps.metrics, log);
       await feed.start();

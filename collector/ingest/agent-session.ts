@@ -24,7 +24,23 @@ import type { AgentIdentity, AgentUpdate, BatchRecord, PutBatchResult } from '..
 import type { Counter, Logger } from '../obs';
 import { LogLimiter } from '../obs';
 import { agentMessageBody } from './agent-message';
-import { decodeBatch, readBatchHeader, u64, type ValidationLimits } from './validate';
+import { decodeBatch, readBatchHeader, type ValidationLimits } from './validate';
+
+/**
+ * uint64 fields of the messages protobufjs decodes here (Heartbeat) arrive as numbers, except that an
+ * ABSENT field reads the generated prototype's default, which protobufjs built as a Long object before
+ * proto/index.ts switched Long off. Accept both. NaN for anything else and past 2^53.
+ */
+export function u64(v: unknown): number {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'object' && 'low' in v && 'high' in v) {
+    const { low, high } = v as { low: number; high: number };
+    const n = (high >>> 0) * 0x1_0000_0000 + (low >>> 0);
+    return Number.isSafeInteger(n) ? n : NaN;
+  }
+  return NaN;
+}
 
 /** How the pipeline answers a batch: exactly one of these, once. */
 export interface BatchReply {

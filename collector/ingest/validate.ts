@@ -30,22 +30,6 @@ const MAX_BOOT_ID_CHARS = 128;
 const MAX_NAME = 255;
 const MAX_LIST = 8;
 
-/**
- * uint64 fields of messages protobufjs decoded (Hello, Heartbeat) arrive as numbers, except that an
- * ABSENT field reads the generated prototype's default, which protobufjs built as a Long object before
- * proto/index.ts switched Long off. Accept both. NaN for anything else and past 2^53.
- */
-export function u64(v: unknown): number {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
-  if (v === null || v === undefined) return 0;
-  if (typeof v === 'object' && 'low' in v && 'high' in v) {
-    const { low, high } = v as { low: number; high: number };
-    const n = (high >>> 0) * 0x1_0000_0000 + (low >>> 0);
-    return Number.isSafeInteger(n) ? n : NaN;
-  }
-  return NaN;
-}
-
 /** Field numbers of proto/goalkeeper.proto that the decoder reads (DirectionStats: readStats). */
 const F = {
   BATCH_SEQ: 1, BATCH_BOOT_ID: 2, BATCH_FLOWS: 4,
