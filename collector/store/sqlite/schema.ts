@@ -3,6 +3,19 @@
 //
 // Units: *_us columns are integer microseconds since the Unix epoch; *_ts columns are REAL seconds.
 
+/**
+ * Migration 7's stats_json expression for one direction: the keys and order of the generated column of
+ * migrations 5 and 6, which it replaces. Frozen with migration 7: do not edit.
+ */
+function directionJson(dir: 'fwd' | 'bwd'): string {
+  const keys = [
+    'packets', 'ip_bytes', 'payload_bytes', 'header_bytes', 'tcp_flags', 'syn_count', 'fin_count', 'rst_count', 'psh_count',
+    'ack_count', 'urg_count', 'init_window', 'len_min', 'len_max', 'len_mean', 'len_m2', 'iat_count', 'iat_min_us',
+    'iat_max_us', 'iat_mean_us', 'iat_m2_us',
+  ];
+  return `json_object(${keys.map((k) => `'${k}', f.${dir}_${k}`).join(', ')})`;
+}
+
 export const MIGRATIONS: readonly string[] = [
   // 1: first schema (extended in place with record_seq and the flow-level names before any release)
   `
@@ -376,23 +389,7 @@ export const MIGRATIONS: readonly string[] = [
     f.flow_id, f.record_seq, f.record_type, f.community_id, f.conn_state, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
     f.proto, f.vlan, f.first_ts, f.last_ts, f.fwd_packets, f.bwd_packets, f.fwd_ip_bytes, f.bwd_ip_bytes,
     f.fwd_payload_bytes, f.bwd_payload_bytes, f.tcp_flags, f.end_reason,
-    json_object('fwd', json_object(
-      'packets', fwd_packets, 'ip_bytes', fwd_ip_bytes, 'payload_bytes', fwd_payload_bytes,
-      'header_bytes', fwd_header_bytes, 'tcp_flags', fwd_tcp_flags, 'syn_count', fwd_syn_count,
-      'fin_count', fwd_fin_count, 'rst_count', fwd_rst_count, 'psh_count', fwd_psh_count,
-      'ack_count', fwd_ack_count, 'urg_count', fwd_urg_count, 'init_window', fwd_init_window,
-      'len_min', fwd_len_min, 'len_max', fwd_len_max, 'len_mean', fwd_len_mean, 'len_m2', fwd_len_m2,
-      'iat_count', fwd_iat_count, 'iat_min_us', fwd_iat_min_us, 'iat_max_us', fwd_iat_max_us,
-      'iat_mean_us', fwd_iat_mean_us, 'iat_m2_us', fwd_iat_m2_us
-    ), 'bwd', json_object(
-      'packets', bwd_packets, 'ip_bytes', bwd_ip_bytes, 'payload_bytes', bwd_payload_bytes,
-      'header_bytes', bwd_header_bytes, 'tcp_flags', bwd_tcp_flags, 'syn_count', bwd_syn_count,
-      'fin_count', bwd_fin_count, 'rst_count', bwd_rst_count, 'psh_count', bwd_psh_count,
-      'ack_count', bwd_ack_count, 'urg_count', bwd_urg_count, 'init_window', bwd_init_window,
-      'len_min', bwd_len_min, 'len_max', bwd_len_max, 'len_mean', bwd_len_mean, 'len_m2', bwd_len_m2,
-      'iat_count', bwd_iat_count, 'iat_min_us', bwd_iat_min_us, 'iat_max_us', bwd_iat_max_us,
-      'iat_mean_us', bwd_iat_mean_us, 'iat_m2_us', bwd_iat_m2_us
-    )) AS stats_json,
+    json_object('fwd', ${directionJson('fwd')}, 'bwd', ${directionJson('bwd')}) AS stats_json,
     f.app_json, f.fwd_header_bytes,
     f.fwd_tcp_flags, f.fwd_syn_count, f.fwd_fin_count, f.fwd_rst_count, f.fwd_psh_count, f.fwd_ack_count,
     f.fwd_urg_count, f.fwd_init_window, f.fwd_len_min, f.fwd_len_max, f.fwd_len_mean, f.fwd_len_m2, f.fwd_iat_count,
