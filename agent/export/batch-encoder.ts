@@ -41,8 +41,8 @@ class Writer {
   /**
    * An unsigned varint of up to 2^53 (uint64 values arrive as plain numbers); a negative one as its
    * 64-bit two's complement. The caller has made room (10 bytes). Past 32 bits the value is split in
-   * two 32-bit halves first: the division and remainder of a double (fmod) were half of the agent's
-   * encoding time on timestamps, which are past 2^50 µs.
+   * two 32-bit halves first: looping with the remainder and division of a double (fmod) on timestamps,
+   * which are past 2^50 µs, took about a fifth of the encoding time.
    */
   varint(v: number): void {
     const buf = this.buf;

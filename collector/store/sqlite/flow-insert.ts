@@ -3,7 +3,7 @@
 // array. Measured on the transport benchmark's flows: one statement per flow spent about as much in
 // better-sqlite3's per-call binding as SQLite spent storing the row. The array is spread into run()'s
 // arguments: better-sqlite3 reads an array argument element by element through V8's generic property
-// lookup (a quarter of the insert's CPU in a perf profile), arguments directly; 6.3-6.8 -> 4.8-5.4 µs
+// lookup (a quarter of the insert's CPU in a perf profile), arguments directly; 6.3-6.8 -> 4.8-5.5 µs
 // per flow in-process.
 import type Database from 'better-sqlite3';
 import type { DirectionStats, FlowRow } from '../../model';
