@@ -5,6 +5,7 @@ import { BatchEncoder } from './batch-encoder';
 export interface EncodedBatch {
   readonly seq: number;
   readonly bootId: string;
+  /** valid only during the sink call (the encoder's buffer, reused for the next batch): copy to keep */
   readonly bytes: Uint8Array;
   readonly flows: number;
 }

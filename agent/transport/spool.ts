@@ -120,6 +120,7 @@ export class Spool {
   private readonly stateFd: number;
   private readonly lockPath: string;
   private gateWaiters: Array<() => void> = [];
+  private readBuf = Buffer.alloc(0);
   private closed = false;
 
   private constructor(private readonly opts: SpoolOptions) {
@@ -353,9 +354,14 @@ export class Spool {
     return undefined;
   }
 
-  /** The payload of a record, read back from its segment (the page cache, as a rule). */
+  /**
+   * The payload of a record, read back from its segment (the page cache, as a rule) into one buffer the
+   * spool reuses: valid until the next read(). A fresh half-megabyte buffer per batch kept the agent's
+   * garbage collector busy (external memory brings on full collections).
+   */
   read(r: SpoolRecord): Buffer {
-    const buf = Buffer.allocUnsafe(r.payloadBytes);
+    if (this.readBuf.length < r.payloadBytes) this.readBuf = Buffer.allocUnsafe(Math.max(r.payloadBytes, 2 * this.readBuf.length));
+    const buf = this.readBuf.subarray(0, r.payloadBytes);
     const n = fs.readSync(r.segment.fd, buf, 0, r.payloadBytes, r.payloadOffset);
     if (n !== r.payloadBytes) throw spoolError(`spool segment ${r.segment.path} is shorter than its index (read ${n} of ${r.payloadBytes} bytes)`);
     return buf;

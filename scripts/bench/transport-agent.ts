@@ -72,6 +72,8 @@ setInterval(() => {
 // transport and the collector deliver. After it (the outage), it produces as fast as the spool allows.
 const BACKLOG = 64;
 let flatOut = false;
+// exits cleanly, so that a CPU profile (transport.ts --cpu-prof) is written
+process.on('SIGTERM', () => process.exit(0));
 process.stdin.on('data', (d) => { if (d.toString().includes('flat-out')) flatOut = true; });
 
 /** Produces one batch per turn of the event loop, waiting whenever the spool says it is full. */

@@ -18,6 +18,9 @@
 // agent_cpu_us_per_flow, from /proc/PID/stat): 1e6 / collector_cpu_us_per_flow is the rate one
 // dedicated core for the collector would reach.
 //
+// --cpu-prof DIR: both processes run under V8's CPU profiler (node --cpu-prof, 200 µs sampling) and stop
+// cleanly after phase 1, writing their .cpuprofile files into DIR; phases 2 and 3 are left out.
+//
 // Last line: flows_per_s=… agent_rss_mb_outage=…
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -35,6 +38,11 @@ function arg(name: string, def: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
 
+function textArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 const log = (msg: string): void => void process.stderr.write(`# ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MB = 1024 * 1024;
@@ -48,10 +56,10 @@ function cpuSecs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime (14), stime (15)
 }
 
-async function startCollector(configPath: string, build: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = build === 'dist'
+async function startCollector(configPath: string, build: string, nodeArgs: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const args = nodeArgs.concat(build === 'dist'
     ? [join(REPO_ROOT, 'dist', 'collector', 'main.js'), 'serve', '--config', configPath, '--log-level', 'warn']
-    : ['--import', 'tsx', join(REPO_ROOT, 'collector', 'main.ts'), 'serve', '--config', configPath, '--log-level', 'warn'];
+    : ['--import', 'tsx', join(REPO_ROOT, 'collector', 'main.ts'), 'serve', '--config', configPath, '--log-level', 'warn']);
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => { if (l.includes('"event":"listening"')) resolve(l); });
@@ -65,6 +73,8 @@ async function main(): Promise<void> {
   const outageSecs = arg('outage-secs', 60);
   const recoverySecs = arg('recovery-secs', 20);
   const batch = arg('batch', 1000);
+  const profDir = textArg('cpu-prof');
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'] : [];
   const build = prepareAgent(process.argv.includes('--source'), log);
   const dir = mkdtempSync(join(tmpdir(), 'gk-bench-transport-'));
   const token = randomBytes(16).toString('hex');
@@ -77,10 +87,10 @@ async function main(): Promise<void> {
     detect: { port_scan: { enabled: false } },
   }));
   writeConfig();
-  let collector = await startCollector(configPath, build);
+  let collector = await startCollector(configPath, build, nodeArgs);
   port = collector.port;
   writeConfig(); // the same port after a restart
-  const agent = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'transport-agent.ts'), '--child',
+  const agent = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(__dirname, 'transport-agent.ts'), '--child',
     `ws://127.0.0.1:${port}/v1/agent`, token, join(dir, 'spool'), String(batch)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
   let last: Sample | null = null;
   createInterface({ input: agent.stdout! }).on('line', (l) => { last = JSON.parse(l) as Sample; });
@@ -109,6 +119,17 @@ async function main(): Promise<void> {
     const flowsPerS = Math.round(((b.acked - a.acked) * 1000) / (b.t_ms - a.t_ms));
     log(`sustained: ${b.acked - a.acked} flows acknowledged in ${((b.t_ms - a.t_ms) / 1000).toFixed(1)} s; agent RSS ${(b.rss / MB).toFixed(0)} MB`);
 
+    if (profDir) {
+      // a clean exit writes the profiles (SIGKILL would not)
+      const exited = [collector.child, agent].map((p) => new Promise((r) => p.once('exit', r)));
+      collector.child.kill('SIGTERM');
+      agent.kill('SIGTERM');
+      await Promise.race([Promise.all(exited), sleep(10_000)]);
+      log(`CPU profiles written to ${profDir}`);
+      process.stdout.write(`collector_cpu_us_per_flow=${collectorCpuUs.toFixed(1)} agent_cpu_us_per_flow=${agentCpuUs.toFixed(1)}\n`);
+      process.stdout.write(`flows_per_s=${flowsPerS}\n`);
+      return;
+    }
     const rssBefore = b.rss;
     collector.child.kill('SIGKILL');
     agent.stdin!.write('flat-out\n');
@@ -122,7 +143,7 @@ async function main(): Promise<void> {
     }
     log(`outage: ${s.exported - outageStart.exported} flows spooled (${(s.spool_bytes / MB).toFixed(0)} MB on disk); agent RSS before ${(rssBefore / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB`);
 
-    collector = await startCollector(configPath, build);
+    collector = await startCollector(configPath, build, nodeArgs);
     const back = await sample();
     let r = back;
     while (r.spool_bytes > 0 && r.t_ms - back.t_ms < recoverySecs * 1000) r = await sample();

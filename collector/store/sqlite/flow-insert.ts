@@ -1,7 +1,10 @@
 // The hot write of putBatch: a batch's flow rows, inserted CHUNK_ROWS at a time through one prepared
 // multi-row INSERT (the rest one row at a time), parameters written into one reused
 // array. Measured on the transport benchmark's flows: one statement per flow spent about as much in
-// better-sqlite3's per-call binding as SQLite spent storing the row.
+// better-sqlite3's per-call binding as SQLite spent storing the row. The array is spread into run()'s
+// arguments: better-sqlite3 reads an array argument element by element through V8's generic property
+// lookup (a quarter of the insert's CPU in a perf profile), arguments directly; 6.3-6.8 -> 4.8-5.5 µs
+// per flow in-process.
 import type Database from 'better-sqlite3';
 import type { DirectionStats, FlowRow } from '../../model';
 
@@ -94,11 +97,11 @@ export class FlowInserter {
     let i = 0;
     for (; i + CHUNK_ROWS <= flows.length; i += CHUNK_ROWS) {
       for (let r = 0; r < CHUNK_ROWS; r++) setRow(this.chunkParams, r * WIDTH, batchId, flows[i + r]);
-      this.chunk.run(this.chunkParams);
+      this.chunk.run(...this.chunkParams);
     }
     for (; i < flows.length; i++) {
       setRow(this.rowParams, 0, batchId, flows[i]);
-      this.single.run(this.rowParams);
+      this.single.run(...this.rowParams);
     }
   }
 }

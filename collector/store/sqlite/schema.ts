@@ -3,6 +3,19 @@
 //
 // Units: *_us columns are integer microseconds since the Unix epoch; *_ts columns are REAL seconds.
 
+/**
+ * Migration 7's stats_json expression for one direction: the keys and order of the generated column of
+ * migrations 5 and 6, which it replaces. Frozen with migration 7: do not edit.
+ */
+function directionJson(dir: 'fwd' | 'bwd'): string {
+  const keys = [
+    'packets', 'ip_bytes', 'payload_bytes', 'header_bytes', 'tcp_flags', 'syn_count', 'fin_count', 'rst_count', 'psh_count',
+    'ack_count', 'urg_count', 'init_window', 'len_min', 'len_max', 'len_mean', 'len_m2', 'iat_count', 'iat_min_us',
+    'iat_max_us', 'iat_mean_us', 'iat_m2_us',
+  ];
+  return `json_object(${keys.map((k) => `'${k}', f.${dir}_${k}`).join(', ')})`;
+}
+
 export const MIGRATIONS: readonly string[] = [
   // 1: first schema (extended in place with record_seq and the flow-level names before any release)
   `
@@ -356,6 +369,28 @@ export const MIGRATIONS: readonly string[] = [
     f.flow_id, f.record_seq, f.record_type, f.community_id, f.conn_state, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
     f.proto, f.vlan, f.first_ts, f.last_ts, f.fwd_packets, f.bwd_packets, f.fwd_ip_bytes, f.bwd_ip_bytes,
     f.fwd_payload_bytes, f.bwd_payload_bytes, f.tcp_flags, f.end_reason, f.stats_json, f.app_json, f.fwd_header_bytes,
+    f.fwd_tcp_flags, f.fwd_syn_count, f.fwd_fin_count, f.fwd_rst_count, f.fwd_psh_count, f.fwd_ack_count,
+    f.fwd_urg_count, f.fwd_init_window, f.fwd_len_min, f.fwd_len_max, f.fwd_len_mean, f.fwd_len_m2, f.fwd_iat_count,
+    f.fwd_iat_min_us, f.fwd_iat_max_us, f.fwd_iat_mean_us, f.fwd_iat_m2_us, f.bwd_header_bytes, f.bwd_tcp_flags,
+    f.bwd_syn_count, f.bwd_fin_count, f.bwd_rst_count, f.bwd_psh_count, f.bwd_ack_count, f.bwd_urg_count,
+    f.bwd_init_window, f.bwd_len_min, f.bwd_len_max, f.bwd_len_mean, f.bwd_len_m2, f.bwd_iat_count, f.bwd_iat_min_us,
+    f.bwd_iat_max_us, f.bwd_iat_mean_us, f.bwd_iat_m2_us
+  FROM flow_rows f JOIN batches b ON b.id = f.batch_id;
+  `,
+  // 7 (issue 4): SQLite evaluates a VIRTUAL generated column on every INSERT as well (seen in a profile:
+  // json_object and number formatting per row), so flow_rows.stats_json built and threw away a JSON text
+  // per stored flow, about 3 of the ~10 µs of CPU a row cost. The view `flows` computes the same JSON
+  // from the same columns when it is read; nothing stored changes (the column was never stored).
+  `
+  DROP VIEW flows;
+  ALTER TABLE flow_rows DROP COLUMN stats_json;
+  CREATE VIEW flows AS
+  SELECT f.id, b.agent_id, b.boot_id, b.seq,
+    f.flow_id, f.record_seq, f.record_type, f.community_id, f.conn_state, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
+    f.proto, f.vlan, f.first_ts, f.last_ts, f.fwd_packets, f.bwd_packets, f.fwd_ip_bytes, f.bwd_ip_bytes,
+    f.fwd_payload_bytes, f.bwd_payload_bytes, f.tcp_flags, f.end_reason,
+    json_object('fwd', ${directionJson('fwd')}, 'bwd', ${directionJson('bwd')}) AS stats_json,
+    f.app_json, f.fwd_header_bytes,
     f.fwd_tcp_flags, f.fwd_syn_count, f.fwd_fin_count, f.fwd_rst_count, f.fwd_psh_count, f.fwd_ack_count,
     f.fwd_urg_count, f.fwd_init_window, f.fwd_len_min, f.fwd_len_max, f.fwd_len_mean, f.fwd_len_m2, f.fwd_iat_count,
     f.fwd_iat_min_us, f.fwd_iat_max_us, f.fwd_iat_mean_us, f.fwd_iat_m2_us, f.bwd_header_bytes, f.bwd_tcp_flags,

@@ -70,7 +70,7 @@ function options(url: string, more: Partial<SenderOptions> = {}): SenderOptions 
 
 function batches(n: number, flowsEach = 2): EncodedBatch[] {
   const out: EncodedBatch[] = [];
-  const b = new Batcher({ bootId: 'boot-1', maxFlowsPerBatch: flowsEach, flushIntervalMs: 1000 }, (x) => out.push(x));
+  const b = new Batcher({ bootId: 'boot-1', maxFlowsPerBatch: flowsEach, flushIntervalMs: 1000 }, (x) => out.push({ ...x, bytes: Uint8Array.from(x.bytes) }));
   for (let i = 0; i < n * flowsEach; i++) b.add({ flowId: i + 1, protocol: 17, srcAddr: new Uint8Array(4), dstAddr: new Uint8Array(4) });
   return out;
 }

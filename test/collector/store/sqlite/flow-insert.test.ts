@@ -3,7 +3,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../../collector/store';
 import { CHUNK_ROWS } from '../../../../collector/store/sqlite/flow-insert';
-import { MIGRATIONS } from '../../../../collector/store/sqlite/schema';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../../collector/store/sqlite/schema';
 import type { DirectionStats, FlowRow } from '../../../../collector/model';
 import { tempDir } from '../../helpers';
 
@@ -129,7 +129,7 @@ t.test('migration 6: flows become flow_rows naming their batch by id, the view `
   await new SqliteStore({ path: file }).close();
   const db = new Database(file, { readonly: true });
   t.teardown(() => db.close());
-  t.equal(db.pragma('user_version', { simple: true }), 6);
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   t.same(db.prepare('SELECT * FROM flows ORDER BY id').all(), before, 'the view reads every column as the table held it');
   t.same(db.prepare('SELECT agent_id, boot_id, seq, flow_count, packet_count FROM batches ORDER BY agent_id').all(), [
     { agent_id: 'gw1', boot_id: 'b1', seq: 1, flow_count: 2, packet_count: 3 + 2 + 5 + 2 },
@@ -142,4 +142,37 @@ t.test('migration 6: flows become flow_rows naming their batch by id, the view `
   const s = new SqliteStore({ path: file });
   t.teardown(() => s.close());
   t.equal(await s.putBatch({ agentId: 'gw1', bootId: 'b1', seq: 1, receivedUs: 1_700_000_009_000_000, flows: [flow(1)] }), 'duplicate', 'batch keys kept');
+});
+
+t.test('migration 7: flow_rows loses its generated stats_json, the view `flows` reads exactly as before', async (t) => {
+  const file = path.join(tempDir(t), 'gk.sqlite');
+  const old = new Database(file);
+  for (let v = 0; v < 6; v++) old.exec(MIGRATIONS[v]);
+  old.pragma('user_version = 6');
+  old.close();
+  // rows as version 6 stored them (its generated column in place), read back through its view
+  const v6 = new Database(file);
+  v6.exec(`INSERT INTO batches (agent_id, boot_id, seq, received_us, flow_count, packet_count) VALUES ('gw1', 'b1', 1, 5, 3, 0)`);
+  const dir = ['header_bytes', 'tcp_flags', 'syn_count', 'fin_count', 'rst_count', 'psh_count', 'ack_count', 'urg_count', 'init_window',
+    'len_min', 'len_max', 'len_mean', 'len_m2', 'iat_count', 'iat_min_us', 'iat_max_us', 'iat_mean_us', 'iat_m2_us'];
+  const cols = ['batch_id', 'flow_id', 'record_seq', 'record_type', 'community_id', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'proto',
+    'first_ts', 'last_ts', 'fwd_packets', 'bwd_packets', 'fwd_ip_bytes', 'bwd_ip_bytes', 'fwd_payload_bytes', 'bwd_payload_bytes',
+    'tcp_flags', 'end_reason', 'app_json', ...dir.map((c) => `fwd_${c}`), ...dir.map((c) => `bwd_${c}`)];
+  const insert = v6.prepare(`INSERT INTO flow_rows (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  for (let i = 0; i < 3; i++) {
+    const f = flow(i);
+    insert.run(1, f.flowId, 0, 'final', i ? '1:x=' : null, f.srcIp, f.dstIp, f.srcPort, 443, 6, 1.5, 2.5, f.fwd.packets, f.bwd.packets,
+      f.fwd.ipBytes, f.bwd.ipBytes, f.fwd.payloadBytes, f.bwd.payloadBytes, 0x1b, 'idle', i ? '{"tls_sni":"a.example"}' : null,
+      ...dir.map((_, k) => (k === 11 ? f.fwd.lenMean : k === 12 ? f.fwd.lenM2 : k + i)), ...dir.map((_, k) => (k === 16 ? 0.1 + 0.2 : 100 + k)));
+  }
+  const before = v6.prepare('SELECT * FROM flows ORDER BY id').all();
+  v6.close();
+  await new SqliteStore({ path: file }).close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), 7);
+  t.same(db.prepare('SELECT * FROM flows ORDER BY id').all(), before, 'every column of the view, stats_json included, as before');
+  const columns = (db.prepare('SELECT name FROM pragma_table_xinfo(\'flow_rows\')').all() as Array<{ name: string }>).map((r) => r.name);
+  t.notOk(columns.includes('stats_json'), 'flow_rows computes no JSON on insert');
+  t.equal(columns.length, 60, 'every stored column kept');
 });
