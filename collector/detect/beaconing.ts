@@ -19,7 +19,7 @@
 import type { BeaconingConfig } from '../config';
 import type { FlowRow } from '../model';
 import type { Detector, EmitAlert } from './detector';
-import { alertFrom, EVIDENCE_FLOWS, flowRef, round, type FlowRef } from './evidence';
+import { alertFrom, LastFlows, round } from './evidence';
 import { PerAgent } from './bounded-map';
 import { FIRST_RECORD, FlowKeys } from './flow-keys';
 import { regularityScore } from './rita-score';
@@ -41,7 +41,8 @@ class Series {
   bytes: Float64Array;
   n = 0;
   next = 0;
-  refs: FlowRef[] = [];
+  /** the last flows appended, for the alert's evidence */
+  readonly refs = new LastFlows();
   quietUntilUs = -Infinity;
 
   constructor(history: number) {
@@ -114,13 +115,13 @@ export class BeaconingDetector implements Detector {
         s = pairs.add(src, dst, svc);
         s.n = 0;
         s.next = 0;
-        s.refs = [];
+        s.refs.clear();
         s.quietUntilUs = -Infinity;
         this.append(s, first, NaN, undefined);
       }
       if (firstUs[i] < s.quietUntilUs) continue;
       const f = flows[i];
-      this.append(s, f.firstUs, f.fwd.ipBytes, flowRef(f));
+      this.append(s, f.firstUs, f.fwd.ipBytes, f);
       // a full history is rescored every 8th connection (scoring sorts max_history values twice)
       if (s.n >= this.opts.min_connections && (s.n < h || s.next % 8 === 0)) this.score(f, s, emit);
     }
@@ -153,16 +154,14 @@ export class BeaconingDetector implements Detector {
   prefetched = 0;
 
   /** `bytes` NaN: unknown (a pair's first connection), left out of the size score. */
-  private append(s: Series, firstUs: number, bytes: number, ref: FlowRef | undefined): void {
+  private append(s: Series, firstUs: number, bytes: number, ref: FlowRow | undefined): void {
     const h = this.opts.max_history;
     s.reserve(h);
     s.starts[s.next] = firstUs;
     s.bytes[s.next] = bytes;
     s.next = (s.next + 1) % h;
     if (s.n < h) s.n++;
-    if (!ref) return;
-    s.refs.push(ref);
-    if (s.refs.length > EVIDENCE_FLOWS) s.refs.shift();
+    if (ref) s.refs.add(ref);
   }
 
   private score(f: FlowRow, s: Series, emit: EmitAlert): void {
@@ -197,10 +196,10 @@ export class BeaconingDetector implements Detector {
         connections: n, interval_score: round(tsScore, 3), size_score: round(dsScore, 3), median_interval_secs: round(medianInterval, 3),
         span_secs: round((lastUs - firstUs) / 1e6, 1), server_name: f.app?.tls_sni ?? f.app?.http_host ?? null,
       },
-    }, { flows: s.refs.slice(), count: n, firstUs, lastUs: Math.max(lastUs, f.lastUs) }));
+    }, { flows: s.refs.flows, count: n, firstUs, lastUs: Math.max(lastUs, f.lastUs) }));
     s.quietUntilUs = f.firstUs + this.opts.suppress_secs * 1e6;
     s.n = 0;
     s.next = 0;
-    s.refs = [];
+    s.refs.clear();
   }
 }

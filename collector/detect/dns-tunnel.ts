@@ -107,41 +107,40 @@ export class DnsTunnelDetector implements Detector {
     return this.keys.sum((s) => s.table.evicted);
   }
 
+  /** the batch's DNS flows (reused): flow index, registered domain id and cut, and the domain */
+  private dnsFlows = new Int32Array(1024);
+  private dnsDomainIds = new Int32Array(1024);
+  private dnsCuts = new Int32Array(1024);
+  private readonly dnsDomains: string[] = [];
+
   onFlows(flows: readonly FlowRow[], emit: EmitAlert, batchKeys?: FlowKeys): void {
     const o = this.opts;
     const ids = FlowKeys.of(flows, batchKeys);
-    const traits = ids.traits;
-    for (let i = 0; i < flows.length; i++) {
-      if ((traits[i] & (HAS_APP | FIRST_RECORD)) !== (HAS_APP | FIRST_RECORD)) continue;
+    const m = this.domainsOf(flows, ids);
+    if (ids.agent !== undefined) this.prefetch(ids, m);
+    for (let j = 0; j < m; j++) {
+      const i = this.dnsFlows[j];
+      const domainId = this.dnsDomainIds[j];
+      const cut = this.dnsCuts[j];
       const f = flows[i];
-      const app = f.app;
-      if (!app) continue;
-      const q = app.dns_query;
-      if (typeof q !== 'string' || q.endsWith('.arpa') || q.endsWith('.local')) continue;
-      const cut = registeredCut(q);
-      if (cut <= 0) continue;
-      const domain = q.slice(cut + 1);
-      let domainId = this.domainIds.get(domain);
-      if (domainId === undefined) {
-        domainId = this.nextDomainId;
-        this.nextDomainId = (this.nextDomainId + 1) | 0;
-        this.domainIds.set(domain, domainId);
-      }
+      const app = f.app as Record<string, unknown>;
+      const q = app.dns_query as string;
       const states = this.keys.of(f.agentId);
       const srcKind = ids.kinds[i] & SRC_INTERNED;
       let st = states.get(ids.srcId[i], domainId, srcKind);
       if (!st) {
         st = states.add(ids.srcId[i], domainId, srcKind);
-        st.domain = domain;
+        st.domain = this.dnsDomains[j];
         st.quietUntilUs = -Infinity;
         st.reset(f.firstUs);
       }
       if (f.firstUs < st.quietUntilUs) continue;
       if (f.firstUs - st.startUs > o.window_secs * 1e6) st.reset(f.firstUs);
       const queries = Math.max(1, f.fwd.packets);
-      const entropy = entropyBitsPerChar(q, cut);
       // within one key the registered domain is the same, so distinct names are distinct subdomains
       const isNew = !st.has(q);
+      // a name seen in this window already counted in maxEntropy: its entropy is not computed again
+      const entropy = isNew ? entropyBitsPerChar(q, cut) : 0;
       const encoded = isNew && looksEncoded(q, cut, entropy, o.min_label_chars, o.min_entropy_bits_per_char);
       const qtype = app.dns_qtype;
       const txtNull = qtype === QTYPE_TXT || qtype === QTYPE_NULL;
@@ -172,4 +171,54 @@ export class DnsTunnelDetector implements Detector {
       st.reset(f.firstUs);
     }
   }
+
+  /** Finds the batch's DNS queries that count (first records, not reverse or mDNS names, under a
+   * registered domain) and numbers their registered domains; returns how many. */
+  private domainsOf(flows: readonly FlowRow[], ids: FlowKeys): number {
+    const traits = ids.traits;
+    if (this.dnsFlows.length < flows.length) {
+      this.dnsFlows = new Int32Array(flows.length);
+      this.dnsDomainIds = new Int32Array(flows.length);
+      this.dnsCuts = new Int32Array(flows.length);
+    }
+    let m = 0;
+    for (let i = 0; i < flows.length; i++) {
+      if ((traits[i] & (HAS_APP | FIRST_RECORD)) !== (HAS_APP | FIRST_RECORD)) continue;
+      const app = flows[i].app;
+      if (!app) continue;
+      const q = app.dns_query;
+      if (typeof q !== 'string' || q.endsWith('.arpa') || q.endsWith('.local')) continue;
+      const cut = registeredCut(q);
+      if (cut <= 0) continue;
+      const domain = q.slice(cut + 1);
+      let domainId = this.domainIds.get(domain);
+      if (domainId === undefined) {
+        domainId = this.nextDomainId;
+        this.nextDomainId = (this.nextDomainId + 1) | 0;
+        this.domainIds.set(domain, domainId);
+      }
+      this.dnsFlows[m] = i;
+      this.dnsDomainIds[m] = domainId;
+      this.dnsCuts[m] = cut;
+      this.dnsDomains[m] = domain;
+      m++;
+    }
+    return m;
+  }
+
+  /** A pass that only reads the index entries of the batch's keys, so that their cache misses
+   * overlap (see exfiltration.ts's prefetch). */
+  private prefetch(ids: FlowKeys, m: number): void {
+    const table = this.keys.of(ids.agent as string).table;
+    let sum = 0;
+    for (let j = 0; j < m; j++) {
+      const i = this.dnsFlows[j];
+      sum += table.touch3(ids.srcId[i], this.dnsDomainIds[j], ids.kinds[i] & SRC_INTERNED);
+    }
+    this.prefetched = sum;
+  }
+
+  /** what the prefetch pass read, kept so that its reads are not optimised away */
+  prefetched = 0;
+
 }

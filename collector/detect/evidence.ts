@@ -22,6 +22,29 @@ export function flowRef(f: FlowRow): FlowRef {
 /** Numbers kept per evidence flow: flow id, source port, destination port, protocol, first µs. */
 const FIELDS = 5;
 
+/** The arrays a kept flow list writes into: numbers (FIELDS per flow) and addresses (2 per flow). */
+function keptArrays(): [number[], string[]] {
+  return [new Array<number>(FIELDS * EVIDENCE_FLOWS).fill(0.5), new Array<string>(2 * EVIDENCE_FLOWS).fill('')];
+}
+
+/** Writes `f`'s fields as kept flow `n`. */
+function keep(nums: number[], ips: string[], n: number, f: FlowRow): void {
+  const k = FIELDS * n;
+  nums[k] = f.flowId;
+  nums[k + 1] = f.srcPort;
+  nums[k + 2] = f.dstPort;
+  nums[k + 3] = f.proto;
+  nums[k + 4] = f.firstUs;
+  ips[2 * n] = f.srcIp;
+  ips[2 * n + 1] = f.dstIp;
+}
+
+/** Kept flow `i` as a new FlowRef. */
+function keptRef(nums: number[], ips: string[], i: number): FlowRef {
+  const k = FIELDS * i;
+  return { flow_id: nums[k], src_ip: ips[2 * i], src_port: nums[k + 1], dst_ip: ips[2 * i + 1], dst_port: nums[k + 2], proto: nums[k + 3], first_ts: nums[k + 4] / 1e6 };
+}
+
 /**
  * The flows behind an alert: the first EVIDENCE_FLOWS kept, all counted, time span tracked. The kept
  * flows' fields are written into arrays made on first use and reused after `clear`, and only turned
@@ -40,20 +63,8 @@ export class FlowEvidence {
     this.count++;
     const n = this.n;
     if (n < EVIDENCE_FLOWS) {
-      let nums = this.nums;
-      let ips = this.ips;
-      if (nums === undefined || ips === undefined) {
-        this.nums = nums = new Array<number>(FIELDS * EVIDENCE_FLOWS).fill(0.5);
-        this.ips = ips = new Array<string>(2 * EVIDENCE_FLOWS).fill('');
-      }
-      const k = FIELDS * n;
-      nums[k] = f.flowId;
-      nums[k + 1] = f.srcPort;
-      nums[k + 2] = f.dstPort;
-      nums[k + 3] = f.proto;
-      nums[k + 4] = f.firstUs;
-      ips[2 * n] = f.srcIp;
-      ips[2 * n + 1] = f.dstIp;
+      if (this.nums === undefined || this.ips === undefined) [this.nums, this.ips] = keptArrays();
+      keep(this.nums, this.ips, n, f);
       this.n = n + 1;
     }
     if (f.firstUs < this.firstUs) this.firstUs = f.firstUs;
@@ -66,10 +77,7 @@ export class FlowEvidence {
     const nums = this.nums;
     const ips = this.ips;
     if (nums === undefined || ips === undefined) return out;
-    for (let i = 0; i < this.n; i++) {
-      const k = FIELDS * i;
-      out.push({ flow_id: nums[k], src_ip: ips[2 * i], src_port: nums[k + 1], dst_ip: ips[2 * i + 1], dst_port: nums[k + 2], proto: nums[k + 3], first_ts: nums[k + 4] / 1e6 });
-    }
+    for (let i = 0; i < this.n; i++) out.push(keptRef(nums, ips, i));
     return out;
   }
 
@@ -78,6 +86,39 @@ export class FlowEvidence {
     this.count = 0;
     this.firstUs = Infinity;
     this.lastUs = -Infinity;
+  }
+}
+
+/**
+ * The last EVIDENCE_FLOWS flows added (a ring), their fields kept as FlowEvidence keeps them: made
+ * on first use and reused after `clear`, so adding a flow allocates nothing; `flows` turns them into
+ * FlowRefs, oldest first, when an alert reads them.
+ */
+export class LastFlows {
+  /** flows added since `clear` */
+  private added = 0;
+  private nums: number[] | undefined;
+  private ips: string[] | undefined;
+
+  add(f: FlowRow): void {
+    if (this.nums === undefined || this.ips === undefined) [this.nums, this.ips] = keptArrays();
+    keep(this.nums, this.ips, this.added % EVIDENCE_FLOWS, f);
+    this.added++;
+  }
+
+  /** The kept flows, oldest first, as new FlowRefs. */
+  get flows(): FlowRef[] {
+    const out: FlowRef[] = [];
+    const nums = this.nums;
+    const ips = this.ips;
+    if (nums === undefined || ips === undefined) return out;
+    const kept = Math.min(this.added, EVIDENCE_FLOWS);
+    for (let j = this.added - kept; j < this.added; j++) out.push(keptRef(nums, ips, j % EVIDENCE_FLOWS));
+    return out;
+  }
+
+  clear(): void {
+    this.added = 0;
   }
 }
 

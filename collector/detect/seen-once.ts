@@ -105,7 +105,8 @@ export class SeenOnce {
       const home = hash3(i32[y], i32[y + 1], i32[y + 2]) & mask;
       // the entry at j stays when its home lies cyclically in (hole, j]
       if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      i32.copyWithin(STRIDE * hole, y, y + STRIDE);
+      const x = STRIDE * hole;
+      for (let k = 0; k < STRIDE; k++) i32[x + k] = i32[y + k]; // a builtin call (copyWithin) per move cost more
       hole = j;
     }
     i32[STRIDE * hole + 3] = 0;

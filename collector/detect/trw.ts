@@ -12,35 +12,75 @@
 // Thresholds (detect.trw): benign_success_prob θ0 0.8; scanner_success_prob θ1 0.2;
 // false_positive_prob α 0.01; detection_prob β 0.99; idle_secs 86400 s of flow time before a
 // source's walk is forgotten; suppress_secs 3600 s of quiet after an alert; max_tracked_sources
-// 100000 sources per agent (slot-table.ts; a walk's object is reused by the next source of its slot). Fixed: at most 256 contacted hosts remembered per source.
+// 100000 sources per agent (slot-table.ts; a walk's row and object are reused by the next source of
+// its slot). Fixed: at most 256 contacted hosts remembered per source.
 import type { TrwConfig } from '../config';
 import type { FlowRow } from '../model';
 import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { DST_INTERNED, FlowKeys, PROBE_ANSWERED, PROBE_FAILED, SRC_INTERNED } from './flow-keys';
-import { SlotStates } from './slot-table';
+import { SlotTable } from './slot-table';
 import { indexesByStart } from './start-order';
 
 const MAX_CONTACTED = 256;
 
+/**
+ * What every trial reads of its source's walk, one row of 8 doubles per slot (64 bytes: one cache
+ * line) in WalkRows; the rest (Walk: the evidence, contacted hosts past the first INLINE) is read
+ * only for failed trials, long walks and alerts. Doubles 0–2 below; int32 words 6–15 (doubles 3–7).
+ */
+const ROW = 8;
+const LLR = 0;
+const LAST_US = 1;
+const QUIET_UNTIL_US = 2;
+const FAILURES = 6;
+const SUCCESSES = 7;
+/** contacted hosts held, at most MAX_CONTACTED */
+const N_CONTACTED = 8;
+/** bit k: inline contacted host k is an interned id (flow-keys.ts) */
+const CONTACTED_KINDS = 9;
+/** the first INLINE contacted hosts' ids: walks restart after a few trials, so most fit here */
+const CONTACTED = 10;
+const INLINE = 6;
+
 class Walk {
-  llr = 0;
-  /** destinations (flow-keys.ts id × 2 + 1 when interned), the first `nContacted`, at most
-   * MAX_CONTACTED: searched linearly — walks restart after a few trials, so it is short — and emptied
-   * by the count alone, keeping the array's storage */
+  /** contacted hosts past the first INLINE (flow-keys.ts id × 2 + 1 when interned): searched
+   * linearly, emptied by the row's count alone, keeping the array's storage */
   readonly contacted: number[] = [];
-  nContacted = 0;
-  failures = 0;
-  successes = 0;
-  lastUs = 0;
-  quietUntilUs = -Infinity;
   readonly ev = new FlowEvidence();
+}
+
+/** One agent's sources: their slots, each slot's row (grown with the table) and Walk (made when first needed). */
+class Walks {
+  readonly table: SlotTable;
+  f = new Float64Array(0);
+  i = new Int32Array(0);
+  readonly states: (Walk | undefined)[] = [];
+
+  constructor(max: number) {
+    this.table = new SlotTable(max);
+  }
+
+  ensureRows(): void {
+    const slots = this.table.capacity;
+    if (this.f.length >= ROW * slots) return;
+    const f = new Float64Array(ROW * slots);
+    f.set(this.f);
+    this.f = f;
+    this.i = new Int32Array(f.buffer);
+  }
+
+  walk(s: number): Walk {
+    let w = this.states[s];
+    if (w === undefined) this.states[s] = w = new Walk();
+    return w;
+  }
 }
 
 export class TrwDetector implements Detector {
   readonly name = 'trw';
-  private readonly walks: PerAgent<SlotStates<Walk>>;
+  private readonly walks: PerAgent<Walks>;
   private readonly up: number;
   private readonly down: number;
   private readonly upper: number;
@@ -49,7 +89,7 @@ export class TrwDetector implements Detector {
   private trials = new Int32Array(1024);
 
   constructor(private readonly opts: TrwConfig) {
-    this.walks = new PerAgent(() => new SlotStates(opts.max_tracked_sources, () => new Walk()));
+    this.walks = new PerAgent(() => new Walks(opts.max_tracked_sources));
     const { benign_success_prob: t0, scanner_success_prob: t1, false_positive_prob: a, detection_prob: b } = opts;
     this.up = Math.log((1 - t1) / (1 - t0));
     this.down = Math.log(t1 / t0);
@@ -73,73 +113,109 @@ export class TrwDetector implements Detector {
     const idleUs = this.opts.idle_secs * 1e6;
     for (let t = 0; t < n; t++) {
       const i = trials[t];
-      const f = flows[i];
       const fu = firstUs[i];
-      const walks = this.walks.of(keys.agent ?? f.agentId);
+      const walks = this.walks.of(keys.agent ?? flows[i].agentId);
       const kind = kinds[i];
       const srcKind = kind & SRC_INTERNED;
-      let w = walks.get(srcId[i], srcKind, 0);
-      if (!w) {
-        w = walks.add(srcId[i], srcKind, 0);
-        w.quietUntilUs = -Infinity;
-        this.restart(w, fu);
-      } else if (fu - w.lastUs > idleUs) this.restart(w, fu);
-      if (fu > w.lastUs) w.lastUs = fu;
-      const d = dstId[i] * 2 + (kind & DST_INTERNED ? 1 : 0);
-      const contacted = w.contacted;
-      let seen = false;
-      for (let k = 0; k < w.nContacted && !seen; k++) seen = contacted[k] === d;
-      if (seen) continue; // not a first contact
-      if (w.nContacted >= MAX_CONTACTED) w.nContacted = 0;
-      contacted[w.nContacted++] = d;
-      if (fu < w.quietUntilUs) continue;
+      let s = walks.table.find(srcId[i], srcKind, 0);
+      if (s < 0) {
+        s = walks.table.add(srcId[i], srcKind, 0);
+        walks.ensureRows();
+        walks.states[s]?.ev.clear(); // the slot's previous source's
+        walks.f[ROW * s + QUIET_UNTIL_US] = -Infinity;
+        this.restart(walks, s, fu);
+      } else if (fu - walks.f[ROW * s + LAST_US] > idleUs) this.restart(walks, s, fu);
+      const rows = walks.f;
+      const ints = walks.i;
+      const r = ROW * s;
+      const w = 2 * r;
+      if (fu > rows[r + LAST_US]) rows[r + LAST_US] = fu;
+      const id = dstId[i];
+      const dstKind = kind & DST_INTERNED ? 1 : 0;
+      if (this.contacted(walks, s, id, dstKind)) continue; // not a first contact
+      if (fu < rows[r + QUIET_UNTIL_US]) continue;
       if ((traits[i] & PROBE_FAILED) !== 0) {
-        w.llr += this.up;
-        w.failures++;
-        w.ev.add(f);
+        rows[r + LLR] += this.up;
+        ints[w + FAILURES]++;
+        walks.walk(s).ev.add(flows[i]);
       } else {
-        w.llr += this.down;
-        w.successes++;
+        rows[r + LLR] += this.down;
+        ints[w + SUCCESSES]++;
       }
-      if (w.llr <= this.lower) this.restart(w, w.lastUs);
-      else if (w.llr >= this.upper) {
+      const llr = rows[r + LLR];
+      if (llr <= this.lower) this.restart(walks, s, rows[r + LAST_US]);
+      else if (llr >= this.upper) {
+        const f = flows[i];
         emit(alertFrom({
           category: 'host_scan', severity: 'medium', attack_id: 'T1046', agent_id: f.agentId, src_ip: f.srcIp, dst_ip: null,
-          score: w.llr, threshold: this.upper,
+          score: llr, threshold: this.upper,
           evidence: {
-            rule: 'threshold_random_walk', failed_first_contacts: w.failures, answered_first_contacts: w.successes,
-            log_likelihood_ratio: Math.round(w.llr * 1000) / 1000,
+            rule: 'threshold_random_walk', failed_first_contacts: ints[w + FAILURES], answered_first_contacts: ints[w + SUCCESSES],
+            log_likelihood_ratio: Math.round(llr * 1000) / 1000,
           },
-        }, w.ev));
-        w.quietUntilUs = fu + this.opts.suppress_secs * 1e6;
-        this.restart(w, w.lastUs);
+        }, walks.walk(s).ev));
+        rows[r + QUIET_UNTIL_US] = fu + this.opts.suppress_secs * 1e6;
+        this.restart(walks, s, rows[r + LAST_US]);
       }
     }
   }
 
-  /** A first pass that only reads the trials' walks, so that their cache misses overlap (see
-   * exfiltration.ts's prefetch). */
+  /** Whether slot `s`'s walk has contacted host (`id`, `kind`) already; if not, it now has. */
+  private contacted(walks: Walks, s: number, id: number, kind: number): boolean {
+    const ints = walks.i;
+    const w = 2 * ROW * s;
+    let n = ints[w + N_CONTACTED];
+    const kinds = ints[w + CONTACTED_KINDS];
+    const inline = Math.min(n, INLINE);
+    for (let k = 0; k < inline; k++) if (ints[w + CONTACTED + k] === id && ((kinds >>> k) & 1) === kind) return true;
+    const d = id * 2 + kind;
+    if (n > INLINE) {
+      const more = (walks.states[s] as Walk).contacted;
+      for (let k = 0; k < n - INLINE; k++) if (more[k] === d) return true;
+    }
+    if (n >= MAX_CONTACTED) n = 0;
+    if (n < INLINE) {
+      ints[w + CONTACTED + n] = id;
+      ints[w + CONTACTED_KINDS] = (kinds & ~(1 << n)) | (kind << n);
+    } else walks.walk(s).contacted[n - INLINE] = d;
+    ints[w + N_CONTACTED] = n + 1;
+    return false;
+  }
+
+  /**
+   * Two passes that only read the trials' index entries, then their rows, so that their cache
+   * misses overlap (see exfiltration.ts's prefetch).
+   */
   private prefetch(keys: FlowKeys, trials: Int32Array, n: number): void {
     const walks = this.walks.of(keys.agent as string);
+    const table = walks.table;
     let sum = 0;
     for (let t = 0; t < n; t++) {
       const i = trials[t];
-      const w = walks.peek(keys.srcId[i], keys.kinds[i] & SRC_INTERNED, 0);
-      if (w !== undefined && w.nContacted > 0) sum += w.contacted[0];
+      sum += table.touch3(keys.srcId[i], keys.kinds[i] & SRC_INTERNED, 0);
+    }
+    const rows = walks.f;
+    for (let t = 0; t < n; t++) {
+      const i = trials[t];
+      const s = table.peek(keys.srcId[i], keys.kinds[i] & SRC_INTERNED, 0);
+      if (s >= 0) sum += rows[ROW * s];
     }
     this.prefetched = sum;
   }
 
-  /** what the prefetch pass read, kept so that its reads are not optimised away */
+  /** what the prefetch passes read, kept so that their reads are not optimised away */
   prefetched = 0;
 
-  /** Starts the walk afresh (keeps its quiet period). */
-  private restart(w: Walk, lastUs: number): void {
-    w.lastUs = lastUs;
-    w.nContacted = 0;
-    w.llr = 0;
-    w.failures = 0;
-    w.successes = 0;
-    w.ev.clear();
+  /** Starts slot `s`'s walk afresh (keeps its quiet period). */
+  private restart(walks: Walks, s: number, lastUs: number): void {
+    const r = ROW * s;
+    const w = 2 * r;
+    // the evidence holds failed trials only: none since the last restart, nothing to clear
+    if (walks.i[w + FAILURES] > 0) walks.walk(s).ev.clear();
+    walks.f[r + LAST_US] = lastUs;
+    walks.f[r + LLR] = 0;
+    walks.i[w + N_CONTACTED] = 0;
+    walks.i[w + FAILURES] = 0;
+    walks.i[w + SUCCESSES] = 0;
   }
 }

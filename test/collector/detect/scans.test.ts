@@ -70,6 +70,28 @@ t.test('trw: a client whose first contacts mostly succeed is benign; repeats to 
   t.same(run(new TrwDetector(cfg.trw), retries), []);
 });
 
+t.test('trw: long walks remember every contacted host up to 256, then start the list again', async (t) => {
+  const host = (i: number) => `10.8.${i >> 8}.${i & 255}`;
+  // answered, failed, answered, …: the walk swings between 0 and ln(0.25), never ending
+  const alternating = (n: number) => Array.from({ length: n }, (_, i) => flow({ dstIp: host(i), firstUs: T0 + i * SEC, ...(i % 2 === 0 ? established(300, 3000) : SYN_ONLY) }));
+  const failed = (hosts: number[], from: number) => hosts.map((h, k) => flow({ dstIp: host(h), firstUs: T0 + (from + k) * SEC, ...SYN_ONLY }));
+  const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+  const walk = alternating(40);
+  const repeats = failed(range(0, 40), 40);
+  const fresh = failed(range(1000, 1004), 80);
+  const alerts = run(new TrwDetector(cfg.trw), walk, repeats, fresh);
+  t.equal(alerts.length, 1, 'failed repeats to the 40 hosts are not first contacts; the 4 new hosts are');
+  t.match(alerts[0].evidence, { failed_first_contacts: 24, answered_first_contacts: 20 });
+  t.equal(alerts[0].last_ts, (T0 + 83 * SEC + 1000) / 1e6, 'raised at the fourth new host');
+
+  // past 256 hosts the list starts again: host 0 is a first contact again, host 299 is not
+  const long = alternating(300);
+  const again = run(new TrwDetector(cfg.trw), long, failed([299, 0, 2000, 2001], 300), failed([2002], 304));
+  t.equal(again.length, 1);
+  t.match(again[0].evidence, { failed_first_contacts: 154, answered_first_contacts: 150 });
+});
+
 t.test('trw: the thresholds follow the configured probabilities', async (t) => {
   const strict = detectConfig({ trw: { false_positive_prob: 0.0001 } }).trw;
   const probes = Array.from({ length: 6 }, (_, i) => flow({ dstIp: `10.9.1.${i + 1}`, firstUs: T0 + i * SEC }));
