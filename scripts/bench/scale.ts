@@ -1,5 +1,5 @@
 // Scale-out benchmark (issue 7):
-//   npm run -s bench:scale [-- --secs N --agents N --partitions N --flows N --only N --store sqlite|postgres]
+//   npm run -s bench:scale [-- --secs N --agents N --partitions N --flows N --only N --single --store sqlite|postgres]
 //
 // For 1, 2 and 3 collectors in cluster mode (each role `both`: takes agents and runs partitions; one
 // nats-server with JetStream on a free port; per-partition SQLite stores, or with --store postgres one
@@ -11,7 +11,8 @@
 // One agent in the run sends a port scan every 2 s from a fresh address; a subscriber on the first
 // collector receives the alerts, and agent→alert latency is the time from sending the scan batch to
 // receiving its alert. The single-process collector (cluster off) runs the same load as a reference.
-// --only N runs just the cluster of N collectors (e.g. `--only 3 --secs 120` for the two-minute load test).
+// --only N runs just the cluster of N collectors (e.g. `--only 3 --secs 120` for the two-minute load test);
+// --single just the single-process collector.
 //
 // Last line: flows_per_s_1=… flows_per_s_2=… flows_per_s_3=… ratio_2=… ratio_3=… alert_p99_ms=…
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -143,9 +144,9 @@ async function run(collectors: number, clustered: boolean): Promise<Run> {
 async function main(): Promise<void> {
   process.stderr.write(`bench:scale: ${AGENTS} agents, ${SECS} s per setting, ${PARTITIONS} partitions, store ${STORE}\n`);
   if (STORE === 'postgres') pg = startPostgresServer();
-  if (ONLY > 0) {
-    const r = await run(ONLY, true);
-    console.log(`cluster of ${ONLY}: ${JSON.stringify({ ...r.report, scans_sent: r.report.scans_sent.length, alerts_received: r.alerts, alert_p99_ms: r.alertP99Ms })}`);
+  if (ONLY > 0 || process.argv.includes('--single')) {
+    const r = await run(ONLY || 1, ONLY > 0);
+    console.log(`${ONLY > 0 ? `cluster of ${ONLY}` : 'single process'}: ${JSON.stringify({ ...r.report, scans_sent: r.report.scans_sent.length, alerts_received: r.alerts, alert_p99_ms: r.alertP99Ms })}`);
     return;
   }
   const single = await run(1, false);

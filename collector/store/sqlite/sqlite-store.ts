@@ -1,4 +1,12 @@
-// Store on one SQLite file (better-sqlite3): WAL journal, prepared statements, one transaction per batch.
+// Store on one SQLite file (better-sqlite3): WAL journal, prepared statements, each batch in a transaction
+// of its own (a savepoint) inside one group commit.
+//
+// Group commit: putBatch queues the batch; on the next turn of the event loop every batch queued since
+// (one per agent connection at most, as a session handles one frame at a time) is written in one
+// transaction, each in its own savepoint so that one batch's failure fails it alone, and every caller
+// learns its result after the one commit. With many agents this turns one WAL fsync per batch into one per
+// turn: at 1,000 agents sending a batch a second, fsyncs (0.6 ms each here, with the event loop blocked)
+// would otherwise take most of the collector's time.
 //
 // Durability: journal_mode=WAL with synchronous=FULL by default. In WAL mode NORMAL survives a process
 // crash but may lose the last commits on power loss or an OS crash; since an Ack tells the agent it may
@@ -84,6 +92,12 @@ function migrate(db: Database.Database, file: string): void {
   }
 }
 
+interface QueuedBatch {
+  readonly batch: BatchRecord;
+  readonly resolve: (r: PutBatchResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertBatch: Database.Statement;
@@ -93,6 +107,9 @@ export class SqliteStore implements Store {
   private readonly upsertAgent: Database.Statement;
   private readonly agentSeen: Database.Statement;
   private readonly writeBatch: (batch: BatchRecord) => PutBatchResult;
+  private readonly writeGroup: (group: readonly QueuedBatch[], results: Array<PutBatchResult | Error>) => void;
+  private queued: QueuedBatch[] = [];
+  private flushScheduled = false;
   private readonly identity: IdentityStatements;
   private closed = false;
 
@@ -143,17 +160,51 @@ export class SqliteStore implements Store {
       this.flows.insert(Number(r.lastInsertRowid), b.flows);
       return 'stored';
     });
+    // writeBatch called inside this transaction runs as a savepoint: a batch that fails is rolled back
+    // alone and the others still commit.
+    this.writeGroup = db.transaction((group: readonly QueuedBatch[], results: Array<PutBatchResult | Error>) => {
+      for (const q of group) {
+        try {
+          results.push(this.writeBatch(q.batch));
+        } catch (err) {
+          results.push(this.writeError(`cannot store batch ${q.batch.agentId}/${q.batch.bootId}/${q.batch.seq}`, err));
+        }
+      }
+    });
   }
 
   private writeError(what: string, err: unknown): CollectorError {
     return new CollectorError(CollectorErrorCode.STORE_WRITE, `${what}: ${errorMessage(err)}`, { cause: err });
   }
 
-  async putBatch(batch: BatchRecord): Promise<PutBatchResult> {
+  putBatch(batch: BatchRecord): Promise<PutBatchResult> {
+    if (this.closed) return Promise.reject(this.writeError(`cannot store batch ${batch.agentId}/${batch.bootId}/${batch.seq}`, 'store closed'));
+    return new Promise((resolve, reject) => {
+      this.queued.push({ batch, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Writes every queued batch in one transaction, then settles each caller with its own result. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.queued;
+    if (group.length === 0) return;
+    this.queued = [];
+    const results: Array<PutBatchResult | Error> = [];
     try {
-      return this.writeBatch(batch);
-    } catch (err) {
-      throw this.writeError(`cannot store batch ${batch.agentId}/${batch.bootId}/${batch.seq}`, err);
+      this.writeGroup(group, results);
+    } catch (err) { // the commit itself failed: nothing of the group is stored
+      for (const q of group) q.reject(this.writeError(`cannot store batch ${q.batch.agentId}/${q.batch.bootId}/${q.batch.seq}`, err));
+      return;
+    }
+    for (let i = 0; i < group.length; i++) {
+      const r = results[i];
+      if (r instanceof Error) group[i].reject(r);
+      else group[i].resolve(r);
     }
   }
 
@@ -326,6 +377,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush(); // batches already handed over are written, not lost with the connection
     this.closed = true;
     this.db.close();
   }

@@ -69,6 +69,25 @@ export function storeContract(t: Test, open: (t: Test) => Promise<OpenedStore>):
     t.equal(await store.putBatch(batch(5, [])), 'duplicate');
   });
 
+  t.test('putBatch called concurrently (several agents at once): each batch stands or fails alone', async (t) => {
+    const s = await open(t);
+    const broken = row(21);
+    (broken as unknown as { srcIp: null }).srcIp = null;
+    const settled = await Promise.allSettled([
+      s.store.putBatch(batch(10, [row(20)])),
+      s.store.putBatch(batch(11, [row(22), broken])),
+      s.store.putBatch(batch(10, [row(20)])), // the same batch again, e.g. resent on a second connection
+      s.store.putBatch(batch(10, [row(23), row(24)], 'gw2')),
+    ]);
+    const outcome = settled.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code?: string }).code));
+    t.same(outcome[1], 'COLL_ERR_STORE_WRITE', 'the broken batch fails');
+    t.same([outcome[0], outcome[2]].sort(), ['duplicate', 'stored'], 'one copy stored, the other a duplicate');
+    t.equal(outcome[3], 'stored');
+    t.same(await s.rows('SELECT agent_id, flow_id FROM flows ORDER BY agent_id, flow_id'),
+      [{ agent_id: 'gw1', flow_id: 20 }, { agent_id: 'gw2', flow_id: 23 }, { agent_id: 'gw2', flow_id: 24 }]);
+    t.equal(await count(s, 'SELECT count(*) AS n FROM batches WHERE seq = 11'), 0, 'nothing of the broken batch');
+  });
+
   t.test('alerts: ids grow, alertsSince pages in id order, filters, JSON evidence round-trips', async (t) => {
     const { store } = await open(t);
     const a1 = await store.putAlert(alert, 100.25);
