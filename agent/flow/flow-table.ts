@@ -262,9 +262,14 @@ export class FlowTable {
     // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
     let app = this.slots.app.get(slot);
     if (app === undefined) this.slots.app.set(slot, (app = {}));
-    for (const k of Object.keys(scratch) as Array<keyof AppNames>) {
-      if (app[k] === undefined) (app as Record<string, unknown>)[k] = scratch[k];
-      delete scratch[k];
+    // Cleared by assignment, not `delete`, which would turn the scratch object into a slow dictionary.
+    const to = app as Record<string, unknown>, from = scratch as Record<string, unknown>;
+    for (let i = 0; i < APP_NAME_KEYS.length; i++) {
+      const k = APP_NAME_KEYS[i];
+      const v = from[k];
+      if (v === undefined) continue;
+      if (to[k] === undefined) to[k] = v;
+      from[k] = undefined;
     }
   }
 
@@ -382,6 +387,12 @@ function isReply(m: PacketMeta): boolean {
   if (m.protocol === IPPROTO_ICMPV6) return m.icmpType === 129;
   return false;
 }
+
+/** Every field of AppNames (the type checks that none is missing or misspelt). */
+const APP_NAME_KEYS: ReadonlyArray<keyof AppNames> = Object.keys({
+  dnsQuery: 0, dnsQtype: 0, dnsRcode: 0, dnsAnswers: 0, tlsSni: 0, tlsAlpn: 0, tlsVersion: 0, ja4: 0,
+  httpMethod: 0, httpHost: 0, httpUserAgent: 0, quicVersion: 0,
+} satisfies Record<keyof AppNames, 0>) as Array<keyof AppNames>;
 
 /** Service ports: the well-known range and the registered ports that servers commonly listen on. */
 const SERVICE_PORTS = new Uint8Array(65536);
