@@ -260,8 +260,7 @@ export class FlowTable {
     const scratch = this.appScratch;
     if (!inspectPayload(m.protocol, m.srcPort, m.dstPort, buf, m.payloadOffset, m.capturedPayloadLen, scratch)) return;
     // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
-    let app = this.slots.app.get(slot);
-    if (app === undefined) this.slots.app.set(slot, (app = {}));
+    const app = this.slots.appOf(slot);
     // Cleared by assignment, not `delete`, which would turn the scratch object into a slow dictionary.
     const to = app as Record<string, unknown>, from = scratch as Record<string, unknown>;
     for (let i = 0; i < APP_NAME_KEYS.length; i++) {
