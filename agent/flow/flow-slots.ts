@@ -196,6 +196,12 @@ export class FlowSlots implements FlowRows {
   earlyGapsUs: Float64Array;
   /** Per-packet scratch (Tmp): doubles handed between the update's functions without boxing them. */
   readonly tmp = new Float64Array(4);
+  /**
+   * [0]: at most the FIRST_US of every row with packets (accumulate() lowers it when it starts a record,
+   * FlowTable's active-timeout scan raises it to the exact minimum): while it is more than the active
+   * timeout before the packet time, no flow can be due and the scan is skipped.
+   */
+  readonly firstUsFloor = new Float64Array([Infinity]);
   /** Application names of the flows that have any (most have none: no column for them). */
   readonly app = new Map<number, AppNames>();
   private capacity = 0;

@@ -198,16 +198,31 @@ export class FlowTable {
 
     if (nowUs >= this.nextActiveScanUs) {
       this.nextActiveScanUs = nowUs + this.opts.activeScanIntervalUs;
-      for (let c = 0; c < CLASSES; c++) {
-        for (let slot = this.lists.head[c]; slot >= 0; slot = s.i32[slot * CoreI.STRIDE + CoreI.NEXT]) {
-          if (packetsOf(s.i32, slot) === 0 || s.f64[slot * CoreF.STRIDE + CoreF.FIRST_US] + this.opts.activeTimeoutUs > nowUs) continue;
-          this.counters.interimRecords++;
-          this.counters.recordsExported++;
-          this.onExport(s, slot, EndReason.END_REASON_ACTIVE);
-          s.resetInterval(slot);
+      // Visiting every open flow's cold rows every 10 s was ~3 % of the offline meter's capture thread,
+      // and mostly found nothing due.
+      if (s.firstUsFloor[0] + this.opts.activeTimeoutUs <= nowUs) this.exportActive(nowUs);
+    }
+  }
+
+  /** Interim records of the flows open longer than the active timeout; the first-packet floor made exact. */
+  private exportActive(nowUs: number): void {
+    const s = this.slots;
+    let floor = Infinity;
+    for (let c = 0; c < CLASSES; c++) {
+      for (let slot = this.lists.head[c]; slot >= 0; slot = s.i32[slot * CoreI.STRIDE + CoreI.NEXT]) {
+        if (packetsOf(s.i32, slot) === 0) continue;
+        const firstUs = s.f64[slot * CoreF.STRIDE + CoreF.FIRST_US];
+        if (firstUs + this.opts.activeTimeoutUs > nowUs) {
+          if (firstUs < floor) floor = firstUs;
+          continue;
         }
+        this.counters.interimRecords++;
+        this.counters.recordsExported++;
+        this.onExport(s, slot, EndReason.END_REASON_ACTIVE);
+        s.resetInterval(slot);
       }
     }
+    s.firstUsFloor[0] = floor;
   }
 
   /** Export every flow still open (shutdown, end of a capture file). */
