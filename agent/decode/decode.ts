@@ -46,6 +46,21 @@ export const LinkType = {
 const LINKTYPE_RAW_BSD = 12;
 const LINKTYPE_RAW_BSDOS = 14;
 
+// The switch below compares against these module constants: `LinkType.ETHERNET` compiles to a
+// property load from the module's exports, on every frame.
+const LT_NULL = LinkType.NULL;
+const LT_ETHERNET = LinkType.ETHERNET;
+const LT_PPP = LinkType.PPP;
+const LT_PPP_HDLC = LinkType.PPP_HDLC;
+const LT_RAW = LinkType.RAW;
+const LT_C_HDLC = LinkType.C_HDLC;
+const LT_LOOP = LinkType.LOOP;
+const LT_LINUX_SLL = LinkType.LINUX_SLL;
+const LT_IPV4 = LinkType.IPV4;
+const LT_IPV6 = LinkType.IPV6;
+const LT_NFLOG = LinkType.NFLOG;
+const LT_LINUX_SLL2 = LinkType.LINUX_SLL2;
+
 /**
  * Decode one frame of `caplen` captured bytes starting at buf[start]. Calls meta.reset() first,
  * never sets tsSec/tsUsec/caplen/wirelen (the caller sets them), sets meta.event; never throws,
@@ -78,20 +93,20 @@ function decodeTo(linkType: number, buf: Uint8Array, start: number, caplen: numb
   if (start < 0 || !(end >= start)) { meta.event = DecodeEvent.TRUNCATED_L2; return -1; }
   let off: number;
   switch (linkType) {
-    case LinkType.ETHERNET: off = decodeEthernet(buf, start, end, meta); break;
-    case LinkType.LINUX_SLL: off = decodeSll(buf, start, end, meta); break;
-    case LinkType.LINUX_SLL2: off = decodeSll2(buf, start, end, meta); break;
-    case LinkType.RAW:
+    case LT_ETHERNET: off = decodeEthernet(buf, start, end, meta); break;
+    case LT_LINUX_SLL: off = decodeSll(buf, start, end, meta); break;
+    case LT_LINUX_SLL2: off = decodeSll2(buf, start, end, meta); break;
+    case LT_RAW:
     case LINKTYPE_RAW_BSD:
     case LINKTYPE_RAW_BSDOS: off = decodeRawIp(buf, start, end, meta); break;
-    case LinkType.IPV4: meta.etherType = ETHERTYPE_IPV4; off = start; break;
-    case LinkType.IPV6: meta.etherType = ETHERTYPE_IPV6; off = start; break;
-    case LinkType.NULL: off = decodeNull(buf, start, end, meta); break;
-    case LinkType.LOOP: off = decodeLoop(buf, start, end, meta); break;
-    case LinkType.PPP:
-    case LinkType.PPP_HDLC: off = decodePpp(buf, start, end, meta); break;
-    case LinkType.C_HDLC: off = decodeCiscoHdlc(buf, start, end, meta); break;
-    case LinkType.NFLOG: return decodeNflog(buf, start, end, meta, limit);
+    case LT_IPV4: meta.etherType = ETHERTYPE_IPV4; off = start; break;
+    case LT_IPV6: meta.etherType = ETHERTYPE_IPV6; off = start; break;
+    case LT_NULL: off = decodeNull(buf, start, end, meta); break;
+    case LT_LOOP: off = decodeLoop(buf, start, end, meta); break;
+    case LT_PPP:
+    case LT_PPP_HDLC: off = decodePpp(buf, start, end, meta); break;
+    case LT_C_HDLC: off = decodeCiscoHdlc(buf, start, end, meta); break;
+    case LT_NFLOG: return decodeNflog(buf, start, end, meta, limit);
     default: meta.event = DecodeEvent.UNSUPPORTED_LINKTYPE; return -1;
   }
   if (off < 0) return -1;

@@ -2,7 +2,7 @@
 // output worker turns into records. Copying a row is a few hundred bytes of memcpy; building and
 // formatting its record is ~15 µs, so that part runs off the capture thread.
 import type { AppNames } from '../decode/app/app-names';
-import { CoreF, CoreI, StatF, StatI, type FlowRows, type FlowSlots } from '../flow/flow-slots';
+import { CoreF, CoreI, StatF, StatI, StateBit, type FlowRows, type FlowSlots } from '../flow/flow-slots';
 
 /** A batch as posted to the worker: its buffers are transferred, not copied. */
 export interface RowBatchMessage extends Omit<FlowRows, 'app'> {
@@ -67,8 +67,7 @@ export class RowBatch implements FlowRows {
       copyInts(s.earlySizes, slot, this.earlySizes, row, this.earlyPackets);
       copyDoubles(s.earlyGapsUs, slot, this.earlyGapsUs, row, this.earlyPackets);
     }
-    const names = s.app.get(slot);
-    if (names !== undefined) this.app.set(row, names);
+    if ((s.i32[slot * CoreI.STRIDE + CoreI.META] & StateBit.HAS_APP) !== 0) this.app.set(row, s.app.get(slot)!);
     this.reasons[row] = reason;
   }
 

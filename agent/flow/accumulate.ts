@@ -30,6 +30,7 @@ export function accumulate(s: FlowSlots, slot: number, dir: number, m: PacketMet
   if (first) {
     f64[fb + CoreF.FIRST_US] = nowUs;
     f64[fb + CoreF.LAST_US] = nowUs;
+    if (nowUs < s.firstUsFloor[0]) s.firstUsFloor[0] = nowUs;
   } else if (nowUs > prevUs) {
     f64[fb + CoreF.LAST_US] = nowUs;
   }

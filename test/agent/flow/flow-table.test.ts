@@ -125,6 +125,17 @@ t.test('idle and active timeouts end flows in packet time', async (t) => {
   t.ok(reasons.includes('6000:idle:2'), 'the rest of it ended idle');
 });
 
+t.test('the active-timeout scan is skipped only while no flow can be due, out-of-order first packets included', async (t) => {
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i <= 3; i++) pkts.push({ src: C, dst: S, sport: 6000, dport: 123, proto: IPPROTO_UDP, payload: 48, tsUs: T0 + i * 10e6 });
+  // After the scan at +30 s found nothing else open, a flow starts with an older timestamp (+5 s): it is
+  // due at the next scan (+40 s), which the first-packet floor must not skip.
+  pkts.push({ src: C, dst: S, sport: 8000, dport: 9, proto: IPPROTO_UDP, tsUs: T0 + 5e6 });
+  pkts.push({ src: C, dst: S, sport: 6000, dport: 123, proto: IPPROTO_UDP, payload: 48, tsUs: T0 + 40e6 });
+  const { out } = meter(pkts, { idleTimeoutUs: 1000e6, activeTimeoutUs: 25e6 }, false);
+  t.same(out.map((f) => `${f.src_port}:${f.end_reason}:${f.fwd_packets}`), ['6000:active:3', '8000:active:1']);
+});
+
 t.test('a full table exports the least recently seen flow with reason resources', async (t) => {
   const pkts: PacketSpec[] = [];
   for (let i = 0; i < 20; i++) pkts.push({ src: C, dst: S, sport: 10000 + i, dport: 443, flags: TCP_SYN, tsUs: T0 + i });
