@@ -37,14 +37,18 @@ t.test('agent killed mid-replay and restarted: nothing acknowledged sent again, 
     return startTs(['agent/main.ts', '--config', config]);
   };
 
-  // Run 1 faster than the collector stores, so that it holds a backlog when it is killed, while it is
-  // still reading its capture.
+  // Run 1 is killed while it is still reading its capture and holds a backlog: the collector is stopped
+  // (SIGSTOP) for a moment first, so that batches pile up in the spool behind a full window whatever the
+  // two processes' relative speed (a collector that kept up left none, and the test proved nothing).
   const first = agentRun(captureA, join(dir, 'a.jsonl'), 25_000);
   const bootA = JSON.parse(await first.waitFor(/"event":"collector_connected"/)).boot_id as string;
   while (storedCount(collector.dbPath) < 15_000) await sleep(50);
   await sleep(Math.random() * 500);
+  collector.proc.child.kill('SIGSTOP');
+  await sleep(400);
   first.child.kill('SIGKILL');
   await first.exited;
+  collector.proc.child.kill('SIGCONT');
   t.notOk(first.stderr.some((l) => l.includes('"event":"file_done"')), 'killed in the middle of its capture');
   // Let the collector finish what was already on its socket.
   const storedNow = (): Promise<number> => collectorMetric('127.0.0.1', collector.port, 'flows_stored_total');
