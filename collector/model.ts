@@ -50,6 +50,14 @@ export interface FlowRow {
   app: Record<string, unknown> | null;
   srcIp: string;
   dstIp: string;
+  /**
+   * The addresses as int32s when IPv4 (the 4 bytes big-endian, the value detect/flow-keys.ts's ipv4Key
+   * reads from the text), NaN when IPv6. Set by the ingest decoder, which has the bytes at hand, so that
+   * the detection pre-pass parses no address text; absent (or null after a JSON round trip) on rows
+   * built elsewhere, which are parsed.
+   */
+  srcV4?: number;
+  dstV4?: number;
   srcPort: number;
   dstPort: number;
   proto: number;

@@ -126,8 +126,11 @@ export class FlowKeys {
     for (let i = 0; i < n; i++) {
       const f = flows[i];
       if (f.agentId !== agent) oneAgent = false;
-      const s = ipv4Key(f.srcIp);
-      const d = ipv4Key(f.dstIp);
+      // The ingest decoder's int32s where present: parsing the text was two thirds of this pass.
+      const sv = f.srcV4;
+      const dv = f.dstV4;
+      const s = typeof sv === 'number' ? sv : ipv4Key(f.srcIp);
+      const d = typeof dv === 'number' ? dv : ipv4Key(f.dstIp);
       let k = 0;
       if (s === s) {
         src[i] = s;

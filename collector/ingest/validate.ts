@@ -236,6 +236,11 @@ function readFlow(r: WireReader, f: RawFlow): void {
 }
 
 /** The text of the 4- or 16-byte address at buf[start, end). */
+/** A 4-byte address as the int32 FlowRow.srcV4/dstV4 hold; NaN for any other length (IPv6). */
+function v4(buf: Buffer, start: number, end: number): number {
+  return end - start === 4 ? (buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3] : NaN;
+}
+
 function addressText(buf: Buffer, start: number, end: number): string {
   if (end - start === 4) return `${buf[start]}.${buf[start + 1]}.${buf[start + 2]}.${buf[start + 3]}`;
   return formatAddress(buf.subarray(start, end));
@@ -284,6 +289,8 @@ function validFlow(buf: Buffer, f: RawFlow, ctx: BatchContext, seq: number, limi
     app: f.app,
     srcIp: addressText(buf, f.srcStart, f.srcEnd),
     dstIp: addressText(buf, f.dstStart, f.dstEnd),
+    srcV4: v4(buf, f.srcStart, f.srcEnd),
+    dstV4: v4(buf, f.dstStart, f.dstEnd),
     srcPort: f.srcPort,
     dstPort: f.dstPort,
     proto: f.proto,

@@ -13,12 +13,19 @@ function stats(packets: number, payloadBytes: number, synCount: number, tcpFlags
   };
 }
 
+/** The address as the ingest decoder sets FlowRow.srcV4/dstV4 from its bytes: the IPv4 int32, else NaN. */
+function v4(ip: string): number {
+  const b = ip.split('.');
+  return b.length === 4 ? b.reduce((n, x) => (n << 8) | Number(x), 0) : NaN;
+}
+
 function row(i: number, srcIp: string, dstIp: string, dstPort: number, proto: number, durUs: number, connState: string,
   app: Record<string, unknown> | null, fwd: DirectionStats, bwd: DirectionStats): FlowRow {
   const firstUs = T0 + i * 100;
   return {
     agentId: 'gw1', bootId: 'b', seq: 1 + Math.floor(i / BATCH), flowId: i + 1, recordSeq: 0, recordType: 'final', communityId: '',
-    connState, app, srcIp, dstIp, srcPort: 30000 + (i % 30000), dstPort, proto, vlan: null, firstUs, lastUs: firstUs + durUs,
+    connState, app, srcIp, dstIp, srcV4: v4(srcIp), dstV4: v4(dstIp), srcPort: 30000 + (i % 30000), dstPort, proto, vlan: null,
+    firstUs, lastUs: firstUs + durUs,
     endReason: 'idle', fwd, bwd,
   };
 }
