@@ -25,3 +25,16 @@ t.test('LastFlows keeps the last flows, oldest first, through wrapping and clear
   for (const f of flows.slice(0, 2)) last.add(f);
   t.same(last.flows, flows.slice(0, 2).map(flowRef), 'after clear, only what came since');
 });
+
+t.test('kept lists grow as flows come (room for 2, doubling to EVIDENCE_FLOWS): every length keeps the right flows', async (t) => {
+  for (let n = 1; n <= flows.length; n++) {
+    const ev = new FlowEvidence();
+    const last = new LastFlows();
+    for (const f of flows.slice(0, n)) {
+      ev.add(f);
+      last.add(f);
+    }
+    t.same(ev.flows, flows.slice(0, Math.min(n, EVIDENCE_FLOWS)).map(flowRef), `FlowEvidence after ${n}`);
+    t.same(last.flows, flows.slice(Math.max(0, n - EVIDENCE_FLOWS), n).map(flowRef), `LastFlows after ${n}`);
+  }
+});
