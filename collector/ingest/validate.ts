@@ -235,12 +235,12 @@ function readFlow(r: WireReader, f: RawFlow): void {
   }
 }
 
-/** The text of the 4- or 16-byte address at buf[start, end). */
 /** A 4-byte address as the int32 FlowRow.srcV4/dstV4 hold; NaN for any other length (IPv6). */
 function v4(buf: Buffer, start: number, end: number): number {
   return end - start === 4 ? (buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3] : NaN;
 }
 
+/** The text of the 4- or 16-byte address at buf[start, end). */
 function addressText(buf: Buffer, start: number, end: number): string {
   if (end - start === 4) return `${buf[start]}.${buf[start + 1]}.${buf[start + 2]}.${buf[start + 3]}`;
   return formatAddress(buf.subarray(start, end));
