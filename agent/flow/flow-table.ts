@@ -7,7 +7,7 @@ import { EndReason, type EndReasonValue } from '../../proto';
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type PacketMeta,
 } from '../decode/packet-meta';
-import type { AppNames } from '../decode/app/app-names';
+import { APP_NAME_KEYS, type AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
 import {
   CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, Tmp, type FeatureSet,
@@ -401,12 +401,6 @@ function isReply(m: PacketMeta): boolean {
   if (m.protocol === IPPROTO_ICMPV6) return m.icmpType === 129;
   return false;
 }
-
-/** Every field of AppNames (the type checks that none is missing or misspelt). */
-const APP_NAME_KEYS: ReadonlyArray<keyof AppNames> = Object.keys({
-  dnsQuery: 0, dnsQtype: 0, dnsRcode: 0, dnsAnswers: 0, tlsSni: 0, tlsAlpn: 0, tlsVersion: 0, ja4: 0,
-  httpMethod: 0, httpHost: 0, httpUserAgent: 0, quicVersion: 0,
-} satisfies Record<keyof AppNames, 0>) as Array<keyof AppNames>;
 
 /** Service ports: the well-known range and the registered ports that servers commonly listen on. */
 const SERVICE_PORTS = new Uint8Array(65536);

@@ -29,6 +29,13 @@ class Pair {
   clientBytes = 0;
   readonly ev = new FlowEvidence();
   quietUntilUs = -Infinity;
+
+  /** Forgets the window's connections (a new window, a new key in a reused slot, or after an alert). */
+  clearWindow(): void {
+    this.count = 0;
+    this.clientBytes = 0;
+    this.ev.clear();
+  }
 }
 
 export class BruteForceDetector implements Detector {
@@ -75,17 +82,13 @@ export class BruteForceDetector implements Detector {
       if (!p) {
         p = pairs.add(keys.srcId[i], keys.dstId[i], svc);
         p.startUs = f.firstUs;
-        p.count = 0;
-        p.clientBytes = 0;
-        p.ev.clear();
+        p.clearWindow();
         p.quietUntilUs = -Infinity;
       }
       if (f.firstUs < p.quietUntilUs) continue;
       if (f.firstUs - p.startUs > windowUs) {
         p.startUs = f.firstUs;
-        p.count = 0;
-        p.clientBytes = 0;
-        p.ev.clear();
+        p.clearWindow();
       }
       p.count++;
       p.clientBytes += f.fwd.payloadBytes;
@@ -97,9 +100,7 @@ export class BruteForceDetector implements Detector {
           evidence: { connections: p.count, window_secs: this.opts.window_secs, mean_client_payload_bytes: Math.round(p.clientBytes / p.count) },
         }, p.ev));
         p.quietUntilUs = f.firstUs + this.opts.suppress_secs * 1e6;
-        p.count = 0;
-        p.clientBytes = 0;
-        p.ev.clear();
+        p.clearWindow();
       }
     }
   }

@@ -26,7 +26,7 @@ import type { Detector, EmitAlert } from './detector';
 import { alertFrom, EVIDENCE_FLOWS, FlowEvidence } from './evidence';
 import { DST_INTERNED, FINAL, FIRST_RECORD, FlowKeys, SRC_INTERNED, type AddrKey } from './flow-keys';
 import type { PrefixSet } from './prefix-set';
-import { SlotTable } from './slot-table';
+import { grown, SlotRows, SlotTable } from './slot-table';
 
 const MAX_LONG_FLOWS = 100_000;
 const MAX_CACHED_ADDRESSES = 65_536;
@@ -76,29 +76,24 @@ class Host {
   alerted = false;
 }
 
-/** Per slot of a SlotTable, the hot fields of its host (see ROW), grown as the table grows. */
-class HostRows {
-  f = new Float64Array(0);
-  i = new Int32Array(0);
+/** Per slot of a SlotTable, the hot fields of its host (see ROW) and its destinations, grown as the table grows. */
+class HostRows extends SlotRows {
   /** per slot, MAX_DESTINATIONS peers of the bucket (the flow-keys.ts ids; DEST_COUNT's top 16 bits say
    * which are interned) and their bytes: a new peer is compared within one cache line */
   destIds = new Int32Array(0);
   destBytes = new Float64Array(0);
 
-  ensure(slots: number): void {
-    if (this.f.length >= ROW * slots) return;
-    const n = Math.max(slots, 2 * (this.f.length / ROW));
-    this.f = grown(this.f, ROW * n);
-    this.i = new Int32Array(this.f.buffer);
+  constructor() {
+    super(ROW);
+  }
+
+  override ensure(slots: number): boolean {
+    if (!super.ensure(slots)) return false;
+    const n = this.f.length / ROW;
     this.destIds = grown(this.destIds, MAX_DESTINATIONS * n);
     this.destBytes = grown(this.destBytes, MAX_DESTINATIONS * n);
+    return true;
   }
-}
-
-function grown<A extends Float64Array | Int32Array>(a: A, n: number): A {
-  const b = new (a.constructor as new (n: number) => A)(n);
-  b.set(a);
-  return b;
 }
 
 /** One agent's hosts: their slots, the hot row and the rest of each slot's state. */

@@ -6,7 +6,7 @@
 // Bounded by generations as SlotTable is: an entry inserted is stamped with the current generation;
 // when `max`/2 entries were inserted in it, every entry of older generations is dropped (counted in
 // `evicted`) and a new generation starts. So at most `max` entries are held and the oldest half goes.
-import { hash3, MIN_CAPACITY } from './slot-table';
+import { hash3, MIN_CAPACITY, tableSize } from './slot-table';
 
 /** Int32 words per entry: a, b, c, generation (0 = empty), the value as a double (words 4–5). */
 const STRIDE = 6;
@@ -146,11 +146,4 @@ export class SeenOnce {
       if (old[x + 3] !== 0) this.place(old[x], old[x + 1], old[x + 2], old[x + 3], oldF[x / 2 + VALUE]);
     }
   }
-}
-
-/** Entries for `n` keys at most half full, a power of two. */
-function tableSize(n: number): number {
-  let e = 16;
-  while (e < 2 * n) e *= 2;
-  return e;
 }

@@ -49,8 +49,8 @@ export class SlotTable {
     this.keys = new Int32Array(4 * this.capacity);
     this.stamp = new Uint32Array(this.capacity);
     this.free = new Int32Array(this.capacity);
-    this.index = new Int32Array(4 * indexSize(this.capacity));
-    this.mask = indexSize(this.capacity) - 1;
+    this.index = new Int32Array(4 * tableSize(this.capacity));
+    this.mask = tableSize(this.capacity) - 1;
   }
 
   /** The slot of (a, b, c), or -1. Marks the key used. */
@@ -145,21 +145,22 @@ export class SlotTable {
 
   private grow(): void {
     const cap = Math.min(this.max, this.capacity * 2);
-    this.keys = grownInt32(this.keys, 4 * cap);
+    this.keys = grown(this.keys, 4 * cap);
     const stamp = new Uint32Array(cap);
     stamp.set(this.stamp);
     this.stamp = stamp;
-    this.free = grownInt32(this.free, cap);
+    this.free = grown(this.free, cap);
     this.capacity = cap;
-    this.index = new Int32Array(4 * indexSize(cap));
-    this.mask = indexSize(cap) - 1;
+    this.index = new Int32Array(4 * tableSize(cap));
+    this.mask = tableSize(cap) - 1;
     this.reindex();
   }
 }
 
-function indexSize(capacity: number): number {
+/** Entries of an open-addressing table for `keys` keys at most half full: a power of two, at least 16. */
+export function tableSize(keys: number): number {
   let n = 16;
-  while (n < 2 * capacity) n *= 2;
+  while (n < 2 * keys) n *= 2;
   return n;
 }
 
@@ -205,9 +206,30 @@ export class SlotStates<T> {
   }
 }
 
-function grownInt32(a: Int32Array, n: number): Int32Array {
+/** `a` if it holds `n` elements, else a copy of it with room for `n`. */
+export function grown<A extends Float64Array | Int32Array>(a: A, n: number): A {
   if (a.length >= n) return a;
-  const b = new Int32Array(n);
+  const b = new (a.constructor as new (n: number) => A)(n);
   b.set(a);
   return b;
+}
+
+/**
+ * Per slot of a SlotTable, a row of `doubles` float64s (`i` is the same memory as int32 words): the
+ * fields a detector reads for every flow of a key, in one cache line for a row of 8, where the slot's
+ * state object would be another miss. Grown by doubling, with the table.
+ */
+export class SlotRows {
+  f = new Float64Array(0);
+  i = new Int32Array(0);
+
+  constructor(private readonly doubles: number) {}
+
+  /** Room for `slots` rows; true when the rows were grown (and `f`, `i` replaced). */
+  ensure(slots: number): boolean {
+    if (this.f.length >= this.doubles * slots) return false;
+    this.f = grown(this.f, this.doubles * Math.max(slots, 2 * (this.f.length / this.doubles)));
+    this.i = new Int32Array(this.f.buffer);
+    return true;
+  }
 }

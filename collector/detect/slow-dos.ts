@@ -28,6 +28,12 @@ class Target {
   readonly flowIds = new Set<number>();
   readonly ev = new FlowEvidence();
   quietUntilUs = -Infinity;
+
+  /** Forgets the window's connections (a new window, a new key in a reused slot, or after an alert). */
+  clearWindow(): void {
+    this.flowIds.clear();
+    this.ev.clear();
+  }
 }
 
 export class SlowDosDetector implements Detector {
@@ -61,15 +67,13 @@ export class SlowDosDetector implements Detector {
       if (!t) {
         t = targets.add(keys.srcId[i], keys.dstId[i], svc);
         t.startUs = f.lastUs;
-        t.flowIds.clear();
-        t.ev.clear();
+        t.clearWindow();
         t.quietUntilUs = -Infinity;
       }
       if (f.lastUs < t.quietUntilUs) continue;
       if (f.lastUs - t.startUs > windowUs) {
         t.startUs = f.lastUs;
-        t.flowIds.clear();
-        t.ev.clear();
+        t.clearWindow();
       }
       if (t.flowIds.has(f.flowId) || t.flowIds.size >= MAX_FLOWS) continue;
       t.flowIds.add(f.flowId);
@@ -81,8 +85,7 @@ export class SlowDosDetector implements Detector {
           evidence: { slow_connections: t.flowIds.size, min_duration_secs: this.opts.min_duration_secs, max_client_bytes_per_sec: this.opts.max_client_bytes_per_sec },
         }, t.ev));
         t.quietUntilUs = f.lastUs + this.opts.suppress_secs * 1e6;
-        t.flowIds.clear();
-        t.ev.clear();
+        t.clearWindow();
       }
     }
   }

@@ -20,7 +20,7 @@ import { PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
 import { alertFrom, FlowEvidence } from './evidence';
 import { DST_INTERNED, FlowKeys, PROBE_ANSWERED, PROBE_FAILED, SRC_INTERNED } from './flow-keys';
-import { SlotTable } from './slot-table';
+import { SlotRows, SlotTable } from './slot-table';
 import { indexesByStart } from './start-order';
 
 const MAX_CONTACTED = 256;
@@ -52,23 +52,13 @@ class Walk {
 }
 
 /** One agent's sources: their slots, each slot's row (grown with the table) and Walk (made when first needed). */
-class Walks {
+class Walks extends SlotRows {
   readonly table: SlotTable;
-  f = new Float64Array(0);
-  i = new Int32Array(0);
   readonly states: (Walk | undefined)[] = [];
 
   constructor(max: number) {
+    super(ROW);
     this.table = new SlotTable(max);
-  }
-
-  ensureRows(): void {
-    const slots = this.table.capacity;
-    if (this.f.length >= ROW * slots) return;
-    const f = new Float64Array(ROW * slots);
-    f.set(this.f);
-    this.f = f;
-    this.i = new Int32Array(f.buffer);
   }
 
   walk(s: number): Walk {
@@ -120,7 +110,7 @@ export class TrwDetector implements Detector {
       let s = walks.table.find(srcId[i], srcKind, 0);
       if (s < 0) {
         s = walks.table.add(srcId[i], srcKind, 0);
-        walks.ensureRows();
+        walks.ensure(walks.table.capacity);
         walks.states[s]?.ev.clear(); // the slot's previous source's
         walks.f[ROW * s + QUIET_UNTIL_US] = -Infinity;
         this.restart(walks, s, fu);

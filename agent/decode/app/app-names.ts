@@ -14,3 +14,9 @@ export interface AppNames {
   httpUserAgent?: string;
   quicVersion?: number;
 }
+
+/** Every field of AppNames (the type checks that none is missing or misspelt). */
+export const APP_NAME_KEYS: ReadonlyArray<keyof AppNames> = Object.keys({
+  dnsQuery: 0, dnsQtype: 0, dnsRcode: 0, dnsAnswers: 0, tlsSni: 0, tlsAlpn: 0, tlsVersion: 0, ja4: 0,
+  httpMethod: 0, httpHost: 0, httpUserAgent: 0, quicVersion: 0,
+} satisfies Record<keyof AppNames, 0>) as Array<keyof AppNames>;
