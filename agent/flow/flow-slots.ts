@@ -69,9 +69,11 @@ export const enum CoreF {
   FLOW_ID = 0,
   FIRST_US = 1, // first and last packet of the current record
   LAST_US = 2,
-  FWD = 3, // + CoreDirF
-  BWD = 5,
-  STRIDE = 7,
+  /** LAST_US when the flow last moved to the tail of its recency list (recency-list.ts). */
+  LISTED_US = 3,
+  FWD = 4, // + CoreDirF
+  BWD = 6,
+  STRIDE = 8,
 }
 
 export const enum CoreDirF {

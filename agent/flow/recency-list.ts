@@ -1,6 +1,7 @@
-// Intrusive doubly linked lists of flow slots in the order they were last seen (head = longest idle),
-// one per timeout class. Moving a flow to the tail on every packet is a few int32 writes, and the idle
-// sweep only ever looks at a head, so expiry costs O(flows expired), whatever the table size.
+// Intrusive doubly linked lists of flow slots, one per timeout class, in the order they were last moved
+// to the tail (head = longest idle). The flow table moves a flow at most once a second of packet time
+// (flow-table.ts, RELIST_US), and the idle sweep only looks at the head part that is due, so expiry costs
+// O(flows due), whatever the table size.
 import { CoreI, type FlowSlots } from './flow-slots';
 
 export class RecencyLists {

@@ -136,6 +136,37 @@ t.test('the active-timeout scan is skipped only while no flow can be due, out-of
   t.same(out.map((f) => `${f.src_port}:${f.end_reason}:${f.fwd_packets}`), ['6000:active:3', '8000:active:1']);
 });
 
+t.test('idle expiry is exact although a flow moves in its recency list at most once a second', async (t) => {
+  // A gets packets 0.5 s apart (it stays where it was listed, ahead of B); B and C one packet each.
+  const udp = (port: number, tsUs: number): PacketSpec => ({ src: C, dst: S, sport: 40000 + port, dport: 9999, proto: IPPROTO_UDP, ipLen: 50, tsUs });
+  const { out, table } = meter([udp(1, T0), udp(2, T0 + 0.2e6), udp(1, T0 + 0.5e6), udp(1, T0 + 0.9e6), udp(3, T0 + 0.95e6)],
+    { idleTimeoutUs: 10e6 }, false);
+  const ended = () => out.map((f) => `${f.src_port - 40000}:${f.end_reason}:${f.fwd_packets}`);
+  table.sweep(T0 + 10.85e6);
+  t.same(ended(), ['2:idle:1'], 'B is due, A (listed before it, last seen later) is not');
+  table.sweep(T0 + 10.9e6);
+  t.same(ended(), ['2:idle:1', '1:idle:3'], 'A goes exactly 10 s after its last packet');
+  table.sweep(T0 + 10.94e6);
+  t.equal(out.length, 2);
+  table.sweep(T0 + 10.95e6);
+  t.same(ended(), ['2:idle:1', '1:idle:3', '3:idle:1']);
+
+  // A flow with a packet every 0.3 s for a minute, timeout 10 s, swept every second: it never ends idle,
+  // while one-packet flows started along the way end 10 s after their packet.
+  const pkts: PacketSpec[] = [];
+  for (let i = 0; i < 200; i++) {
+    pkts.push(udp(7, T0 + i * 0.3e6));
+    if (i % 10 === 0) pkts.push(udp(100 + i, T0 + i * 0.3e6 + 1));
+  }
+  const long = meter(pkts, { idleTimeoutUs: 10e6, activeTimeoutUs: 3600e6 }, false);
+  long.table.sweep(T0 + 60e6);
+  t.notOk(long.out.some((f) => f.src_port === 40007), 'the busy flow is still open');
+  t.equal(long.out.length, 17, 'every one-packet flow 10 s old or more has ended');
+  t.ok(long.out.every((f) => f.last_ts + 10 <= 60 + T0 / 1e6 && f.end_reason === 'idle'));
+  long.table.sweep(T0 + 59.7e6 + 10e6);
+  t.same(long.out.filter((f) => f.src_port === 40007).map((f) => f.fwd_packets), [200], 'then it ends, 10 s after its last packet');
+});
+
 t.test('a full table exports the least recently seen flow with reason resources', async (t) => {
   const pkts: PacketSpec[] = [];
   for (let i = 0; i < 20; i++) pkts.push({ src: C, dst: S, sport: 10000 + i, dport: 443, flags: TCP_SYN, tsUs: T0 + i });
