@@ -1,12 +1,18 @@
 // Reads pcap and pcapng capture files for replay, forensics and tests.
 //
-// Two preallocated buffers (chunkBytes, 1 MiB by default, plus room for a record's tail) take turns:
-// the format parser hands every whole record in one to onFrame synchronously while the next chunk is
-// read into the other; the unconsumed tail goes in front of the next chunk, after the gate
-// (backpressure) has let reading go on. A record is never copied and never outlives the onFrame
-// call. A buffer grows only for a record larger than itself, up to maxRecordBytes; a larger record is
-// taken as corruption.
-import { promises as fs } from 'node:fs';
+// One preallocated buffer (chunkBytes, 1 MiB by default): the format parser hands every whole record
+// in it to onFrame synchronously; the unconsumed tail moves to the front and the rest is read again,
+// after the gate (backpressure) has let reading go on. A record is never copied and never outlives the
+// onFrame call. The buffer grows only for a record larger than itself, up to maxRecordBytes; a larger
+// record is taken as corruption.
+//
+// Reads are synchronous (readSync on the open file), as a C capture reader's are. Reading the next chunk
+// ahead on libuv's thread pool, into a second buffer, cost more than it saved: on the 2-core box the
+// pool thread woke onto the capture thread's core and preempted it, the chunk arrived in the other
+// core's cache, and the 5 M-packet offline meter took 0.1–0.3 s longer (docs/benchmarks.md). The event
+// loop still gets a turn every YIELD_BYTES, so timers, sockets and the output worker's replies are served.
+import { readSync, promises as fs } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AgentError, AgentErrorCode } from '../errors';
 import { PCAP_FILE_HEADER_BYTES, PcapParser, isPcapMagic } from './pcap-format';
 import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-format';
@@ -33,6 +39,8 @@ export interface FileSourceOptions {
  */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const MIN_CHUNK_BYTES = 64;
+/** Bytes read between two turns of the event loop. */
+const YIELD_BYTES = 4 * 1024 * 1024;
 
 type FileHandle = Awaited<ReturnType<typeof fs.open>>;
 
@@ -73,80 +81,42 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
       throw unreadable(path, err);
     }
 
-    // Two buffers: the next chunk is read into the spare one while the current one is parsed (reads
-    // from the page cache are ~10 % of the offline meter's time; awaited in turn they idle the
-    // thread). The spare is read from `reserve` on, leaving room in front for the unparsed tail of the
-    // current buffer, which is copied there before the two swap.
-    const reserve = Math.min(maxRecordBytes, chunkBytes) + 64;
-    let buf: Buffer = Buffer.allocUnsafe(chunkBytes + reserve);
-    let spare: Buffer | null = null;
-    let ahead: { buf: Buffer; fileOffset: number; bytes: Promise<number> } | null = null;
+    let buf: Buffer = Buffer.allocUnsafe(chunkBytes);
     let bufFileOffset = 0;   // file position of buf[0]
     let pos = 0;             // first unconsumed byte
     let end = 0;             // one past the last valid byte
     let eof = false;
+    let unyielded = 0;       // bytes read since the event loop last had a turn
 
-    const readAhead = (): void => {
-      if (eof) return;
-      if (!spare || spare.length < buf.length) spare = Buffer.allocUnsafe(buf.length);
-      const target = spare;
-      const fileOffset = bufFileOffset + end;
-      const bytes = fh.read(target, reserve, target.length - reserve, fileOffset).then((r) => r.bytesRead);
-      bytes.catch(() => undefined); // awaited (and reported) by the next refill, or dropped with the file
-      ahead = { buf: target, fileOffset, bytes };
-      spare = null;
-    };
-
-    // Takes the chunk read ahead when it continues buf[pos..end) and the tail fits in front of it; then,
-    // if `need` bytes are still not there, moves buf[pos..end) to the front, grows buf if `need` exceeds
-    // it, and reads until they are or the file ends. Starts reading the next chunk ahead.
+    // Moves buf[pos..end) to the front, grows buf if `need` exceeds it, and reads (filling the buffer)
+    // until `need` bytes are there or the file ends.
     const refill = async (need: number): Promise<void> => {
-      if (ahead) {
-        const a = ahead;
-        ahead = null;
+      if (pos > 0) {
+        buf.copyWithin(0, pos, end);
+        bufFileOffset += pos;
+        end -= pos;
+        pos = 0;
+      }
+      if (need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.min(buf.length * 2, maxRecordBytes * 2)));
+        buf.copy(grown, 0, 0, end);
+        buf = grown;
+      }
+      while (!eof && end < need) {
         let n: number;
         try {
-          n = await a.bytes;
+          n = readSync(fh.fd, buf, end, buf.length - end, bufFileOffset + end);
         } catch (err) {
           throw unreadable(path, err);
         }
-        const tail = end - pos;
-        if (a.fileOffset === bufFileOffset + end && tail <= reserve) {
-          buf.copy(a.buf, reserve - tail, pos, end);
-          spare = buf;
-          buf = a.buf;
-          bufFileOffset = a.fileOffset - reserve;
-          pos = reserve - tail;
-          end = reserve + n;
-          if (n === 0) eof = true;
-        } else {
-          spare = a.buf; // read for a place the parser skipped past, or the tail is too long: read again below
-        }
+        if (n === 0) eof = true;
+        end += n;
+        unyielded += n;
       }
-      if (end - pos < need && !eof) {
-        if (pos > 0) {
-          buf.copyWithin(0, pos, end);
-          bufFileOffset += pos;
-          end -= pos;
-          pos = 0;
-        }
-        if (need > buf.length) {
-          const grown = Buffer.allocUnsafe(Math.max(need, Math.min(buf.length * 2, maxRecordBytes * 2)));
-          buf.copy(grown, 0, 0, end);
-          buf = grown;
-        }
-        while (!eof && end < need) {
-          let n: number;
-          try {
-            n = (await fh.read(buf, end, buf.length - end, bufFileOffset + end)).bytesRead;
-          } catch (err) {
-            throw unreadable(path, err);
-          }
-          if (n === 0) eof = true;
-          end += n;
-        }
+      if (unyielded >= YIELD_BYTES) {
+        unyielded = 0;
+        await nextTurn();
       }
-      readAhead();
     };
 
     await refill(buf.length);

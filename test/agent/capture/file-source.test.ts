@@ -239,7 +239,7 @@ t.test('any chunk size reads the same frames as the default', async (t) => {
   }
 });
 
-t.test('two buffers take turns; one grows only for a record larger than itself', async (t) => {
+t.test('one buffer, reused; it grows only for a record larger than itself', async (t) => {
   const file = write('grow.pcap', pcapFile(true, 0xa1b2c3d4, 1, [
     { sec: 1, frac: 0, data: PKT(1, 40) }, { sec: 2, frac: 0, data: PKT(2, 40) }, { sec: 3, frac: 0, data: PKT(3, 5000) }, { sec: 4, frac: 0, data: PKT(4, 40) },
   ]));
@@ -254,12 +254,27 @@ t.test('two buffers take turns; one grows only for a record larger than itself',
   t.equal(buffers[0], buffers[1], 'same buffer for records in one chunk');
   t.ok(buffers[2].length >= 5000 + 16, 'grown for the big record');
   t.ok(new Set(buffers).size <= 3, 'no buffer per chunk');
-  // Many chunks of a real capture: the same two buffers over and over.
+  // Many chunks of a real capture: the same buffer over and over.
   const seen = new Set<Uint8Array>();
   let frames = 0;
   await readCaptureFile(join(DEV, 'tcpdump__pptp.pcap'), (_lt, buf) => { seen.add(buf); frames++; }, { chunkBytes: 512 });
   t.ok(frames > 20);
-  t.equal(seen.size, 2, 'two buffers in turn');
+  t.equal(seen.size, 1, 'one buffer');
+});
+
+t.test('reads are synchronous, but the event loop gets a turn every few MiB of a large file', async (t) => {
+  const records = [];
+  for (let i = 0; i < 12_000; i++) records.push({ sec: 1 + i, frac: 0, data: PKT(i & 0xff, 1000) });
+  const file = write('large.pcap', pcapFile(true, 0xa1b2c3d4, 1, records));
+  let turns = 0;
+  let reading = true;
+  const tick = (): void => { turns++; if (reading) setImmediate(tick); };
+  setImmediate(tick);
+  let atFirst = -1, atLast = -1, frames = 0;
+  await readCaptureFile(file, () => { if (atFirst < 0) atFirst = turns; atLast = turns; frames++; });
+  reading = false;
+  t.equal(frames, 12_000);
+  t.ok(atLast - atFirst >= 2, `${atLast - atFirst} turns of the event loop while 12 MB were read`);
 });
 
 // ---- damaged files -----------------------------------------------------------------------------
