@@ -7,7 +7,7 @@ import { EndReason, type EndReasonValue } from '../../proto';
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type PacketMeta,
 } from '../decode/packet-meta';
-import { APP_NAME_KEYS, type AppNames } from '../decode/app/app-names';
+import { moveNames, type AppNames } from '../decode/app/app-names';
 import { inspectPayload } from '../decode/app/inspect';
 import {
   CoreDirI, CoreF, CoreI, FlowSlots, META_CLASS_MASK, META_CLASS_SHIFT, StateBit, Tmp, type FeatureSet,
@@ -288,16 +288,7 @@ export class FlowTable {
     const scratch = this.appScratch;
     if (!inspectPayload(m.protocol, m.srcPort, m.dstPort, buf, m.payloadOffset, m.capturedPayloadLen, scratch)) return;
     // Found something (rare: a few packets per flow): move it onto the flow, keep what it had.
-    const app = this.slots.appOf(slot);
-    // Cleared by assignment, not `delete`, which would turn the scratch object into a slow dictionary.
-    const to = app as Record<string, unknown>, from = scratch as Record<string, unknown>;
-    for (let i = 0; i < APP_NAME_KEYS.length; i++) {
-      const k = APP_NAME_KEYS[i];
-      const v = from[k];
-      if (v === undefined) continue;
-      if (to[k] === undefined) to[k] = v;
-      from[k] = undefined;
-    }
+    moveNames(scratch, this.slots.appOf(slot));
   }
 
   private create(key: number, m: PacketMeta): number {

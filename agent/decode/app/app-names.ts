@@ -15,8 +15,22 @@ export interface AppNames {
   quicVersion?: number;
 }
 
-/** Every field of AppNames (the type checks that none is missing or misspelt). */
-export const APP_NAME_KEYS: ReadonlyArray<keyof AppNames> = Object.keys({
-  dnsQuery: 0, dnsQtype: 0, dnsRcode: 0, dnsAnswers: 0, tlsSni: 0, tlsAlpn: 0, tlsVersion: 0, ja4: 0,
-  httpMethod: 0, httpHost: 0, httpUserAgent: 0, quicVersion: 0,
-} satisfies Record<keyof AppNames, 0>) as Array<keyof AppNames>;
+/**
+ * Moves what `from` has onto `to`, keeping what `to` already has (the first name seen wins), and clears
+ * `from` by assignment (a `delete` would turn it into a slow dictionary object). Field by field: a loop
+ * over the key names made every access a megamorphic keyed lookup, ~1 µs per packet that named something.
+ */
+export function moveNames(from: AppNames, to: AppNames): void {
+  if (from.dnsQuery !== undefined) { to.dnsQuery ??= from.dnsQuery; from.dnsQuery = undefined; }
+  if (from.dnsQtype !== undefined) { to.dnsQtype ??= from.dnsQtype; from.dnsQtype = undefined; }
+  if (from.dnsRcode !== undefined) { to.dnsRcode ??= from.dnsRcode; from.dnsRcode = undefined; }
+  if (from.dnsAnswers !== undefined) { to.dnsAnswers ??= from.dnsAnswers; from.dnsAnswers = undefined; }
+  if (from.tlsSni !== undefined) { to.tlsSni ??= from.tlsSni; from.tlsSni = undefined; }
+  if (from.tlsAlpn !== undefined) { to.tlsAlpn ??= from.tlsAlpn; from.tlsAlpn = undefined; }
+  if (from.tlsVersion !== undefined) { to.tlsVersion ??= from.tlsVersion; from.tlsVersion = undefined; }
+  if (from.ja4 !== undefined) { to.ja4 ??= from.ja4; from.ja4 = undefined; }
+  if (from.httpMethod !== undefined) { to.httpMethod ??= from.httpMethod; from.httpMethod = undefined; }
+  if (from.httpHost !== undefined) { to.httpHost ??= from.httpHost; from.httpHost = undefined; }
+  if (from.httpUserAgent !== undefined) { to.httpUserAgent ??= from.httpUserAgent; from.httpUserAgent = undefined; }
+  if (from.quicVersion !== undefined) { to.quicVersion ??= from.quicVersion; from.quicVersion = undefined; }
+}
