@@ -9,7 +9,7 @@ and/or write them as JSON lines.
 
 Source (one of):
   -i, --interface NAME     capture live on this interface (needs root or CAP_NET_RAW)
-  -r, --read FILE          read a pcap or pcapng file
+  -r, --read FILE          read a pcap or pcapng file ('-' = stdin, e.g. from tcpdump -w -)
   -f, --filter BPF         BPF capture filter, e.g. "tcp or udp"
       --snaplen BYTES      bytes captured per packet (default 262144)
       --no-promisc         do not put the interface in promiscuous mode

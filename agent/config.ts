@@ -209,7 +209,7 @@ export function buildConfig(file: { path: string; data: unknown } | null, overri
   if (file) {
     merge(cfg as unknown as Record<string, unknown>, file.data, '', `config file ${file.path}`, origins);
     const base = dirname(resolve(file.path));
-    if (cfg.source.file) cfg.source.file = resolve(base, cfg.source.file);
+    if (cfg.source.file && cfg.source.file !== '-') cfg.source.file = resolve(base, cfg.source.file);
     const c = cfg.collector;
     for (const key of ['token_file', 'enrol_token_file', 'credential_file'] as const) if (c[key]) c[key] = resolve(base, c[key]);
     for (const key of ['ca_file', 'cert_file', 'key_file'] as const) if (c.tls[key]) c.tls[key] = resolve(base, c.tls[key]);

@@ -93,9 +93,11 @@ function fileProgress(file: string, out: ProgressTarget | undefined): { bar: Pro
   if (!out) return null;
   let total: number;
   try {
-    total = statSync(file).size;
+    const st = statSync(file);
+    if (!st.isFile()) return null; // a pipe has no size to show progress against
+    total = st.size;
   } catch {
-    return null; // the reader reports why the file cannot be read
+    return null; // the reader reports why the file cannot be read ('-' is stdin)
   }
   return { bar: new ProgressBar({ label: basename(file), out }), total };
 }

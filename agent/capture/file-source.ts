@@ -11,8 +11,8 @@
 // pool thread woke onto the capture thread's core and preempted it, the chunk arrived in the other
 // core's cache, and the 5 M-packet offline meter took 0.1–0.3 s longer (docs/benchmarks.md). The event
 // loop still gets a turn every YIELD_BYTES, so timers, sockets and the output worker's replies are served.
-import { readSync, promises as fs } from 'node:fs';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fstatSync, readSync, promises as fs } from 'node:fs';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { AgentError, AgentErrorCode } from '../errors';
 import { PCAP_FILE_HEADER_BYTES, PcapParser, isPcapMagic } from './pcap-format';
 import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-format';
@@ -41,6 +41,18 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const MIN_CHUNK_BYTES = 64;
 /** Bytes read between two turns of the event loop. */
 const YIELD_BYTES = 4 * 1024 * 1024;
+/** How long to wait before reading a non-blocking stream again when it had nothing. */
+const STREAM_WAIT_MS = 2;
+
+/** A read in sequence: bytes read (0 at the end), or -1 when a non-blocking descriptor has nothing yet. */
+function readStream(fd: number, buf: Buffer, at: number, length: number): number {
+  try {
+    return readSync(fd, buf, at, length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return -1;
+    throw err;
+  }
+}
 
 type FileHandle = Awaited<ReturnType<typeof fs.open>>;
 
@@ -62,20 +74,26 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
   const maxRecordBytes = Math.max(1, Math.floor(opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES));
   const gate = opts.gate;
 
-  let fh: FileHandle;
+  // '-' is the process's standard input, used as it is (it may be a socket, which /dev/stdin cannot open).
+  let fh: FileHandle | null = null;
   try {
-    fh = await fs.open(path, 'r');
+    if (path !== '-') fh = await fs.open(path, 'r');
   } catch (err) {
     throw unreadable(path, err);
   }
+  const fd = fh ? fh.fd : 0;
   try {
     let size: number;
+    // A pipe or a terminal (`tcpdump -w - | agent --read -`) is read in sequence, and skipped bytes are read
+    // and dropped; a regular file is read at offsets.
+    let seekable: boolean;
     try {
-      const st = await fh.stat();
+      const st = fh ? await fh.stat() : fstatSync(fd);
       if (st.isDirectory()) {
         throw new AgentError(AgentErrorCode.FILE_UNREADABLE, `cannot read capture file ${path} (EISDIR: is a directory)`);
       }
       size = st.size;
+      seekable = st.isFile();
     } catch (err) {
       if (err instanceof AgentError) throw err;
       throw unreadable(path, err);
@@ -87,6 +105,8 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
     let end = 0;             // one past the last valid byte
     let eof = false;
     let unyielded = 0;       // bytes read since the event loop last had a turn
+    let streamPos = 0;       // not seekable: file position of the next byte the stream gives
+    let endedInSkip = -1;    // not seekable: where the stream ended inside a block being skipped
 
     // Moves buf[pos..end) to the front, grows buf if `need` exceeds it, and reads (filling the buffer)
     // until `need` bytes are there or the file ends.
@@ -103,9 +123,23 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
         buf = grown;
       }
       while (!eof && end < need) {
+        const at = bufFileOffset + end;
         let n: number;
         try {
-          n = readSync(fh.fd, buf, end, buf.length - end, bufFileOffset + end);
+          if (seekable) {
+            n = readSync(fd, buf, end, buf.length - end, at);
+          } else {
+            // Bytes the parser skipped are read into the free part of buf and dropped.
+            n = readStream(fd, buf, end, streamPos < at ? Math.min(buf.length - end, at - streamPos) : buf.length - end);
+            if (n < 0) {
+              await delay(STREAM_WAIT_MS); // a non-blocking descriptor with nothing to read yet
+              continue;
+            }
+            const skipped = streamPos < at;
+            streamPos += n;
+            if (skipped && n > 0) continue;
+            if (skipped) endedInSkip = streamPos;
+          }
         } catch (err) {
           throw unreadable(path, err);
         }
@@ -149,7 +183,7 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
       if (parser.stopped) break;
       if (parser.skip > 0) {
         const target = bufFileOffset + pos + parser.skip;
-        if (target > size) {
+        if (seekable && target > size) {
           stats.truncatedRecords++;
           stats.warnings.push(`${path}: block at byte offset ${bufFileOffset + pos} of ${parser.skip} bytes ends past end-of-file (${size} bytes)`);
           break;
@@ -181,9 +215,13 @@ export async function readCaptureFile(path: string, onFrame: FrameHandler, opts:
       }
       await refill(parser.need);
     }
+    if (endedInSkip >= 0) {
+      stats.truncatedRecords++;
+      stats.warnings.push(`${path}: input ends at byte offset ${endedInSkip}, inside a block that starts before it`);
+    }
     if (suppressed.n > 0) stats.warnings.push(`… and ${suppressed.n} more warnings`);
     return stats;
   } finally {
-    await fh.close().catch(() => undefined);
+    await fh?.close().catch(() => undefined);
   }
 }

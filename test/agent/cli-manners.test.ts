@@ -90,3 +90,12 @@ t.test('on a terminal the bar is drawn by default, in place', async (t) => {
   t.notMatch(execFileSync('script', ['-qec', toTerminal, '/dev/null'], { cwd: ROOT, encoding: 'utf8' }), /gateway-scan\.pcap \[/);
   t.match(execFileSync('script', ['-qec', `${toTerminal} --progress`, '/dev/null'], { cwd: ROOT, encoding: 'utf8' }), /gateway-scan\.pcap \[#{24}\] 100%/);
 });
+
+t.test("--read - reads the capture from stdin (tcpdump -w - | agent --read -): the same records as from the file", async (t) => {
+  const run = (args: string[], input?: Buffer): string[] => execFileSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args],
+    { cwd: ROOT, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }).trim().split('\n');
+  const fromFile = run(['--read', DEMO, '--jsonl', '-']);
+  const fromStdin = run(['--read', '-', '--jsonl', '-', '--progress'], readFileSync(DEMO));
+  t.ok(fromFile.length > 10, `${fromFile.length} records`);
+  t.same(fromStdin, fromFile);
+});

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import { type FileReadStats, type FileSourceOptions, readCaptureFile } from '../../../agent/capture/file-source';
 import { AgentError, AgentErrorCode } from '../../../agent/errors';
 
@@ -20,6 +21,18 @@ async function readAll(path: string, opts?: FileSourceOptions): Promise<{ frames
     frames.push({ linkType, data: Buffer.from(buf.subarray(start, start + caplen)).toString('hex'), caplen, wirelen, tsSec, tsUsec });
   }, opts);
   return { frames, stats };
+}
+
+/** Reads `file` through a named pipe that another process writes (this one blocks in readSync until bytes arrive). */
+async function readPiped(t: tap.Test, file: string, opts?: FileSourceOptions): Promise<{ frames: Frame[]; stats: FileReadStats }> {
+  const fifo = join(tmp, 'pipe');
+  rmSync(fifo, { force: true });
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { stdio: 'ignore' });
+  const written = new Promise((resolve) => writer.on('exit', resolve));
+  const got = await readAll(fifo, opts);
+  t.equal(await written, 0, 'the writer finished');
+  return got;
 }
 
 function write(name: string, bytes: Uint8Array): string {
@@ -239,6 +252,18 @@ t.test('any chunk size reads the same frames as the default', async (t) => {
   }
 });
 
+t.test('a pipe is read in sequence: the same frames as the file, skipped blocks read and dropped', async (t) => {
+  const digest = (frames: Frame[]) => createHash('sha256').update(JSON.stringify(frames)).digest('hex');
+  for (const file of ['pcapplusplus__C__many_interfaces-1.pcapng', 'fpcap__linux-cooked-unsw-nb15.pcap', 'pcapng-test-generator__le__difficult__test202.pcapng']) {
+    const whole = await readAll(join(DEV, file));
+    for (const chunkBytes of [100, 4097, undefined]) {
+      const piped = await readPiped(t, join(DEV, file), { chunkBytes });
+      t.equal(digest(piped.frames), digest(whole.frames), `${file} through a pipe, ${chunkBytes ?? 'default'}-byte chunks`);
+      t.same({ ...piped.stats, file: '', warnings: [] }, { ...whole.stats, file: '', warnings: [] });
+    }
+  }
+});
+
 t.test('one buffer, reused; it grows only for a record larger than itself', async (t) => {
   const file = write('grow.pcap', pcapFile(true, 0xa1b2c3d4, 1, [
     { sec: 1, frac: 0, data: PKT(1, 40) }, { sec: 2, frac: 0, data: PKT(2, 40) }, { sec: 3, frac: 0, data: PKT(3, 5000) }, { sec: 4, frac: 0, data: PKT(4, 40) },
@@ -344,6 +369,14 @@ t.test('a huge non-packet block is skipped without buffering it', async (t) => {
   const cut = await readAll(write('skipcut.pcapng', file.subarray(0, file.length - 100_000)), { chunkBytes: 4096, maxRecordBytes: 1024 });
   t.equal(cut.frames.length, 1);
   t.equal(cut.stats.truncatedRecords, 1);
+  // The same through a pipe: the block's bytes are read and dropped, never buffered.
+  const piped = await readPiped(t, join(tmp, 'skip.pcapng'), { chunkBytes: 4096, maxRecordBytes: 1024 });
+  t.same(piped.frames.map((f) => f.data.slice(0, 2)), ['01', '02']);
+  t.equal(piped.stats.skippedBlocks, 1);
+  const pipedCut = await readPiped(t, join(tmp, 'skipcut.pcapng'), { chunkBytes: 4096, maxRecordBytes: 1024 });
+  t.equal(pipedCut.frames.length, 1);
+  t.equal(pipedCut.stats.truncatedRecords, 1);
+  t.match(pipedCut.stats.warnings.join('\n'), /inside a block/);
 });
 
 // ---- coded errors ------------------------------------------------------------------------------
