@@ -24,7 +24,7 @@ import type { DnsTunnelConfig } from '../config';
 import type { FlowRow } from '../model';
 import { BoundedMap, PerAgent } from './bounded-map';
 import type { Detector, EmitAlert } from './detector';
-import { alertFrom, EVIDENCE_FLOWS, FlowEvidence } from './evidence';
+import { alertFrom, FlowEvidence } from './evidence';
 import { charsWithoutDots, digitShare, entropyBitsPerChar, registeredCut } from './dns-names';
 import { FIRST_RECORD, FlowKeys, HAS_APP, SRC_INTERNED } from './flow-keys';
 import { SlotStates } from './slot-table';
@@ -56,7 +56,7 @@ class DomainState {
   readonly samples: string[] = [];
   nSamples = 0;
   maxEntropy = 0;
-  readonly ev = new FlowEvidence(EVIDENCE_FLOWS); // a busy key: room for every kept flow at once (evidence.ts)
+  readonly ev = new FlowEvidence();
   quietUntilUs = -Infinity;
 
   reset(startUs: number): void {

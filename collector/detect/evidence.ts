@@ -23,14 +23,13 @@ export function flowRef(f: FlowRow): FlowRef {
 const FIELDS = 5;
 
 /**
- * Flows a kept list has room for when first used, by default; it doubles up to EVIDENCE_FLOWS. Most keys
- * see a flow or two, and a collector holds one list per key per detector for every agent: made for
- * EVIDENCE_FLOWS at once they held 262 of the 712 MB sampled live in a 1,000-agent collector's heap.
- * A detector whose keys are busy (a host's bucket, a domain) asks for EVIDENCE_FLOWS at once: growing
- * its lists cost it 25–35 % more time per flow in bench:detect (the copies, and lists that end up far
- * from their state in memory).
+ * Flows a kept list has room for when first used; at the next flow it makes room for EVIDENCE_FLOWS.
+ * Most keys see a flow or two, and a collector holds one list per key per detector for every agent:
+ * made for EVIDENCE_FLOWS at once they held 262 of the 712 MB sampled live in a 1,000-agent collector's
+ * heap. Doubling instead of one step to EVIDENCE_FLOWS cost a busy key four copies and a list far from
+ * its state in memory: exfiltration and dns_tunnel took 25–35 % longer per flow in bench:detect.
  */
-export const FIRST_KEPT = 2;
+const FIRST_KEPT = 2;
 
 /** The arrays a kept flow list writes into, with room for `flows`: numbers (FIELDS per flow) and addresses (2 per flow). */
 function keptArrays(flows: number): [number[], string[]] {
@@ -55,12 +54,10 @@ function keptRef(nums: number[], ips: string[], i: number): FlowRef {
   return { flow_id: nums[k], src_ip: ips[2 * i], src_port: nums[k + 1], dst_ip: ips[2 * i + 1], dst_port: nums[k + 2], proto: nums[k + 3], first_ts: nums[k + 4] / 1e6 };
 }
 
-/** The arrays a list of kept flows writes into, made on first use (room for `firstKept`) and grown by doubling. */
+/** The arrays a list of kept flows writes into, made small on first use and then for EVIDENCE_FLOWS. */
 abstract class KeptFlows {
   protected nums: number[] | undefined;
   protected ips: string[] | undefined;
-
-  constructor(private readonly firstKept = FIRST_KEPT) {}
 
   /** Makes room for kept flow `n` (the flows before it are kept). */
   protected room(n: number): void {
@@ -68,18 +65,18 @@ abstract class KeptFlows {
     const ips = this.ips;
     if (nums !== undefined && ips !== undefined) {
       if (FIELDS * n < nums.length) return;
-      const [moreNums, moreIps] = keptArrays(Math.min(EVIDENCE_FLOWS, 2 * (nums.length / FIELDS)));
+      const [moreNums, moreIps] = keptArrays(EVIDENCE_FLOWS);
       for (let i = 0; i < FIELDS * n; i++) moreNums[i] = nums[i];
       for (let i = 0; i < 2 * n; i++) moreIps[i] = ips[i];
       this.nums = moreNums;
       this.ips = moreIps;
-    } else [this.nums, this.ips] = keptArrays(this.firstKept);
+    } else [this.nums, this.ips] = keptArrays(FIRST_KEPT);
   }
 }
 
 /**
  * The flows behind an alert: the first EVIDENCE_FLOWS kept, all counted, time span tracked. The kept
- * flows' fields are written into arrays made on first use, grown by doubling, reused after `clear`, and only turned
+ * flows' fields are written into arrays made on first use, grown once, reused after `clear`, and only turned
  * into FlowRefs when an alert reads `flows`: a detector whose state (and so its FlowEvidence) is
  * reused allocates nothing per flow here.
  */

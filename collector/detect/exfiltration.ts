@@ -69,7 +69,7 @@ class Host {
   /** the text of this bucket's destinations in first-seen order (their ids and bytes are in HostRows) */
   readonly destIps: string[] = [];
   /** the bucket's first EVIDENCE_FLOWS flows (its count and span are in the row) */
-  readonly ev = new FlowEvidence(EVIDENCE_FLOWS); // a busy key: room for every kept flow at once (evidence.ts)
+  readonly ev = new FlowEvidence();
   mean = 0;
   variance = 0;
   learned = 0;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EVIDENCE_FLOWS, FIRST_KEPT, FlowEvidence, flowRef, LastFlows } from '../../../collector/detect/evidence';
+import { EVIDENCE_FLOWS, FlowEvidence, flowRef, LastFlows } from '../../../collector/detect/evidence';
 import { flow, SEC, T0 } from './flows';
 
 const flows = Array.from({ length: EVIDENCE_FLOWS + 5 }, (_, i) => flow({ srcIp: `10.0.0.${i + 1}`, dstPort: 1000 + i, firstUs: T0 + i * SEC }));
@@ -26,17 +26,15 @@ t.test('LastFlows keeps the last flows, oldest first, through wrapping and clear
   t.same(last.flows, flows.slice(0, 2).map(flowRef), 'after clear, only what came since');
 });
 
-t.test('kept lists grow as flows come (room for 2, or as asked, doubling to EVIDENCE_FLOWS): every length keeps the right flows', async (t) => {
-  for (const firstKept of [FIRST_KEPT, 3, EVIDENCE_FLOWS]) {
-    for (let n = 1; n <= flows.length; n++) {
-      const ev = new FlowEvidence(firstKept);
-      const last = new LastFlows(firstKept);
-      for (const f of flows.slice(0, n)) {
-        ev.add(f);
-        last.add(f);
-      }
-      t.same(ev.flows, flows.slice(0, Math.min(n, EVIDENCE_FLOWS)).map(flowRef), `FlowEvidence(${firstKept}) after ${n}`);
-      t.same(last.flows, flows.slice(Math.max(0, n - EVIDENCE_FLOWS), n).map(flowRef), `LastFlows(${firstKept}) after ${n}`);
+t.test('kept lists grow as flows come (room for 2, then for EVIDENCE_FLOWS): every length keeps the right flows', async (t) => {
+  for (let n = 1; n <= flows.length; n++) {
+    const ev = new FlowEvidence();
+    const last = new LastFlows();
+    for (const f of flows.slice(0, n)) {
+      ev.add(f);
+      last.add(f);
     }
+    t.same(ev.flows, flows.slice(0, Math.min(n, EVIDENCE_FLOWS)).map(flowRef), `FlowEvidence after ${n}`);
+    t.same(last.flows, flows.slice(Math.max(0, n - EVIDENCE_FLOWS), n).map(flowRef), `LastFlows after ${n}`);
   }
 });
